@@ -1,0 +1,30 @@
+//! Compiles `proto/` with the pure-Rust `protox` compiler (no system `protoc`
+//! needed), generates the tonic/prost code, and writes the descriptor set that
+//! server reflection and offline tooling use.
+
+use std::path::PathBuf;
+
+const PROTO_ROOT: &str = "proto";
+const API_FILES: &[&str] = &[
+    "proto/diplomacy/v1/common.proto",
+    "proto/diplomacy/v1/country.proto",
+    "proto/diplomacy/v1/treaty.proto",
+    "proto/diplomacy/v1/meeting.proto",
+    "proto/diplomacy/v1/event.proto",
+    "proto/diplomacy/v1/relation.proto",
+    "proto/diplomacy/v1/record.proto",
+];
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    println!("cargo:rerun-if-changed={PROTO_ROOT}");
+    let fds = protox::compile(API_FILES, [PROTO_ROOT])?;
+
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
+    let descriptor_path = out_dir.join("diplomacy_descriptor.bin");
+    std::fs::write(&descriptor_path, prost::Message::encode_to_vec(&fds))?;
+
+    tonic_prost_build::configure()
+        .emit_rerun_if_changed(false)
+        .compile_fds(fds)?;
+    Ok(())
+}

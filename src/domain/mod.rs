@@ -1,0 +1,10 @@
+//! Plain Rust rules of the service: dates with precision, resource names and
+//! how relations follow from facts. No tonic, no sled in here.
+
+pub mod countries;
+pub mod date;
+pub mod names;
+pub mod relation;
+
+pub use date::{DateError, PartialDate, Precision};
+pub use names::{Collection, CountryCode, CountryPair};

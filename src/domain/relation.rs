@@ -1,0 +1,226 @@
+//! How the state of a relationship follows from dated facts. Pure rules, no
+//! storage: the store hands in the facts recorded up to a day, these functions
+//! decide.
+
+use time::Date;
+
+use super::date::PartialDate;
+
+/// The diplomatic status of a pair on a day.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DiplomaticStatus {
+    /// Nothing recorded: never reported as `None`.
+    Unknown,
+    /// Known: no diplomatic relations.
+    None,
+    Established,
+    Downgraded,
+    Severed,
+}
+
+/// What a status-setting event does to the pair's relations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatusChange {
+    /// Recognition alone means "no relations" unless relations are recorded.
+    Recognition,
+    NoRelations,
+    Established,
+    Restored,
+    Downgraded,
+    Severed,
+}
+
+/// One status-setting fact of a pair.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatusFact {
+    pub date: PartialDate,
+    pub change: StatusChange,
+    /// Resource name of the record that states it.
+    pub record: String,
+}
+
+/// The status on a day, with when and by which record it was set.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatusOutcome {
+    pub status: DiplomaticStatus,
+    pub since: Option<PartialDate>,
+    pub record: Option<String>,
+}
+
+/// Folds the pair's status facts, oldest first, into the status that holds
+/// after the last of them. The caller passes only facts dated up to the day
+/// asked about.
+pub fn status_after<'a>(facts: impl IntoIterator<Item = &'a StatusFact>) -> StatusOutcome {
+    let mut outcome = StatusOutcome {
+        status: DiplomaticStatus::Unknown,
+        since: None,
+        record: None,
+    };
+    for fact in facts {
+        let next = match fact.change {
+            StatusChange::Recognition if outcome.status == DiplomaticStatus::Unknown => {
+                DiplomaticStatus::None
+            }
+            StatusChange::Recognition => continue,
+            StatusChange::NoRelations => DiplomaticStatus::None,
+            StatusChange::Established | StatusChange::Restored => DiplomaticStatus::Established,
+            StatusChange::Downgraded => DiplomaticStatus::Downgraded,
+            StatusChange::Severed => DiplomaticStatus::Severed,
+        };
+        outcome = StatusOutcome {
+            status: next,
+            since: Some(fact.date),
+            record: Some(fact.record.clone()),
+        };
+    }
+    outcome
+}
+
+/// The recorded standing of a treaty, as far as being in force goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TreatyStanding {
+    Signed,
+    InForce,
+    Terminated,
+    Lapsed,
+}
+
+/// When a treaty binds a given pair of its parties: from entry into force
+/// (or, when that is not recorded but the treaty is or was in force, from
+/// signature) until the first of termination and either party's withdrawal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TreatyInterval {
+    pub from: Option<PartialDate>,
+    pub until: Option<PartialDate>,
+}
+
+impl TreatyInterval {
+    pub fn for_pair(
+        standing: TreatyStanding,
+        signed: Option<PartialDate>,
+        entry_into_force: Option<PartialDate>,
+        termination: Option<PartialDate>,
+        withdrawals: [Option<PartialDate>; 2],
+    ) -> Self {
+        let from = entry_into_force.or(match standing {
+            TreatyStanding::InForce | TreatyStanding::Terminated => signed,
+            TreatyStanding::Signed | TreatyStanding::Lapsed => None,
+        });
+        let until = [termination, withdrawals[0], withdrawals[1]]
+            .into_iter()
+            .flatten()
+            .min();
+        Self { from, until }
+    }
+
+    /// In force on `day`: started on or before it and not ended on or before
+    /// it. Partial dates count from their first possible day.
+    pub fn in_force_on(&self, day: Date) -> bool {
+        let started = self.from.is_some_and(|from| from.first_day() <= day);
+        let ended = self.until.is_some_and(|until| until.first_day() <= day);
+        started && !ended
+    }
+}
+
+/// An armed conflict covers `day` from its start through its last day of
+/// fighting (`end`, inclusive); no end means ongoing.
+pub fn conflict_covers(start: PartialDate, end: Option<PartialDate>, day: Date) -> bool {
+    start.first_day() <= day && end.is_none_or(|end| day <= end.first_day())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> PartialDate {
+        s.parse().expect(s)
+    }
+
+    fn fact(date: &str, change: StatusChange) -> StatusFact {
+        StatusFact {
+            date: d(date),
+            change,
+            record: format!("events/{date}"),
+        }
+    }
+
+    #[test]
+    fn nothing_recorded_is_unknown_not_none() {
+        let outcome = status_after(&[]);
+        assert_eq!(outcome.status, DiplomaticStatus::Unknown);
+        assert_eq!(outcome.since, None);
+    }
+
+    #[test]
+    fn recognition_without_relations_is_none() {
+        let facts = [fact("1991-12", StatusChange::Recognition)];
+        let outcome = status_after(&facts);
+        assert_eq!(outcome.status, DiplomaticStatus::None);
+        assert_eq!(outcome.since, Some(d("1991-12")));
+    }
+
+    #[test]
+    fn recognition_does_not_undo_recorded_relations() {
+        let facts = [
+            fact("1992-01-14", StatusChange::Established),
+            fact("1993", StatusChange::Recognition),
+        ];
+        assert_eq!(status_after(&facts).status, DiplomaticStatus::Established);
+    }
+
+    #[test]
+    fn severed_then_restored() {
+        let mut facts = vec![
+            fact("1992", StatusChange::Established),
+            fact("2022-02-24", StatusChange::Severed),
+        ];
+        assert_eq!(status_after(&facts).status, DiplomaticStatus::Severed);
+        facts.push(fact("2030-01-01", StatusChange::Restored));
+        let outcome = status_after(&facts);
+        assert_eq!(outcome.status, DiplomaticStatus::Established);
+        assert_eq!(outcome.record.as_deref(), Some("events/2030-01-01"));
+    }
+
+    #[test]
+    fn treaty_in_force_from_signature_when_entry_not_recorded() {
+        let shusha = TreatyInterval::for_pair(
+            TreatyStanding::InForce,
+            Some(d("2021-06-15")),
+            None,
+            None,
+            [None, None],
+        );
+        assert!(shusha.in_force_on(d("2022-01-01").first_day()));
+        assert!(!shusha.in_force_on(d("2021-06-14").first_day()));
+        let zurich = TreatyInterval::for_pair(
+            TreatyStanding::Lapsed,
+            Some(d("2009-10-10")),
+            None,
+            Some(d("2018-03-01")),
+            [None, None],
+        );
+        assert!(!zurich.in_force_on(d("2010-01-01").first_day()));
+    }
+
+    #[test]
+    fn withdrawal_or_termination_ends_a_treaty() {
+        let interval = TreatyInterval::for_pair(
+            TreatyStanding::Terminated,
+            Some(d("1994-05")),
+            Some(d("1994-05-12")),
+            Some(d("2020-09-27")),
+            [Some(d("2000")), None],
+        );
+        assert!(interval.in_force_on(d("1999-12-31").first_day()));
+        assert!(!interval.in_force_on(d("2000-01-01").first_day()));
+    }
+
+    #[test]
+    fn conflicts_cover_their_last_day_and_ongoing_ones_cover_today() {
+        let start = d("2020-09-27");
+        let end = Some(d("2020-11-10"));
+        assert!(conflict_covers(start, end, d("2020-11-10").first_day()));
+        assert!(!conflict_covers(start, end, d("2020-11-11").first_day()));
+        assert!(conflict_covers(d("2022-02-24"), None, d("2026-01-01").first_day()));
+    }
+}

@@ -1,0 +1,30 @@
+//! `diplomacy`: a gRPC service that answers typed, sourced, time-aware
+//! questions about the relations between states.
+//!
+//! Data flows one way: wire → [`api`] (convert, validate) → [`domain`]
+//! (decide) → [`store`] (persist) and back.
+
+pub mod convert;
+pub mod domain;
+pub mod error;
+pub mod records;
+pub mod store;
+
+/// Generated protobuf and gRPC code. Do not edit: it comes from `proto/`.
+pub mod pb {
+    #![allow(clippy::all, clippy::pedantic, missing_docs)]
+    pub mod google {
+        pub mod r#type {
+            tonic::include_proto!("google.r#type");
+        }
+    }
+    pub mod diplomacy {
+        pub mod v1 {
+            tonic::include_proto!("diplomacy.v1");
+        }
+    }
+    /// The API's `FileDescriptorSet` (with imports and comments), for
+    /// reflection and offline tooling.
+    pub const FILE_DESCRIPTOR_SET: &[u8] =
+        include_bytes!(concat!(env!("OUT_DIR"), "/diplomacy_descriptor.bin"));
+}

@@ -1,0 +1,115 @@
+//! The stored records — countries, treaties, meetings, events — and their
+//! rules: validation, and the facts each one contributes to the indexes.
+//!
+//! Records are the wire messages themselves: the database keeps each as its
+//! prost encoding, so the proto is the one schema of both wire and disk.
+
+mod facts;
+mod validate;
+
+pub use facts::{record_facts, Milestone, PairFact, RecordFacts};
+pub use validate::{referenced_countries, validate_record};
+
+use prost_types::Timestamp;
+
+use crate::domain::Collection;
+use crate::pb::diplomacy::v1 as pb;
+
+/// Any one record.
+pub type Record = pb::record::Kind;
+
+/// What the generic store and API code needs to know of each record type.
+pub trait Resource: prost::Message + Default + Clone + Send + Sync + 'static {
+    const COLLECTION: Collection;
+    /// Fully qualified message name, for reflection-based field masks.
+    const MESSAGE: &'static str;
+    /// The request field that holds the resource, for error field paths.
+    const FIELD: &'static str;
+
+    fn name(&self) -> &str;
+    fn set_name(&mut self, name: String);
+    fn create_time(&self) -> Option<&Timestamp>;
+    fn set_times(&mut self, create: Option<Timestamp>, update: Option<Timestamp>);
+    fn into_record(self) -> Record;
+    fn from_record(record: Record) -> Option<Self>;
+}
+
+macro_rules! resource {
+    ($ty:ident, $collection:ident, $field:literal) => {
+        impl Resource for pb::$ty {
+            const COLLECTION: Collection = Collection::$collection;
+            const MESSAGE: &'static str = concat!("diplomacy.v1.", stringify!($ty));
+            const FIELD: &'static str = $field;
+
+            fn name(&self) -> &str {
+                &self.name
+            }
+            fn set_name(&mut self, name: String) {
+                self.name = name;
+            }
+            fn create_time(&self) -> Option<&Timestamp> {
+                self.create_time.as_ref()
+            }
+            fn set_times(&mut self, create: Option<Timestamp>, update: Option<Timestamp>) {
+                self.create_time = create;
+                self.update_time = update;
+            }
+            fn into_record(self) -> Record {
+                Record::$ty(self)
+            }
+            fn from_record(record: Record) -> Option<Self> {
+                match record {
+                    Record::$ty(inner) => Some(inner),
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+resource!(Country, Countries, "country");
+resource!(Treaty, Treaties, "treaty");
+resource!(Meeting, Meetings, "meeting");
+resource!(Event, Events, "event");
+
+/// The resource name of any record.
+pub fn record_name(record: &Record) -> &str {
+    match record {
+        Record::Country(r) => &r.name,
+        Record::Treaty(r) => &r.name,
+        Record::Meeting(r) => &r.name,
+        Record::Event(r) => &r.name,
+    }
+}
+
+/// The collection of any record.
+pub fn record_collection(record: &Record) -> Collection {
+    match record {
+        Record::Country(_) => Collection::Countries,
+        Record::Treaty(_) => Collection::Treaties,
+        Record::Meeting(_) => Collection::Meetings,
+        Record::Event(_) => Collection::Events,
+    }
+}
+
+/// The prost encoding of any record's message (not of the `Record` wrapper).
+pub fn encode_record(record: &Record) -> Vec<u8> {
+    use prost::Message;
+    match record {
+        Record::Country(r) => r.encode_to_vec(),
+        Record::Treaty(r) => r.encode_to_vec(),
+        Record::Meeting(r) => r.encode_to_vec(),
+        Record::Event(r) => r.encode_to_vec(),
+    }
+}
+
+/// Decodes a stored record's message of the given collection.
+pub fn decode_record(collection: Collection, bytes: &[u8]) -> Result<Record, prost::DecodeError> {
+    use prost::Message;
+    Ok(match collection {
+        Collection::Countries => Record::Country(pb::Country::decode(bytes)?),
+        Collection::Treaties => Record::Treaty(pb::Treaty::decode(bytes)?),
+        Collection::Meetings => Record::Meeting(pb::Meeting::decode(bytes)?),
+        Collection::Events => Record::Event(pb::Event::decode(bytes)?),
+    })
+}

@@ -1,0 +1,330 @@
+//! Validation of records on write. Every problem is reported, each with the
+//! field path it concerns (`treaty.parties[1].country`), so a client can fix
+//! all of them at once.
+
+use std::collections::BTreeSet;
+
+use super::Record;
+use crate::convert::date_from_pb;
+use crate::domain::{names, CountryCode, PartialDate};
+use crate::error::FieldViolation;
+use crate::pb::diplomacy::v1 as pb;
+use crate::pb::google::r#type::Date;
+
+/// Longest title, name or other short text, in bytes.
+pub const MAX_SHORT_TEXT: usize = 1_000;
+/// Longest summary, in bytes.
+pub const MAX_LONG_TEXT: usize = 20_000;
+/// Most elements of any repeated field.
+pub const MAX_REPEATED: usize = 1_000;
+
+/// Checks a record; the paths in the result start with `prefix` (the request
+/// field that holds the record, e.g. `treaty`).
+pub fn validate_record(record: &Record, prefix: &str) -> Vec<FieldViolation> {
+    let mut v = Validator {
+        prefix,
+        violations: Vec::new(),
+    };
+    match record {
+        Record::Country(c) => v.country(c),
+        Record::Treaty(t) => v.treaty(t),
+        Record::Meeting(m) => v.meeting(m),
+        Record::Event(e) => v.event(e),
+    }
+    v.violations
+}
+
+/// Every country a record names (other than a country's own name): each must
+/// exist when the record is written, and cannot be deleted while named.
+pub fn referenced_countries(record: &Record) -> BTreeSet<CountryCode> {
+    let names: Vec<&str> = match record {
+        Record::Country(c) => c.successors.iter().map(String::as_str).collect(),
+        Record::Treaty(t) => t
+            .parties
+            .iter()
+            .map(|p| p.country.as_str())
+            .chain(t.mediators.iter().map(String::as_str))
+            .chain(t.witnesses.iter().map(String::as_str))
+            .chain(t.place.iter().map(|p| p.country.as_str()))
+            .collect(),
+        Record::Meeting(m) => m
+            .participants
+            .iter()
+            .map(|p| p.country.as_str())
+            .chain(m.mediators.iter().map(String::as_str))
+            .chain(std::iter::once(m.host_country.as_str()))
+            .chain(m.place.iter().map(|p| p.country.as_str()))
+            .collect(),
+        Record::Event(e) => std::iter::once(e.actor.as_str())
+            .chain(e.counterparts.iter().map(String::as_str))
+            .collect(),
+    };
+    names
+        .into_iter()
+        .filter_map(CountryCode::from_name)
+        .collect()
+}
+
+struct Validator<'a> {
+    prefix: &'a str,
+    violations: Vec<FieldViolation>,
+}
+
+impl Validator<'_> {
+    fn fail(&mut self, field: &str, description: impl Into<String>) {
+        self.violations
+            .push(FieldViolation::new(format!("{}.{field}", self.prefix), description));
+    }
+
+    fn text(&mut self, field: &str, value: &str, required: bool, max: usize) {
+        if required && value.trim().is_empty() {
+            self.fail(field, "must not be empty");
+        } else if value.len() > max {
+            self.fail(field, format!("must be at most {max} bytes, got {}", value.len()));
+        }
+    }
+
+    fn count(&mut self, field: &str, len: usize) -> bool {
+        if len > MAX_REPEATED {
+            self.fail(field, format!("must have at most {MAX_REPEATED} elements, got {len}"));
+            return false;
+        }
+        true
+    }
+
+    fn date(&mut self, field: &str, date: Option<&Date>, required: bool) -> Option<PartialDate> {
+        match date {
+            None if required => {
+                self.fail(field, "is required");
+                None
+            }
+            None => None,
+            Some(date) => match date_from_pb(date) {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    self.fail(field, e.to_string());
+                    None
+                }
+            },
+        }
+    }
+
+    /// `later` must not be before `earlier` (compared by first possible day).
+    fn not_before(&mut self, field: &str, later: Option<PartialDate>, earlier: Option<PartialDate>, what: &str) {
+        if let (Some(later), Some(earlier)) = (later, earlier) {
+            if later.first_day() < earlier.first_day() {
+                self.fail(field, format!("{later} is before {what} {earlier}"));
+            }
+        }
+    }
+
+    fn country_ref(&mut self, field: &str, name: &str, required: bool) -> Option<CountryCode> {
+        if name.is_empty() {
+            if required {
+                self.fail(field, "is required: a country name such as `countries/TR`");
+            }
+            return None;
+        }
+        let code = CountryCode::from_name(name);
+        if code.is_none() {
+            self.fail(
+                field,
+                format!(
+                    "{:?} is not a country name: expected `countries/` and an upper-case ISO 3166-1 alpha-2 code",
+                    truncate(name)
+                ),
+            );
+        }
+        code
+    }
+
+    /// A list of country names without duplicates or members of `excluded`.
+    fn country_list(&mut self, field: &str, names: &[String], excluded: &BTreeSet<CountryCode>, role: &str) -> BTreeSet<CountryCode> {
+        let mut seen = BTreeSet::new();
+        if !self.count(field, names.len()) {
+            return seen;
+        }
+        for (i, name) in names.iter().enumerate() {
+            let path = format!("{field}[{i}]");
+            if let Some(code) = self.country_ref(&path, name, true) {
+                if excluded.contains(&code) {
+                    self.fail(&path, format!("{name} cannot also be {role}"));
+                } else if !seen.insert(code) {
+                    self.fail(&path, format!("{name} is listed twice"));
+                }
+            }
+        }
+        seen
+    }
+
+    fn sources(&mut self, sources: &[pb::Source]) {
+        if sources.is_empty() {
+            self.fail("sources", "at least one source is required: every fact carries its sources");
+        }
+        if !self.count("sources", sources.len()) {
+            return;
+        }
+        for (i, source) in sources.iter().enumerate() {
+            let path = |f: &str| format!("sources[{i}].{f}");
+            self.text(&path("title"), &source.title, true, MAX_SHORT_TEXT);
+            self.text(&path("publisher"), &source.publisher, false, MAX_SHORT_TEXT);
+            self.text(&path("note"), &source.note, false, MAX_LONG_TEXT);
+            self.text(&path("url"), &source.url, false, MAX_SHORT_TEXT);
+            if !source.url.is_empty()
+                && !(source.url.starts_with("https://") || source.url.starts_with("http://"))
+            {
+                self.fail(&path("url"), "must be an http:// or https:// URL");
+            }
+            self.date(&path("publish_date"), source.publish_date.as_ref(), false);
+        }
+    }
+
+    fn place(&mut self, place: Option<&pb::Place>) {
+        if let Some(place) = place {
+            self.text("place.city", &place.city, false, MAX_SHORT_TEXT);
+            self.country_ref("place.country", &place.country, false);
+        }
+    }
+
+    fn enum_value<E: TryFrom<i32>>(&mut self, field: &str, value: i32) {
+        if value == 0 {
+            self.fail(field, "is required (the UNSPECIFIED value is not allowed)");
+        } else if E::try_from(value).is_err() {
+            self.fail(field, format!("{value} is not a known value"));
+        }
+    }
+
+    fn country(&mut self, c: &pb::Country) {
+        let own = CountryCode::from_name(&c.name);
+        self.text("display_name", &c.display_name, true, MAX_SHORT_TEXT);
+        self.text("official_name", &c.official_name, false, MAX_SHORT_TEXT);
+        self.text("region", &c.region, false, MAX_SHORT_TEXT);
+        self.text("subregion", &c.subregion, false, MAX_SHORT_TEXT);
+        if !c.alpha3.is_empty() && !(c.alpha3.len() == 3 && c.alpha3.bytes().all(|b| b.is_ascii_uppercase())) {
+            self.fail("alpha3", "must be three upper-case letters, or empty");
+        }
+        if c.numeric_code > 999 {
+            self.fail("numeric_code", "must be from 0 to 999");
+        }
+        let start = self.date("start_date", c.start_date.as_ref(), false);
+        let end = self.date("end_date", c.end_date.as_ref(), false);
+        self.not_before("end_date", end, start, "start_date");
+        let own: BTreeSet<_> = own.into_iter().collect();
+        self.country_list("successors", &c.successors, &own, "its own successor");
+        self.sources(&c.sources);
+    }
+
+    fn treaty(&mut self, t: &pb::Treaty) {
+        self.text("title", &t.title, true, MAX_SHORT_TEXT);
+        self.text("summary", &t.summary, false, MAX_LONG_TEXT);
+        self.enum_value::<pb::TreatyKind>("kind", t.kind);
+        self.enum_value::<pb::TreatyStatus>("status", t.status);
+        self.place(t.place.as_ref());
+        let signed = self.date("signed_date", t.signed_date.as_ref(), true);
+        let in_force = self.date("entry_into_force_date", t.entry_into_force_date.as_ref(), false);
+        let terminated = self.date("termination_date", t.termination_date.as_ref(), false);
+        self.not_before("entry_into_force_date", in_force, signed, "signed_date");
+        self.not_before("termination_date", terminated, in_force.or(signed), "the start");
+        match pb::TreatyStatus::try_from(t.status) {
+            Ok(pb::TreatyStatus::InForce) if terminated.is_some() => {
+                self.fail("termination_date", "a treaty IN_FORCE has no termination date")
+            }
+            Ok(pb::TreatyStatus::Signed | pb::TreatyStatus::Lapsed) if in_force.is_some() => self
+                .fail("entry_into_force_date", "a SIGNED or LAPSED treaty never entered into force"),
+            _ => {}
+        }
+
+        let mut parties = BTreeSet::new();
+        if t.parties.len() < 2 {
+            self.fail("parties", "a treaty needs at least two state parties");
+        }
+        if self.count("parties", t.parties.len()) {
+            for (i, party) in t.parties.iter().enumerate() {
+                let path = |f: &str| format!("parties[{i}].{f}");
+                if let Some(code) = self.country_ref(&path("country"), &party.country, true) {
+                    if !parties.insert(code) {
+                        self.fail(&path("country"), format!("{} is listed twice", party.country));
+                    }
+                }
+                let signature = self.date(&path("signature_date"), party.signature_date.as_ref(), false);
+                let ratified = self.date(&path("ratification_date"), party.ratification_date.as_ref(), false);
+                let withdrawn = self.date(&path("withdrawal_date"), party.withdrawal_date.as_ref(), false);
+                self.not_before(&path("ratification_date"), ratified, signature, "its signature_date");
+                self.not_before(&path("withdrawal_date"), withdrawn, ratified.or(signature), "its joining");
+            }
+        }
+        self.country_list("mediators", &t.mediators, &parties, "a mediator and a party");
+        self.country_list("witnesses", &t.witnesses, &parties, "a witness and a party");
+        if self.count("other_signatories", t.other_signatories.len()) {
+            for (i, s) in t.other_signatories.iter().enumerate() {
+                self.text(&format!("other_signatories[{i}]"), s, true, MAX_SHORT_TEXT);
+            }
+        }
+        self.sources(&t.sources);
+    }
+
+    fn meeting(&mut self, m: &pb::Meeting) {
+        self.text("title", &m.title, true, MAX_SHORT_TEXT);
+        self.text("summary", &m.summary, false, MAX_LONG_TEXT);
+        self.enum_value::<pb::MeetingKind>("kind", m.kind);
+        let start = self.date("start_date", m.start_date.as_ref(), true);
+        let end = self.date("end_date", m.end_date.as_ref(), false);
+        self.not_before("end_date", end, start, "start_date");
+        self.place(m.place.as_ref());
+        self.country_ref("host_country", &m.host_country, false);
+        let mut states = BTreeSet::new();
+        if self.count("participants", m.participants.len()) {
+            for (i, p) in m.participants.iter().enumerate() {
+                let path = |f: &str| format!("participants[{i}].{f}");
+                self.text(&path("person"), &p.person, true, MAX_SHORT_TEXT);
+                self.text(&path("role"), &p.role, false, MAX_SHORT_TEXT);
+                if let Some(code) = self.country_ref(&path("country"), &p.country, true) {
+                    states.insert(code);
+                }
+            }
+        }
+        if states.len() < 2 {
+            self.fail("participants", "a meeting needs participants from at least two states");
+        }
+        self.country_list("mediators", &m.mediators, &BTreeSet::new(), "");
+        if self.count("topics", m.topics.len()) {
+            for (i, topic) in m.topics.iter().enumerate() {
+                self.text(&format!("topics[{i}]"), topic, true, MAX_SHORT_TEXT);
+            }
+        }
+        self.sources(&m.sources);
+    }
+
+    fn event(&mut self, e: &pb::Event) {
+        self.text("title", &e.title, true, MAX_SHORT_TEXT);
+        self.text("summary", &e.summary, false, MAX_LONG_TEXT);
+        self.enum_value::<pb::EventKind>("kind", e.kind);
+        let start = self.date("start_date", e.start_date.as_ref(), true);
+        let end = self.date("end_date", e.end_date.as_ref(), false);
+        self.not_before("end_date", end, start, "start_date");
+        let actor: BTreeSet<_> = self.country_ref("actor", &e.actor, true).into_iter().collect();
+        if e.counterparts.is_empty() {
+            self.fail("counterparts", "at least one other country is required");
+        }
+        self.country_list("counterparts", &e.counterparts, &actor, "the actor and a counterpart");
+        if self.count("related_records", e.related_records.len()) {
+            for (i, name) in e.related_records.iter().enumerate() {
+                if names::parse_record_name(name).is_none() {
+                    self.fail(
+                        &format!("related_records[{i}]"),
+                        format!("{:?} is not a record name such as `treaties/t05`", truncate(name)),
+                    );
+                }
+            }
+        }
+        self.sources(&e.sources);
+    }
+}
+
+/// Keeps hostile megabyte strings out of error messages.
+fn truncate(s: &str) -> String {
+    match s.char_indices().nth(64) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
+}

@@ -1,0 +1,148 @@
+//! Index entries of a record: the key-value pairs that `records::RecordFacts`
+//! turn into. Writes remove the entries of the old version and add those of
+//! the new one, in the same transaction as the record itself.
+
+use std::collections::BTreeMap;
+
+use prost::Message;
+
+use super::keys::{self, PairFamily};
+use crate::convert::date_to_pb;
+use crate::domain::relation::StatusChange;
+use crate::domain::{Collection, CountryPair};
+use crate::pb::diplomacy::v1 as pb;
+use crate::pb::google::r#type::Date;
+use crate::records::{record_facts, PairFact, Record, RecordFacts};
+
+/// A status-setting fact of a pair, as stored under `s/`.
+#[derive(Clone, PartialEq, Message)]
+pub struct StatusValue {
+    #[prost(int32, tag = "1")]
+    pub change: i32,
+    #[prost(message, optional, tag = "2")]
+    pub date: Option<Date>,
+}
+
+/// A treaty between a pair, as stored under `t/`.
+#[derive(Clone, PartialEq, Message)]
+pub struct TreatyValue {
+    #[prost(message, optional, tag = "1")]
+    pub summary: Option<pb::TreatySummary>,
+    #[prost(message, optional, tag = "2")]
+    pub from: Option<Date>,
+    #[prost(message, optional, tag = "3")]
+    pub until: Option<Date>,
+    #[prost(bool, tag = "4")]
+    pub allied: bool,
+}
+
+pub fn change_code(change: StatusChange) -> i32 {
+    match change {
+        StatusChange::Recognition => 1,
+        StatusChange::NoRelations => 2,
+        StatusChange::Established => 3,
+        StatusChange::Restored => 4,
+        StatusChange::Downgraded => 5,
+        StatusChange::Severed => 6,
+    }
+}
+
+pub fn change_from_code(code: i32) -> Option<StatusChange> {
+    Some(match code {
+        1 => StatusChange::Recognition,
+        2 => StatusChange::NoRelations,
+        3 => StatusChange::Established,
+        4 => StatusChange::Restored,
+        5 => StatusChange::Downgraded,
+        6 => StatusChange::Severed,
+        _ => return None,
+    })
+}
+
+/// Every index entry of `record` (named `collection/id`), keyed in order.
+pub fn index_entries(collection: Collection, id: &str, record: &Record) -> BTreeMap<Vec<u8>, Vec<u8>> {
+    let facts = record_facts(record);
+    let name = format!("{}/{id}", collection.as_str());
+    let mut entries = BTreeMap::new();
+    let RecordFacts {
+        principals,
+        references: _,
+        milestones,
+        pair_facts,
+    } = facts;
+
+    for code in principals {
+        entries.insert(keys::principal(code, collection, id), Vec::new());
+    }
+    let mut partners = std::collections::BTreeSet::new();
+    for milestone in &milestones {
+        let date = milestone.date.sort_key();
+        let value = milestone.entry.encode_to_vec();
+        for code in &milestone.countries {
+            let key = keys::join(&keys::country_history(*code), &[&date, &name, &milestone.tag]);
+            entries.insert(key, value.clone());
+        }
+        for pair in &milestone.pairs {
+            let key = keys::join(&keys::pair(PairFamily::History, *pair), &[&date, &name, &milestone.tag]);
+            entries.insert(key, value.clone());
+            partners.insert(*pair);
+        }
+    }
+    for (pair, fact) in &pair_facts {
+        partners.insert(*pair);
+        if let Some((key, value)) = pair_fact_entry(*pair, fact, &name) {
+            entries.insert(key, value);
+        }
+    }
+    for pair in partners {
+        entries.insert(keys::partner(pair.low(), pair.high(), &name), Vec::new());
+        entries.insert(keys::partner(pair.high(), pair.low(), &name), Vec::new());
+    }
+    entries
+}
+
+fn pair_fact_entry(pair: CountryPair, fact: &PairFact, name: &str) -> Option<(Vec<u8>, Vec<u8>)> {
+    Some(match fact {
+        PairFact::Status(status) => (
+            keys::join(&keys::pair(PairFamily::Status, pair), &[&status.date.sort_key(), name]),
+            StatusValue {
+                change: change_code(status.change),
+                date: Some(date_to_pb(status.date)),
+            }
+            .encode_to_vec(),
+        ),
+        PairFact::Treaty {
+            summary,
+            interval,
+            allied,
+        } => {
+            // A treaty that never entered into force is never "in force on a day".
+            let from = interval.from?;
+            (
+                keys::join(&keys::pair(PairFamily::Treaty, pair), &[&from.sort_key(), name]),
+                TreatyValue {
+                    summary: Some(summary.clone()),
+                    from: Some(date_to_pb(from)),
+                    until: interval.until.map(date_to_pb),
+                    allied: *allied,
+                }
+                .encode_to_vec(),
+            )
+        }
+        PairFact::Conflict { summary, start, .. } => (
+            keys::join(&keys::pair(PairFamily::Conflict, pair), &[&start.sort_key(), name]),
+            summary.encode_to_vec(),
+        ),
+        PairFact::Meeting { summary, date } => (
+            keys::join(&keys::pair(PairFamily::Meeting, pair), &[&date.sort_key(), name]),
+            summary.encode_to_vec(),
+        ),
+        PairFact::Mediator { country, date } => (
+            keys::join(
+                &keys::pair(PairFamily::Mediator, pair),
+                &[country.as_str(), &date.sort_key(), name],
+            ),
+            Vec::new(),
+        ),
+    })
+}

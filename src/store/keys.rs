@@ -1,0 +1,115 @@
+//! The one place that knows how keys are laid out. All keys are ASCII with
+//! `/` between parts; dates are fixed-width `YYYYMMDDp` sort keys (see
+//! `PartialDate::sort_key`), so byte order is date order.
+//!
+//! | prefix | key                                   | value                   |
+//! |--------|---------------------------------------|-------------------------|
+//! | `_`    | `_schema`                             | schema version          |
+//! | `r/`   | `r/{collection}/{id}`                 | the record (prost)      |
+//! | `n/`   | `n/{CC}`                              | records naming CC (u64) |
+//! | `x/`   | `x/{CC}/{collection}/{id}`            | — (principal role)      |
+//! | `h/`   | `h/{CC}/{date}/{record}/{tag}`        | `HistoryEntry`          |
+//! | `p/`   | `p/{AB}/{date}/{record}/{tag}`        | `HistoryEntry`          |
+//! | `q/`   | `q/{CC}/{OTHER}/{record}`             | — (partners)            |
+//! | `s/`   | `s/{AB}/{date}/{record}`              | `StatusValue`           |
+//! | `t/`   | `t/{AB}/{in-force-from}/{record}`     | `TreatyValue`           |
+//! | `c/`   | `c/{AB}/{start}/{record}`             | `ConflictSummary`       |
+//! | `m/`   | `m/{AB}/{date}/{record}`              | `MeetingSummary`        |
+//! | `d/`   | `d/{AB}/{MEDIATOR}/{date}/{record}`   | —                       |
+//!
+//! `{AB}` is a pair in code order, e.g. `AMAZ`.
+
+use time::Date;
+
+use crate::domain::date::day_key;
+use crate::domain::{Collection, CountryCode, CountryPair};
+
+pub const SCHEMA: &[u8] = b"_schema";
+
+/// The families of pair-fact keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PairFamily {
+    History,
+    Status,
+    Treaty,
+    Conflict,
+    Meeting,
+    Mediator,
+}
+
+impl PairFamily {
+    fn tag(self) -> &'static str {
+        match self {
+            PairFamily::History => "p",
+            PairFamily::Status => "s",
+            PairFamily::Treaty => "t",
+            PairFamily::Conflict => "c",
+            PairFamily::Meeting => "m",
+            PairFamily::Mediator => "d",
+        }
+    }
+}
+
+pub fn record(collection: Collection, id: &str) -> Vec<u8> {
+    format!("r/{}/{id}", collection.as_str()).into_bytes()
+}
+
+pub fn records_of(collection: Collection) -> Vec<u8> {
+    format!("r/{}/", collection.as_str()).into_bytes()
+}
+
+pub fn refcount(code: CountryCode) -> Vec<u8> {
+    format!("n/{code}").into_bytes()
+}
+
+pub fn principal(code: CountryCode, collection: Collection, id: &str) -> Vec<u8> {
+    format!("x/{code}/{}/{id}", collection.as_str()).into_bytes()
+}
+
+pub fn principals_of(code: CountryCode, collection: Collection) -> Vec<u8> {
+    format!("x/{code}/{}/", collection.as_str()).into_bytes()
+}
+
+pub fn country_history(code: CountryCode) -> Vec<u8> {
+    format!("h/{code}/").into_bytes()
+}
+
+pub fn partner(code: CountryCode, other: CountryCode, record: &str) -> Vec<u8> {
+    format!("q/{code}/{other}/{record}").into_bytes()
+}
+
+pub fn partners_of(code: CountryCode) -> Vec<u8> {
+    format!("q/{code}/").into_bytes()
+}
+
+/// Prefix of one pair's keys of one family: `s/AMAZ/`.
+pub fn pair(family: PairFamily, pair: CountryPair) -> Vec<u8> {
+    format!("{}/{}{}/", family.tag(), pair.low(), pair.high()).into_bytes()
+}
+
+/// `prefix` + parts joined by `/`.
+pub fn join(prefix: &[u8], parts: &[&str]) -> Vec<u8> {
+    let mut key = prefix.to_vec();
+    key.extend_from_slice(parts.join("/").as_bytes());
+    key
+}
+
+/// First key of `prefix` dated on or after `day`.
+pub fn from_day(prefix: &[u8], day: Date) -> Vec<u8> {
+    join(prefix, &[&day_key(day)])
+}
+
+/// Exclusive upper bound for keys of `prefix` dated on or before `day`.
+pub fn after_day(prefix: &[u8], day: Date) -> Vec<u8> {
+    join(prefix, &[&format!("{}9", day_key(day))])
+}
+
+/// Exclusive upper bound for every key starting with `prefix`.
+pub fn prefix_end(prefix: &[u8]) -> Vec<u8> {
+    let mut end = prefix.to_vec();
+    // Prefixes end in '/', and '/' + 1 = '0' sorts after every key below it.
+    if let Some(last) = end.last_mut() {
+        *last += 1;
+    }
+    end
+}
