@@ -5,9 +5,12 @@
 //! (decide) → [`store`] (persist) and back.
 
 pub mod convert;
+pub mod dataset;
+pub mod api;
 pub mod domain;
 pub mod error;
 pub mod records;
+pub mod server;
 pub mod store;
 
 /// Generated protobuf and gRPC code. Do not edit: it comes from `proto/`.

@@ -15,7 +15,8 @@ use crate::pb::diplomacy::v1 as pb;
 #[derive(Clone, Debug, PartialEq)]
 pub struct Milestone {
     pub date: PartialDate,
-    /// Distinguishes several milestones of one record, e.g. `ratified-AM`.
+    /// Distinguishes several milestones of one record and orders those of
+    /// one day (signed before in force), e.g. `2-ratified-AM`.
     pub tag: String,
     pub entry: pb::HistoryEntry,
     /// Countries whose own timeline shows it.
@@ -125,9 +126,9 @@ fn treaty_facts(t: &pb::Treaty) -> RecordFacts {
 
     let mut milestones = Vec::new();
     let treaty_wide = [
-        (pb::HistoryEntryKind::TreatySigned, "signed", t.signed_date.as_ref()),
-        (pb::HistoryEntryKind::TreatyInForce, "in-force", t.entry_into_force_date.as_ref()),
-        (pb::HistoryEntryKind::TreatyTerminated, "terminated", t.termination_date.as_ref()),
+        (pb::HistoryEntryKind::TreatySigned, "1-signed", t.signed_date.as_ref()),
+        (pb::HistoryEntryKind::TreatyInForce, "3-in-force", t.entry_into_force_date.as_ref()),
+        (pb::HistoryEntryKind::TreatyTerminated, "5-terminated", t.termination_date.as_ref()),
     ];
     for (kind_, tag, date) in treaty_wide {
         if let Some(date) = stored_date(date) {
@@ -146,8 +147,8 @@ fn treaty_facts(t: &pb::Treaty) -> RecordFacts {
         };
         let own = BTreeSet::from([code]);
         let per_party = [
-            (pb::HistoryEntryKind::TreatyRatified, "ratified", party.ratification_date.as_ref()),
-            (pb::HistoryEntryKind::TreatyWithdrawn, "withdrawn", party.withdrawal_date.as_ref()),
+            (pb::HistoryEntryKind::TreatyRatified, "2-ratified", party.ratification_date.as_ref()),
+            (pb::HistoryEntryKind::TreatyWithdrawn, "4-withdrawn", party.withdrawal_date.as_ref()),
         ];
         for (kind_, tag, date) in per_party {
             if let Some(date) = stored_date(date) {
@@ -271,7 +272,7 @@ fn meeting_facts(m: &pb::Meeting) -> RecordFacts {
         principals: states,
         milestones: vec![Milestone {
             date,
-            tag: "meeting".to_string(),
+            tag: "1-meeting".to_string(),
             entry,
             countries: scope,
             pairs,
@@ -320,7 +321,7 @@ fn event_facts(e: &pb::Event) -> RecordFacts {
     };
     let mut milestones = vec![Milestone {
         date: start,
-        tag: "event".to_string(),
+        tag: "1-event".to_string(),
         entry: entry(pb::HistoryEntryKind::Event, e.start_date),
         countries: scope.clone(),
         pairs: pairs.clone(),
@@ -328,7 +329,7 @@ fn event_facts(e: &pb::Event) -> RecordFacts {
     if let Some(end) = end {
         milestones.push(Milestone {
             date: end,
-            tag: "ended".to_string(),
+            tag: "9-ended".to_string(),
             entry: entry(pb::HistoryEntryKind::EventEnded, e.end_date),
             countries: scope,
             pairs: pairs.clone(),

@@ -1,0 +1,17 @@
+//! The gRPC services: each handler converts and validates the request, asks
+//! the domain and the store, and converts back. Nothing else lives here.
+
+mod countries;
+mod events;
+pub mod mask;
+mod meetings;
+pub mod page;
+mod relations;
+mod resources;
+mod treaties;
+
+pub use countries::Countries;
+pub use events::Events;
+pub use meetings::Meetings;
+pub use relations::{relation_of, Relations};
+pub use treaties::Treaties;

@@ -1,0 +1,287 @@
+//! `diplomacy.v1.RelationService`: relation and history queries.
+
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status};
+
+use super::page;
+use super::resources::{ensure_known, existing_country, short};
+use crate::convert::{date_from_pb, date_to_pb, stored_date};
+use crate::domain::names::{parse_relation_name, PairNameError};
+use crate::domain::relation::{conflict_covers, status_after, DiplomaticStatus, TreatyInterval};
+use crate::domain::{CountryCode, CountryPair, PartialDate};
+use crate::error::{Error, FieldViolation, Result};
+use crate::pb::diplomacy::v1 as pb;
+use crate::pb::diplomacy::v1::relation_service_server::RelationService;
+use crate::pb::google::r#type::Date;
+use crate::store::{HistoryScope, Store};
+
+/// Entries sent ahead of a slow stream reader before the producer waits.
+const STREAM_BUFFER: usize = 256;
+
+pub struct Relations {
+    pub store: Arc<Store>,
+}
+
+fn status_to_pb(status: DiplomaticStatus) -> pb::DiplomaticStatus {
+    match status {
+        DiplomaticStatus::Unknown => pb::DiplomaticStatus::Unknown,
+        DiplomaticStatus::None => pb::DiplomaticStatus::None,
+        DiplomaticStatus::Established => pb::DiplomaticStatus::Established,
+        DiplomaticStatus::Downgraded => pb::DiplomaticStatus::Downgraded,
+        DiplomaticStatus::Severed => pb::DiplomaticStatus::Severed,
+    }
+}
+
+/// An optional date field, checked.
+fn optional_date(date: Option<&Date>, field: &str) -> Result<Option<PartialDate>> {
+    date.map(|d| date_from_pb(d).map_err(|e| Error::invalid(field, e.to_string())))
+        .transpose()
+}
+
+/// A pair name, with both countries known.
+fn parse_pair(store: &Store, name: &str, field: &str) -> Result<CountryPair> {
+    let (a, b) = parse_relation_name(name).map_err(|e| match e {
+        PairNameError::Malformed => Error::invalid(
+            field,
+            format!("{:?} is not a relation name such as `countries/TR/relations/AM`", short(name)),
+        ),
+        PairNameError::SameCountry => Error::invalid(field, "a country has no relation with itself: name two different countries"),
+    })?;
+    ensure_known(store, a, field)?;
+    ensure_known(store, b, field)?;
+    CountryPair::new(a, b).ok_or_else(|| Error::invalid(field, "the two countries must differ"))
+}
+
+/// The relation of `pair` on `as_of` (a partial date: by the end of it).
+pub fn relation_of(store: &Store, name: String, pair: CountryPair, as_of: PartialDate) -> Result<pb::Relation> {
+    let day = as_of.last_day();
+    let facts = store.pair_facts(pair, day)?;
+    let status = status_after(&facts.status);
+    let mut source_records: Vec<String> = facts.status.iter().map(|f| f.record.clone()).collect();
+
+    let mut allied = false;
+    let mut treaties_in_force = Vec::new();
+    for treaty in facts.treaties {
+        let interval = TreatyInterval {
+            from: stored_date(treaty.from.as_ref()),
+            until: stored_date(treaty.until.as_ref()),
+        };
+        if let (true, Some(summary)) = (interval.in_force_on(day), treaty.summary) {
+            allied |= treaty.allied;
+            source_records.push(summary.name.clone());
+            treaties_in_force.push(summary);
+        }
+    }
+    let armed_conflicts: Vec<_> = facts
+        .conflicts
+        .into_iter()
+        .filter(|c| {
+            stored_date(c.start_date.as_ref())
+                .is_some_and(|start| conflict_covers(start, stored_date(c.end_date.as_ref()), day))
+        })
+        .map(|mut c| {
+            c.ongoing = c.end_date.is_none() || stored_date(c.end_date.as_ref()).is_some_and(|end| end.first_day() > day);
+            c
+        })
+        .collect();
+    source_records.extend(armed_conflicts.iter().map(|c| c.name.clone()));
+    source_records.extend(facts.latest_meeting.iter().map(|m| m.name.clone()));
+    source_records.sort();
+    source_records.dedup();
+
+    Ok(pb::Relation {
+        name,
+        countries: vec![pair.low().name(), pair.high().name()],
+        as_of: Some(date_to_pb(as_of)),
+        diplomatic_status: status_to_pb(status.status) as i32,
+        status_since: status.since.map(date_to_pb),
+        status_record: status.record.unwrap_or_default(),
+        treaties_in_force,
+        allied,
+        armed_conflicts,
+        meeting_count: i32::try_from(facts.meeting_count).unwrap_or(i32::MAX),
+        latest_meeting: facts.latest_meeting,
+        mediators: facts.mediators.iter().map(CountryCode::name).collect(),
+        source_records,
+    })
+}
+
+/// A checked history query, shared by `ListHistory` and `StreamHistory`.
+struct HistoryQuery {
+    scope: HistoryScope,
+    from: Option<PartialDate>,
+    until: Option<PartialDate>,
+    kinds: Vec<i32>,
+}
+
+impl HistoryQuery {
+    fn parse(store: &Store, parent: &str, start: Option<&Date>, end: Option<&Date>, kinds: &[i32]) -> Result<Self> {
+        let scope = if parent.contains("/relations/") {
+            HistoryScope::Pair(parse_pair(store, parent, "parent")?)
+        } else {
+            HistoryScope::Country(existing_country(store, parent, "parent")?)
+        };
+        let mut violations = Vec::new();
+        let mut date = |d: Option<&Date>, field: &str| match optional_date(d, field) {
+            Ok(d) => d,
+            Err(Error::InvalidArgument(v)) => {
+                violations.extend(v);
+                None
+            }
+            Err(_) => None,
+        };
+        let from = date(start, "start_date");
+        let until = date(end, "end_date");
+        if let (Some(from), Some(until)) = (from, until) {
+            if until.last_day() < from.first_day() {
+                violations.push(FieldViolation::new("end_date", format!("{until} is before start_date {from}")));
+            }
+        }
+        for (i, kind) in kinds.iter().enumerate() {
+            if *kind == 0 || pb::HistoryEntryKind::try_from(*kind).is_err() {
+                violations.push(FieldViolation::new(format!("kinds[{i}]"), format!("{kind} is not a history entry kind")));
+            }
+        }
+        if !violations.is_empty() {
+            return Err(Error::InvalidArgument(violations));
+        }
+        Ok(Self {
+            scope,
+            from,
+            until,
+            kinds: kinds.to_vec(),
+        })
+    }
+
+    fn fingerprint(&self, parent: &str) -> u64 {
+        let from = self.from.map(|d| d.to_string()).unwrap_or_default();
+        let until = self.until.map(|d| d.to_string()).unwrap_or_default();
+        let kinds: Vec<u8> = self.kinds.iter().flat_map(|k| k.to_be_bytes()).collect();
+        page::fingerprint(&[parent.as_bytes(), from.as_bytes(), until.as_bytes(), &kinds])
+    }
+
+    /// Matching entries in order, after `after`, each with its position.
+    fn entries<'a>(&'a self, store: &'a Store, after: Option<&[u8]>) -> impl Iterator<Item = Result<(Vec<u8>, pb::HistoryEntry)>> + 'a {
+        store
+            .history(
+                self.scope,
+                self.from.map(|d| d.first_day()),
+                self.until.map(|d| d.last_day()),
+                after,
+            )
+            .filter(|item| match item {
+                Ok((_, entry)) => self.kinds.is_empty() || self.kinds.contains(&entry.kind),
+                Err(_) => true,
+            })
+    }
+}
+
+#[tonic::async_trait]
+impl RelationService for Relations {
+    async fn get_relation(&self, request: Request<pb::GetRelationRequest>) -> Result<Response<pb::Relation>, Status> {
+        let req = request.into_inner();
+        let pair = parse_pair(&self.store, &req.name, "name")?;
+        let as_of = optional_date(req.as_of.as_ref(), "as_of")?.unwrap_or_else(PartialDate::today_utc);
+        Ok(Response::new(relation_of(&self.store, req.name, pair, as_of)?))
+    }
+
+    async fn list_relations(&self, request: Request<pb::ListRelationsRequest>) -> Result<Response<pb::ListRelationsResponse>, Status> {
+        let req = request.into_inner();
+        let code = existing_country(&self.store, &req.parent, "parent")?;
+        let limit = page::page_size(req.page_size).map_err(|v| Error::InvalidArgument(vec![v]))?;
+        let as_of = optional_date(req.as_of.as_ref(), "as_of")?.unwrap_or_else(PartialDate::today_utc);
+        let mut wanted = Vec::new();
+        for (i, status) in req.diplomatic_statuses.iter().enumerate() {
+            match pb::DiplomaticStatus::try_from(*status) {
+                Ok(s) if s != pb::DiplomaticStatus::Unspecified => wanted.push(*status),
+                _ => {
+                    return Err(Error::invalid(
+                        format!("diplomatic_statuses[{i}]"),
+                        format!("{status} is not a diplomatic status"),
+                    )
+                    .into())
+                }
+            }
+        }
+        let as_of_text = as_of.to_string();
+        let statuses: Vec<u8> = wanted.iter().flat_map(|s| s.to_be_bytes()).collect();
+        let fingerprint = page::fingerprint(&[req.parent.as_bytes(), as_of_text.as_bytes(), &statuses]);
+        let after = page::decode_token(&req.page_token, fingerprint)
+            .map_err(|v| Error::InvalidArgument(vec![v]))?
+            .map(|p| {
+                std::str::from_utf8(&p)
+                    .ok()
+                    .and_then(CountryCode::parse)
+                    .ok_or_else(|| Error::invalid("page_token", "is not a token returned by this API"))
+            })
+            .transpose()?;
+
+        let mut relations = Vec::new();
+        let mut next_page_token = String::new();
+        let mut last = None;
+        for other in self.store.partners(code, after) {
+            let other = other?;
+            if relations.len() == limit {
+                if let Some(last) = last {
+                    next_page_token = page::encode_token(fingerprint, CountryCode::as_str(&last).as_bytes());
+                }
+                break;
+            }
+            last = Some(other);
+            let Some(pair) = CountryPair::new(code, other) else {
+                continue;
+            };
+            let name = format!("{}/relations/{other}", code.name());
+            let relation = relation_of(&self.store, name, pair, as_of)?;
+            if wanted.is_empty() || wanted.contains(&relation.diplomatic_status) {
+                relations.push(relation);
+            }
+        }
+        Ok(Response::new(pb::ListRelationsResponse { relations, next_page_token }))
+    }
+
+    async fn list_history(&self, request: Request<pb::ListHistoryRequest>) -> Result<Response<pb::ListHistoryResponse>, Status> {
+        let req = request.into_inner();
+        let query = HistoryQuery::parse(&self.store, &req.parent, req.start_date.as_ref(), req.end_date.as_ref(), &req.kinds)?;
+        let limit = page::page_size(req.page_size).map_err(|v| Error::InvalidArgument(vec![v]))?;
+        let fingerprint = query.fingerprint(&req.parent);
+        let after = page::decode_token(&req.page_token, fingerprint).map_err(|v| Error::InvalidArgument(vec![v]))?;
+        let mut entries = Vec::new();
+        let mut next_page_token = String::new();
+        let mut last_position = Vec::new();
+        for item in query.entries(&self.store, after.as_deref()) {
+            let (position, entry) = item?;
+            if entries.len() == limit {
+                next_page_token = page::encode_token(fingerprint, &last_position);
+                break;
+            }
+            last_position = position;
+            entries.push(entry);
+        }
+        Ok(Response::new(pb::ListHistoryResponse { entries, next_page_token }))
+    }
+
+    type StreamHistoryStream = ReceiverStream<Result<pb::HistoryEntry, Status>>;
+
+    async fn stream_history(&self, request: Request<pb::StreamHistoryRequest>) -> Result<Response<Self::StreamHistoryStream>, Status> {
+        let req = request.into_inner();
+        let query = HistoryQuery::parse(&self.store, &req.parent, req.start_date.as_ref(), req.end_date.as_ref(), &req.kinds)?;
+        let (sender, receiver) = mpsc::channel(STREAM_BUFFER);
+        let store = Arc::clone(&self.store);
+        // The scan is blocking I/O: it runs off the async workers, and stops
+        // as soon as the client goes away (the send fails).
+        tokio::task::spawn_blocking(move || {
+            for item in query.entries(&store, None) {
+                let message = item.map(|(_, entry)| entry).map_err(Status::from);
+                let failed = message.is_err();
+                if sender.blocking_send(message).is_err() || failed {
+                    break;
+                }
+            }
+        });
+        Ok(Response::new(ReceiverStream::new(receiver)))
+    }
+}

@@ -1,0 +1,171 @@
+//! The standard methods (AIP-131 to 135), written once for every record type:
+//! each service file only says which request field goes where.
+
+use prost_types::FieldMask;
+
+use super::mask::apply_mask;
+use super::page;
+use crate::convert::now_timestamp;
+use crate::domain::names::{is_valid_record_id, parse_record_name};
+use crate::domain::{Collection, CountryCode};
+use crate::error::{Error, Result};
+use crate::records::{validate_record, Record, Resource};
+use crate::store::Store;
+
+/// The id part of `name` for collection `R`, or INVALID_ARGUMENT on `field`.
+pub fn parse_name<R: Resource>(name: &str, field: &str) -> Result<String> {
+    match parse_record_name(name) {
+        Some((collection, id)) if collection == R::COLLECTION => Ok(id.to_string()),
+        _ => Err(Error::invalid(field, format!("{:?} is not a valid name: expected {}", short(name), name_pattern(R::COLLECTION)))),
+    }
+}
+
+fn name_pattern(collection: Collection) -> &'static str {
+    match collection {
+        Collection::Countries => "`countries/{code}` with an upper-case ISO 3166-1 alpha-2 code",
+        Collection::Treaties => "`treaties/{id}`, id of lower-case letters, digits and hyphens",
+        Collection::Meetings => "`meetings/{id}`, id of lower-case letters, digits and hyphens",
+        Collection::Events => "`events/{id}`, id of lower-case letters, digits and hyphens",
+    }
+}
+
+/// Keeps hostile megabyte strings out of error messages.
+pub fn short(s: &str) -> String {
+    match s.char_indices().nth(64) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
+/// An optional country filter (`countries/TR`) that must name a country.
+pub fn country_filter(store: &Store, value: &str, field: &str) -> Result<Option<CountryCode>> {
+    if value.is_empty() {
+        return Ok(None);
+    }
+    existing_country(store, value, field).map(Some)
+}
+
+/// A country name that must be well-formed and exist (INVALID_ARGUMENT
+/// otherwise: queries about unknown countries are bad requests).
+pub fn existing_country(store: &Store, name: &str, field: &str) -> Result<CountryCode> {
+    let code = CountryCode::from_name(name).ok_or_else(|| {
+        Error::invalid(field, format!("{:?} is not a country name such as `countries/TR`", short(name)))
+    })?;
+    ensure_known(store, code, field)?;
+    Ok(code)
+}
+
+pub fn ensure_known(store: &Store, code: CountryCode, field: &str) -> Result<()> {
+    if store.get(Collection::Countries, code.as_str())?.is_none() {
+        return Err(Error::invalid(field, format!("unknown country code {code}")));
+    }
+    Ok(())
+}
+
+pub fn get<R: Resource>(store: &Store, name: &str) -> Result<R> {
+    let id = parse_name::<R>(name, "name")?;
+    store
+        .get(R::COLLECTION, &id)?
+        .and_then(R::from_record)
+        .ok_or_else(|| Error::not_found(name))
+}
+
+pub async fn create<R: Resource>(store: &Store, resource: Option<R>, id: &str) -> Result<R> {
+    let mut resource = resource.ok_or_else(|| Error::invalid(R::FIELD, "is required"))?;
+    let id = if id.is_empty() && R::COLLECTION != Collection::Countries {
+        format!("{}-{}", &R::COLLECTION.as_str()[..1], uuid::Uuid::new_v4().simple())
+    } else {
+        id.to_string()
+    };
+    let id_field = format!("{}_id", R::FIELD);
+    let valid_id = match R::COLLECTION {
+        Collection::Countries => CountryCode::parse(&id).is_some(),
+        _ => is_valid_record_id(&id),
+    };
+    if !valid_id {
+        return Err(Error::invalid(
+            id_field,
+            format!("{:?} is not a valid id: expected {}", short(&id), name_pattern(R::COLLECTION)),
+        ));
+    }
+    let name = format!("{}/{id}", R::COLLECTION.as_str());
+    resource.set_name(name.clone());
+    let now = now_timestamp();
+    resource.set_times(Some(now), Some(now));
+    let record = resource.into_record();
+    let violations = validate_record(&record, R::FIELD);
+    if !violations.is_empty() {
+        return Err(Error::InvalidArgument(violations));
+    }
+    let stored = store.commit(R::COLLECTION, &id, |old| match old {
+        Some(_) => Err(Error::AlreadyExists { resource: name.clone() }),
+        None => Ok(Some(record.clone())),
+    })?;
+    store.flush().await?;
+    stored
+        .and_then(R::from_record)
+        .ok_or_else(|| Error::DataLoss(format!("{name} was not stored")))
+}
+
+pub async fn update<R: Resource>(store: &Store, patch: Option<R>, mask: Option<&FieldMask>) -> Result<R> {
+    let patch = patch.ok_or_else(|| Error::invalid(R::FIELD, "is required"))?;
+    let name = patch.name().to_string();
+    let id = parse_name::<R>(&name, &format!("{}.name", R::FIELD))?;
+    let stored = store.commit(R::COLLECTION, &id, |old| {
+        let old = old
+            .and_then(R::from_record)
+            .ok_or_else(|| Error::not_found(&name))?;
+        let mut merged = apply_mask(&old, &patch, mask).map_err(Error::InvalidArgument)?;
+        merged.set_name(name.clone());
+        merged.set_times(old.create_time().cloned(), Some(now_timestamp()));
+        let record = merged.into_record();
+        let violations = validate_record(&record, R::FIELD);
+        if !violations.is_empty() {
+            return Err(Error::InvalidArgument(violations));
+        }
+        Ok(Some(record))
+    })?;
+    store.flush().await?;
+    stored
+        .and_then(R::from_record)
+        .ok_or_else(|| Error::DataLoss(format!("{name} was not stored")))
+}
+
+pub async fn delete<R: Resource>(store: &Store, name: &str) -> Result<()> {
+    let id = parse_name::<R>(name, "name")?;
+    store.commit(R::COLLECTION, &id, |old| match old {
+        Some(_) => Ok(None),
+        None => Err(Error::not_found(name)),
+    })?;
+    store.flush().await
+}
+
+/// One page of a collection: `principal` restricts it to records where that
+/// country has a principal role, `keep` filters further, `query` identifies
+/// the filter for the page token.
+pub fn list<R: Resource>(
+    store: &Store,
+    page_size: i32,
+    page_token: &str,
+    principal: Option<CountryCode>,
+    query: &[&[u8]],
+    keep: impl Fn(&R) -> bool,
+) -> Result<(Vec<R>, String)> {
+    let limit = page::page_size(page_size).map_err(|v| Error::InvalidArgument(vec![v]))?;
+    let fingerprint = page::fingerprint(query);
+    let after = page::decode_token(page_token, fingerprint)
+        .map_err(|v| Error::InvalidArgument(vec![v]))?
+        .map(page::position_text)
+        .transpose()?;
+    let keep_record = |record: &Record| R::from_record(record.clone()).is_some_and(|r| keep(&r));
+    let (records, more) = store.list(R::COLLECTION, principal, after.as_deref(), limit, keep_record)?;
+    let resources: Vec<R> = records.into_iter().filter_map(R::from_record).collect();
+    let next = match resources.last() {
+        Some(last) if more => {
+            let id = last.name().rsplit('/').next().unwrap_or_default();
+            page::encode_token(fingerprint, id.as_bytes())
+        }
+        _ => String::new(),
+    };
+    Ok((resources, next))
+}
