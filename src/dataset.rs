@@ -38,8 +38,12 @@ pub fn parse_line(line: &str) -> Result<Record> {
         .get_message_by_name(RECORD_MESSAGE)
         .ok_or_else(|| Error::DataLoss("descriptor for diplomacy.v1.Record missing".into()))?;
     let mut deserializer = serde_json::Deserializer::from_str(line);
-    let dynamic = DynamicMessage::deserialize(desc, &mut deserializer)
-        .map_err(|e| Error::invalid("record", format!("not a diplomacy.v1.Record in proto3 JSON: {e}")))?;
+    let dynamic = DynamicMessage::deserialize(desc, &mut deserializer).map_err(|e| {
+        Error::invalid(
+            "record",
+            format!("not a diplomacy.v1.Record in proto3 JSON: {e}"),
+        )
+    })?;
     deserializer
         .end()
         .map_err(|e| Error::invalid("record", format!("trailing characters: {e}")))?;
@@ -86,7 +90,10 @@ pub fn to_json_line(record: &Record) -> Result<String> {
     let mut out = Vec::new();
     let mut serializer = serde_json::Serializer::new(&mut out);
     dynamic
-        .serialize_with_options(&mut serializer, &SerializeOptions::new().use_proto_field_name(true))
+        .serialize_with_options(
+            &mut serializer,
+            &SerializeOptions::new().use_proto_field_name(true),
+        )
         .map_err(|e| Error::DataLoss(e.to_string()))?;
     String::from_utf8(out).map_err(|e| Error::DataLoss(e.to_string()))
 }
@@ -110,7 +117,13 @@ pub fn builtin_country_records() -> Vec<Record> {
                 display_name: c.display_name.to_string(),
                 region: c.region.unwrap_or_default().to_string(),
                 subregion: c.subregion.unwrap_or_default().to_string(),
-                end_date: c.withdrawn_year.map(|year| crate::pb::google::r#type::Date { year, month: 0, day: 0 }),
+                end_date: c
+                    .withdrawn_year
+                    .map(|year| crate::pb::google::r#type::Date {
+                        year,
+                        month: 0,
+                        day: 0,
+                    }),
                 successors: c.successors.iter().map(|s| s.name()).collect(),
                 sources: vec![source.clone()],
                 ..Default::default()
@@ -123,10 +136,19 @@ pub fn builtin_country_records() -> Vec<Record> {
 pub fn seed_records() -> Result<Vec<Record>> {
     parse_jsonl(SEED_JSONL)
         .map(|records| records.into_iter().map(|(_, r)| r).collect())
-        .map_err(|errors| Error::DataLoss(format!("the built-in seed dataset is invalid: {}", errors[0])))
+        .map_err(|errors| {
+            Error::DataLoss(format!(
+                "the built-in seed dataset is invalid: {}",
+                errors[0]
+            ))
+        })
 }
 
-fn set_times(record: &mut Record, create: Option<prost_types::Timestamp>, update: Option<prost_types::Timestamp>) {
+fn set_times(
+    record: &mut Record,
+    create: Option<prost_types::Timestamp>,
+    update: Option<prost_types::Timestamp>,
+) {
     macro_rules! set {
         ($r:expr) => {{
             $r.create_time = $r.create_time.take().or(create);
@@ -155,12 +177,24 @@ pub fn check_import(record: &Record) -> Result<(Collection, String)> {
     let collection = record_collection(record);
     let name = record_name(record);
     let Some((named, id)) = names::parse_record_name(name) else {
-        return Err(Error::invalid("name", format!("{name:?} is not a valid record name")));
+        return Err(Error::invalid(
+            "name",
+            format!("{name:?} is not a valid record name"),
+        ));
     };
     if named != collection {
-        return Err(Error::invalid("name", format!("{name:?} does not name a {}", collection.as_str())));
+        return Err(Error::invalid(
+            "name",
+            format!("{name:?} does not name a {}", collection.as_str()),
+        ));
     }
-    let violations = validate_record(record, collection.as_str());
+    let field = match record {
+        Record::Country(_) => "country",
+        Record::Treaty(_) => "treaty",
+        Record::Meeting(_) => "meeting",
+        Record::Event(_) => "event",
+    };
+    let violations = validate_record(record, field);
     if !violations.is_empty() {
         return Err(Error::InvalidArgument(violations));
     }

@@ -97,7 +97,12 @@ impl From<Error> for Status {
             Error::NotFound { resource } => Status::with_error_details(
                 Code::NotFound,
                 message,
-                ErrorDetails::with_resource_info(resource_type(&resource), resource, "", "not found"),
+                ErrorDetails::with_resource_info(
+                    resource_type(&resource),
+                    resource,
+                    "",
+                    "not found",
+                ),
             ),
             Error::AlreadyExists { resource } => Status::with_error_details(
                 Code::AlreadyExists,
@@ -112,7 +117,9 @@ impl From<Error> for Status {
             Error::FailedPrecondition(violations) => {
                 let violations: Vec<_> = violations
                     .into_iter()
-                    .map(|v| tonic_types::PreconditionViolation::new(v.kind, v.subject, v.description))
+                    .map(|v| {
+                        tonic_types::PreconditionViolation::new(v.kind, v.subject, v.description)
+                    })
                     .collect();
                 Status::with_error_details(
                     Code::FailedPrecondition,

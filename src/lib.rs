@@ -4,9 +4,9 @@
 //! Data flows one way: wire → [`api`] (convert, validate) → [`domain`]
 //! (decide) → [`store`] (persist) and back.
 
+pub mod api;
 pub mod convert;
 pub mod dataset;
-pub mod api;
 pub mod domain;
 pub mod error;
 pub mod records;

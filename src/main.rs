@@ -12,7 +12,10 @@ use diplomacy::server::{self, ServeOptions, StoreOptions};
 use diplomacy::{dataset, store::Store};
 
 #[derive(Parser)]
-#[command(version, about = "Typed, sourced, time-aware answers about relations between states, over gRPC")]
+#[command(
+    version,
+    about = "Typed, sourced, time-aware answers about relations between states, over gRPC"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -78,6 +81,7 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Runtime::new() {
@@ -172,13 +176,21 @@ async fn import(args: ImportArgs) -> CliResult {
     if !failed.is_empty() {
         return Err(report(&failed).into());
     }
-    eprintln!("imported {} records into {}", records.len(), args.data.data_dir.display());
+    eprintln!(
+        "imported {} records into {}",
+        records.len(),
+        args.data.data_dir.display()
+    );
     Ok(())
 }
 
 fn report(errors: &[dataset::LineError]) -> String {
     let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
-    format!("{} invalid line(s), nothing written for them:\n{}", errors.len(), lines.join("\n"))
+    format!(
+        "{} invalid line(s), nothing written for them:\n{}",
+        errors.len(),
+        lines.join("\n")
+    )
 }
 
 async fn export(args: ExportArgs) -> CliResult {

@@ -60,12 +60,18 @@ impl Default for ServeOptions {
 /// it when it is new.
 pub async fn open_store(options: &StoreOptions) -> Result<Arc<Store>, Error> {
     std::fs::create_dir_all(&options.data_dir).map_err(|e| {
-        Error::Unavailable(format!("cannot create data dir {}: {e}", options.data_dir.display()))
+        Error::Unavailable(format!(
+            "cannot create data dir {}: {e}",
+            options.data_dir.display()
+        ))
     })?;
     let store = Store::open(&options.data_dir, options.cache_bytes)?;
     let loaded = dataset::initialise(&store, options.seed).await?;
     if loaded > 0 {
-        tracing::info!(records = loaded, "loaded the built-in data into a new database");
+        tracing::info!(
+            records = loaded,
+            "loaded the built-in data into a new database"
+        );
     }
     Ok(Arc::new(store))
 }
@@ -80,7 +86,9 @@ pub async fn serve(
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let (health, health_service) = tonic_health::server::health_reporter();
     for name in SERVICE_NAMES {
-        health.set_service_status(name, ServingStatus::Serving).await;
+        health
+            .set_service_status(name, ServingStatus::Serving)
+            .await;
     }
     health.set_service_status("", ServingStatus::Serving).await;
 
@@ -105,11 +113,21 @@ pub async fn serve(
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
-        .add_service(CountryServiceServer::new(api::Countries { store: Arc::clone(&store) }))
-        .add_service(TreatyServiceServer::new(api::Treaties { store: Arc::clone(&store) }))
-        .add_service(MeetingServiceServer::new(api::Meetings { store: Arc::clone(&store) }))
-        .add_service(EventServiceServer::new(api::Events { store: Arc::clone(&store) }))
-        .add_service(RelationServiceServer::new(api::Relations { store: Arc::clone(&store) }))
+        .add_service(CountryServiceServer::new(api::Countries {
+            store: Arc::clone(&store),
+        }))
+        .add_service(TreatyServiceServer::new(api::Treaties {
+            store: Arc::clone(&store),
+        }))
+        .add_service(MeetingServiceServer::new(api::Meetings {
+            store: Arc::clone(&store),
+        }))
+        .add_service(EventServiceServer::new(api::Events {
+            store: Arc::clone(&store),
+        }))
+        .add_service(RelationServiceServer::new(api::Relations {
+            store: Arc::clone(&store),
+        }))
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), on_shutdown);
 
     // tonic waits for open server streams without limit: bound the drain.

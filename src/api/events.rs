@@ -15,29 +15,60 @@ pub struct Events {
 
 #[tonic::async_trait]
 impl EventService for Events {
-    async fn get_event(&self, request: Request<GetEventRequest>) -> Result<Response<Event>, Status> {
-        Ok(Response::new(resources::get(&self.store, &request.get_ref().name)?))
+    async fn get_event(
+        &self,
+        request: Request<GetEventRequest>,
+    ) -> Result<Response<Event>, Status> {
+        Ok(Response::new(resources::get(
+            &self.store,
+            &request.get_ref().name,
+        )?))
     }
 
-    async fn list_events(&self, request: Request<ListEventsRequest>) -> Result<Response<ListEventsResponse>, Status> {
+    async fn list_events(
+        &self,
+        request: Request<ListEventsRequest>,
+    ) -> Result<Response<ListEventsResponse>, Status> {
         let req = request.into_inner();
         let country = resources::country_filter(&self.store, &req.country, "country")?;
-        let (events, next_page_token) =
-            resources::list(&self.store, req.page_size, &req.page_token, country, &[req.country.as_bytes()], |_: &Event| true)?;
-        Ok(Response::new(ListEventsResponse { events, next_page_token }))
+        let (events, next_page_token) = resources::list(
+            &self.store,
+            req.page_size,
+            &req.page_token,
+            country,
+            &[req.country.as_bytes()],
+            |_: &Event| true,
+        )?;
+        Ok(Response::new(ListEventsResponse {
+            events,
+            next_page_token,
+        }))
     }
 
-    async fn create_event(&self, request: Request<CreateEventRequest>) -> Result<Response<Event>, Status> {
+    async fn create_event(
+        &self,
+        request: Request<CreateEventRequest>,
+    ) -> Result<Response<Event>, Status> {
         let req = request.into_inner();
-        Ok(Response::new(resources::create(&self.store, req.event, &req.event_id).await?))
+        Ok(Response::new(
+            resources::create(&self.store, req.event, &req.event_id).await?,
+        ))
     }
 
-    async fn update_event(&self, request: Request<UpdateEventRequest>) -> Result<Response<Event>, Status> {
+    async fn update_event(
+        &self,
+        request: Request<UpdateEventRequest>,
+    ) -> Result<Response<Event>, Status> {
         let req = request.into_inner();
-        Ok(Response::new(resources::update(&self.store, req.event, req.update_mask.as_ref()).await?))
+        Ok(Response::new(
+            resources::update(&self.store, req.event, req.update_mask.as_ref()).await?,
+        ))
     }
 
-    async fn delete_event(&self, request: Request<DeleteEventRequest>) -> Result<Response<()>, Status> {
+    async fn delete_event(
+        &self,
+        request: Request<DeleteEventRequest>,
+    ) -> Result<Response<()>, Status> {
         resources::delete::<Event>(&self.store, &request.get_ref().name).await?;
         Ok(Response::new(()))
     }

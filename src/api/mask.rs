@@ -31,7 +31,11 @@ fn descriptor<R: Resource>() -> MessageDescriptor {
 /// `stored` with the fields named by `mask` taken from `patch`. An empty mask
 /// takes every field but the immutable ones. Paths may be nested
 /// (`place.city`).
-pub fn apply_mask<R: Resource>(stored: &R, patch: &R, mask: Option<&FieldMask>) -> Result<R, Vec<FieldViolation>> {
+pub fn apply_mask<R: Resource>(
+    stored: &R,
+    patch: &R,
+    mask: Option<&FieldMask>,
+) -> Result<R, Vec<FieldViolation>> {
     let desc = descriptor::<R>();
     let decode = |msg: &R| DynamicMessage::decode(desc.clone(), msg.encode_to_vec().as_slice());
     let (Ok(mut target), Ok(source)) = (decode(stored), decode(patch)) else {
@@ -49,11 +53,17 @@ pub fn apply_mask<R: Resource>(stored: &R, patch: &R, mask: Option<&FieldMask>) 
     for path in &paths {
         let parts: Vec<&str> = path.split('.').collect();
         if IMMUTABLE.contains(&parts[0]) {
-            violations.push(FieldViolation::new("update_mask", format!("{path:?} cannot be changed")));
+            violations.push(FieldViolation::new(
+                "update_mask",
+                format!("{path:?} cannot be changed"),
+            ));
             continue;
         }
         if let Err(why) = copy_path(&mut target, &source, &parts) {
-            violations.push(FieldViolation::new("update_mask", format!("{path:?}: {why}")));
+            violations.push(FieldViolation::new(
+                "update_mask",
+                format!("{path:?}: {why}"),
+            ));
         }
     }
     if !violations.is_empty() {
@@ -64,7 +74,11 @@ pub fn apply_mask<R: Resource>(stored: &R, patch: &R, mask: Option<&FieldMask>) 
         .map_err(|_| vec![FieldViolation::new(R::FIELD, "cannot be encoded")])
 }
 
-fn copy_path(target: &mut DynamicMessage, source: &DynamicMessage, path: &[&str]) -> Result<(), String> {
+fn copy_path(
+    target: &mut DynamicMessage,
+    source: &DynamicMessage,
+    path: &[&str],
+) -> Result<(), String> {
     let Some((first, rest)) = path.split_first() else {
         return Err("empty path".into());
     };

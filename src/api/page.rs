@@ -98,7 +98,10 @@ mod tests {
         let token = encode_token(fp, b"t01");
         assert_eq!(decode_token(&token, fp).unwrap(), Some(b"t01".to_vec()));
         assert!(decode_token(&token, fp + 1).is_err(), "other query");
-        assert!(decode_token(&token[..token.len() - 2], fp).is_err(), "truncated");
+        assert!(
+            decode_token(&token[..token.len() - 2], fp).is_err(),
+            "truncated"
+        );
         assert!(decode_token("!!!", fp).is_err(), "not base64");
         assert!(decode_token("AAAA", fp).is_err(), "garbage");
         assert_eq!(decode_token("", fp).unwrap(), None);

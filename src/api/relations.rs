@@ -46,9 +46,15 @@ fn parse_pair(store: &Store, name: &str, field: &str) -> Result<CountryPair> {
     let (a, b) = parse_relation_name(name).map_err(|e| match e {
         PairNameError::Malformed => Error::invalid(
             field,
-            format!("{:?} is not a relation name such as `countries/TR/relations/AM`", short(name)),
+            format!(
+                "{:?} is not a relation name such as `countries/TR/relations/AM`",
+                short(name)
+            ),
         ),
-        PairNameError::SameCountry => Error::invalid(field, "a country has no relation with itself: name two different countries"),
+        PairNameError::SameCountry => Error::invalid(
+            field,
+            "a country has no relation with itself: name two different countries",
+        ),
     })?;
     ensure_known(store, a, field)?;
     ensure_known(store, b, field)?;
@@ -56,7 +62,12 @@ fn parse_pair(store: &Store, name: &str, field: &str) -> Result<CountryPair> {
 }
 
 /// The relation of `pair` on `as_of` (a partial date: by the end of it).
-pub fn relation_of(store: &Store, name: String, pair: CountryPair, as_of: PartialDate) -> Result<pb::Relation> {
+pub fn relation_of(
+    store: &Store,
+    name: String,
+    pair: CountryPair,
+    as_of: PartialDate,
+) -> Result<pb::Relation> {
     let day = as_of.last_day();
     let facts = store.pair_facts(pair, day)?;
     let status = status_after(&facts.status);
@@ -81,10 +92,6 @@ pub fn relation_of(store: &Store, name: String, pair: CountryPair, as_of: Partia
         .filter(|c| {
             stored_date(c.start_date.as_ref())
                 .is_some_and(|start| conflict_covers(start, stored_date(c.end_date.as_ref()), day))
-        })
-        .map(|mut c| {
-            c.ongoing = c.end_date.is_none() || stored_date(c.end_date.as_ref()).is_some_and(|end| end.first_day() > day);
-            c
         })
         .collect();
     source_records.extend(armed_conflicts.iter().map(|c| c.name.clone()));
@@ -118,7 +125,13 @@ struct HistoryQuery {
 }
 
 impl HistoryQuery {
-    fn parse(store: &Store, parent: &str, start: Option<&Date>, end: Option<&Date>, kinds: &[i32]) -> Result<Self> {
+    fn parse(
+        store: &Store,
+        parent: &str,
+        start: Option<&Date>,
+        end: Option<&Date>,
+        kinds: &[i32],
+    ) -> Result<Self> {
         let scope = if parent.contains("/relations/") {
             HistoryScope::Pair(parse_pair(store, parent, "parent")?)
         } else {
@@ -137,12 +150,18 @@ impl HistoryQuery {
         let until = date(end, "end_date");
         if let (Some(from), Some(until)) = (from, until) {
             if until.last_day() < from.first_day() {
-                violations.push(FieldViolation::new("end_date", format!("{until} is before start_date {from}")));
+                violations.push(FieldViolation::new(
+                    "end_date",
+                    format!("{until} is before start_date {from}"),
+                ));
             }
         }
         for (i, kind) in kinds.iter().enumerate() {
             if *kind == 0 || pb::HistoryEntryKind::try_from(*kind).is_err() {
-                violations.push(FieldViolation::new(format!("kinds[{i}]"), format!("{kind} is not a history entry kind")));
+                violations.push(FieldViolation::new(
+                    format!("kinds[{i}]"),
+                    format!("{kind} is not a history entry kind"),
+                ));
             }
         }
         if !violations.is_empty() {
@@ -164,7 +183,11 @@ impl HistoryQuery {
     }
 
     /// Matching entries in order, after `after`, each with its position.
-    fn entries<'a>(&'a self, store: &'a Store, after: Option<&[u8]>) -> impl Iterator<Item = Result<(Vec<u8>, pb::HistoryEntry)>> + 'a {
+    fn entries<'a>(
+        &'a self,
+        store: &'a Store,
+        after: Option<&[u8]>,
+    ) -> impl Iterator<Item = Result<(Vec<u8>, pb::HistoryEntry)>> + 'a {
         store
             .history(
                 self.scope,
@@ -181,18 +204,31 @@ impl HistoryQuery {
 
 #[tonic::async_trait]
 impl RelationService for Relations {
-    async fn get_relation(&self, request: Request<pb::GetRelationRequest>) -> Result<Response<pb::Relation>, Status> {
+    async fn get_relation(
+        &self,
+        request: Request<pb::GetRelationRequest>,
+    ) -> Result<Response<pb::Relation>, Status> {
         let req = request.into_inner();
         let pair = parse_pair(&self.store, &req.name, "name")?;
-        let as_of = optional_date(req.as_of.as_ref(), "as_of")?.unwrap_or_else(PartialDate::today_utc);
-        Ok(Response::new(relation_of(&self.store, req.name, pair, as_of)?))
+        let as_of =
+            optional_date(req.as_of.as_ref(), "as_of")?.unwrap_or_else(PartialDate::today_utc);
+        Ok(Response::new(relation_of(
+            &self.store,
+            req.name,
+            pair,
+            as_of,
+        )?))
     }
 
-    async fn list_relations(&self, request: Request<pb::ListRelationsRequest>) -> Result<Response<pb::ListRelationsResponse>, Status> {
+    async fn list_relations(
+        &self,
+        request: Request<pb::ListRelationsRequest>,
+    ) -> Result<Response<pb::ListRelationsResponse>, Status> {
         let req = request.into_inner();
         let code = existing_country(&self.store, &req.parent, "parent")?;
         let limit = page::page_size(req.page_size).map_err(|v| Error::InvalidArgument(vec![v]))?;
-        let as_of = optional_date(req.as_of.as_ref(), "as_of")?.unwrap_or_else(PartialDate::today_utc);
+        let as_of =
+            optional_date(req.as_of.as_ref(), "as_of")?.unwrap_or_else(PartialDate::today_utc);
         let mut wanted = Vec::new();
         for (i, status) in req.diplomatic_statuses.iter().enumerate() {
             match pb::DiplomaticStatus::try_from(*status) {
@@ -208,14 +244,17 @@ impl RelationService for Relations {
         }
         let as_of_text = as_of.to_string();
         let statuses: Vec<u8> = wanted.iter().flat_map(|s| s.to_be_bytes()).collect();
-        let fingerprint = page::fingerprint(&[req.parent.as_bytes(), as_of_text.as_bytes(), &statuses]);
+        let fingerprint =
+            page::fingerprint(&[req.parent.as_bytes(), as_of_text.as_bytes(), &statuses]);
         let after = page::decode_token(&req.page_token, fingerprint)
             .map_err(|v| Error::InvalidArgument(vec![v]))?
             .map(|p| {
                 std::str::from_utf8(&p)
                     .ok()
                     .and_then(CountryCode::parse)
-                    .ok_or_else(|| Error::invalid("page_token", "is not a token returned by this API"))
+                    .ok_or_else(|| {
+                        Error::invalid("page_token", "is not a token returned by this API")
+                    })
             })
             .transpose()?;
 
@@ -226,7 +265,8 @@ impl RelationService for Relations {
             let other = other?;
             if relations.len() == limit {
                 if let Some(last) = last {
-                    next_page_token = page::encode_token(fingerprint, CountryCode::as_str(&last).as_bytes());
+                    next_page_token =
+                        page::encode_token(fingerprint, CountryCode::as_str(&last).as_bytes());
                 }
                 break;
             }
@@ -240,15 +280,28 @@ impl RelationService for Relations {
                 relations.push(relation);
             }
         }
-        Ok(Response::new(pb::ListRelationsResponse { relations, next_page_token }))
+        Ok(Response::new(pb::ListRelationsResponse {
+            relations,
+            next_page_token,
+        }))
     }
 
-    async fn list_history(&self, request: Request<pb::ListHistoryRequest>) -> Result<Response<pb::ListHistoryResponse>, Status> {
+    async fn list_history(
+        &self,
+        request: Request<pb::ListHistoryRequest>,
+    ) -> Result<Response<pb::ListHistoryResponse>, Status> {
         let req = request.into_inner();
-        let query = HistoryQuery::parse(&self.store, &req.parent, req.start_date.as_ref(), req.end_date.as_ref(), &req.kinds)?;
+        let query = HistoryQuery::parse(
+            &self.store,
+            &req.parent,
+            req.start_date.as_ref(),
+            req.end_date.as_ref(),
+            &req.kinds,
+        )?;
         let limit = page::page_size(req.page_size).map_err(|v| Error::InvalidArgument(vec![v]))?;
         let fingerprint = query.fingerprint(&req.parent);
-        let after = page::decode_token(&req.page_token, fingerprint).map_err(|v| Error::InvalidArgument(vec![v]))?;
+        let after = page::decode_token(&req.page_token, fingerprint)
+            .map_err(|v| Error::InvalidArgument(vec![v]))?;
         let mut entries = Vec::new();
         let mut next_page_token = String::new();
         let mut last_position = Vec::new();
@@ -261,14 +314,26 @@ impl RelationService for Relations {
             last_position = position;
             entries.push(entry);
         }
-        Ok(Response::new(pb::ListHistoryResponse { entries, next_page_token }))
+        Ok(Response::new(pb::ListHistoryResponse {
+            entries,
+            next_page_token,
+        }))
     }
 
     type StreamHistoryStream = ReceiverStream<Result<pb::HistoryEntry, Status>>;
 
-    async fn stream_history(&self, request: Request<pb::StreamHistoryRequest>) -> Result<Response<Self::StreamHistoryStream>, Status> {
+    async fn stream_history(
+        &self,
+        request: Request<pb::StreamHistoryRequest>,
+    ) -> Result<Response<Self::StreamHistoryStream>, Status> {
         let req = request.into_inner();
-        let query = HistoryQuery::parse(&self.store, &req.parent, req.start_date.as_ref(), req.end_date.as_ref(), &req.kinds)?;
+        let query = HistoryQuery::parse(
+            &self.store,
+            &req.parent,
+            req.start_date.as_ref(),
+            req.end_date.as_ref(),
+            &req.kinds,
+        )?;
         let (sender, receiver) = mpsc::channel(STREAM_BUFFER);
         let store = Arc::clone(&self.store);
         // The scan is blocking I/O: it runs off the async workers, and stops

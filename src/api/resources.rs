@@ -16,7 +16,14 @@ use crate::store::Store;
 pub fn parse_name<R: Resource>(name: &str, field: &str) -> Result<String> {
     match parse_record_name(name) {
         Some((collection, id)) if collection == R::COLLECTION => Ok(id.to_string()),
-        _ => Err(Error::invalid(field, format!("{:?} is not a valid name: expected {}", short(name), name_pattern(R::COLLECTION)))),
+        _ => Err(Error::invalid(
+            field,
+            format!(
+                "{:?} is not a valid name: expected {}",
+                short(name),
+                name_pattern(R::COLLECTION)
+            ),
+        )),
     }
 }
 
@@ -49,7 +56,13 @@ pub fn country_filter(store: &Store, value: &str, field: &str) -> Result<Option<
 /// otherwise: queries about unknown countries are bad requests).
 pub fn existing_country(store: &Store, name: &str, field: &str) -> Result<CountryCode> {
     let code = CountryCode::from_name(name).ok_or_else(|| {
-        Error::invalid(field, format!("{:?} is not a country name such as `countries/TR`", short(name)))
+        Error::invalid(
+            field,
+            format!(
+                "{:?} is not a country name such as `countries/TR`",
+                short(name)
+            ),
+        )
     })?;
     ensure_known(store, code, field)?;
     Ok(code)
@@ -57,7 +70,10 @@ pub fn existing_country(store: &Store, name: &str, field: &str) -> Result<Countr
 
 pub fn ensure_known(store: &Store, code: CountryCode, field: &str) -> Result<()> {
     if store.get(Collection::Countries, code.as_str())?.is_none() {
-        return Err(Error::invalid(field, format!("unknown country code {code}")));
+        return Err(Error::invalid(
+            field,
+            format!("unknown country code {code}"),
+        ));
     }
     Ok(())
 }
@@ -73,7 +89,11 @@ pub fn get<R: Resource>(store: &Store, name: &str) -> Result<R> {
 pub async fn create<R: Resource>(store: &Store, resource: Option<R>, id: &str) -> Result<R> {
     let mut resource = resource.ok_or_else(|| Error::invalid(R::FIELD, "is required"))?;
     let id = if id.is_empty() && R::COLLECTION != Collection::Countries {
-        format!("{}-{}", &R::COLLECTION.as_str()[..1], uuid::Uuid::new_v4().simple())
+        format!(
+            "{}-{}",
+            &R::COLLECTION.as_str()[..1],
+            uuid::Uuid::new_v4().simple()
+        )
     } else {
         id.to_string()
     };
@@ -85,7 +105,11 @@ pub async fn create<R: Resource>(store: &Store, resource: Option<R>, id: &str) -
     if !valid_id {
         return Err(Error::invalid(
             id_field,
-            format!("{:?} is not a valid id: expected {}", short(&id), name_pattern(R::COLLECTION)),
+            format!(
+                "{:?} is not a valid id: expected {}",
+                short(&id),
+                name_pattern(R::COLLECTION)
+            ),
         ));
     }
     let name = format!("{}/{id}", R::COLLECTION.as_str());
@@ -98,7 +122,9 @@ pub async fn create<R: Resource>(store: &Store, resource: Option<R>, id: &str) -
         return Err(Error::InvalidArgument(violations));
     }
     let stored = store.commit(R::COLLECTION, &id, |old| match old {
-        Some(_) => Err(Error::AlreadyExists { resource: name.clone() }),
+        Some(_) => Err(Error::AlreadyExists {
+            resource: name.clone(),
+        }),
         None => Ok(Some(record.clone())),
     })?;
     store.flush().await?;
@@ -107,7 +133,11 @@ pub async fn create<R: Resource>(store: &Store, resource: Option<R>, id: &str) -
         .ok_or_else(|| Error::DataLoss(format!("{name} was not stored")))
 }
 
-pub async fn update<R: Resource>(store: &Store, patch: Option<R>, mask: Option<&FieldMask>) -> Result<R> {
+pub async fn update<R: Resource>(
+    store: &Store,
+    patch: Option<R>,
+    mask: Option<&FieldMask>,
+) -> Result<R> {
     let patch = patch.ok_or_else(|| Error::invalid(R::FIELD, "is required"))?;
     let name = patch.name().to_string();
     let id = parse_name::<R>(&name, &format!("{}.name", R::FIELD))?;
@@ -158,7 +188,13 @@ pub fn list<R: Resource>(
         .map(page::position_text)
         .transpose()?;
     let keep_record = |record: &Record| R::from_record(record.clone()).is_some_and(|r| keep(&r));
-    let (records, more) = store.list(R::COLLECTION, principal, after.as_deref(), limit, keep_record)?;
+    let (records, more) = store.list(
+        R::COLLECTION,
+        principal,
+        after.as_deref(),
+        limit,
+        keep_record,
+    )?;
     let resources: Vec<R> = records.into_iter().filter_map(R::from_record).collect();
     let next = match resources.last() {
         Some(last) if more => {

@@ -56,7 +56,10 @@ pub fn builtin_countries() -> Vec<BuiltinCountry> {
         let Some(code) = CountryCode::parse(state.former.alpha2) else {
             continue;
         };
-        if by_code.get(&code).is_some_and(|c| c.withdrawn_year.is_none()) {
+        if by_code
+            .get(&code)
+            .is_some_and(|c| c.withdrawn_year.is_none())
+        {
             continue; // the code belongs to a current country now
         }
         by_code.insert(

@@ -113,8 +113,7 @@ impl PartialDate {
     /// The earliest day this date can stand for: how it sorts and compares.
     pub fn first_day(&self) -> Date {
         let month = calendar_month(self.month.max(1));
-        Date::from_calendar_date(self.year(), month, self.day.max(1))
-            .unwrap_or(Date::MIN)
+        Date::from_calendar_date(self.year(), month, self.day.max(1)).unwrap_or(Date::MIN)
     }
 
     /// The latest day this date can stand for: "by the end of 2009" for `2009`.
@@ -226,14 +225,22 @@ mod tests {
         assert!(PartialDate::from_parts(2024, 13, 0).is_err());
         assert!(PartialDate::from_parts(2024, 0, 5).is_err());
         assert!(PartialDate::from_parts(2024, -1, 0).is_err());
-        for bad in ["", "24", "2024-1", "2024-01-1", "2024-00-01", "2024-01-01-01", "x024"] {
+        for bad in [
+            "",
+            "24",
+            "2024-1",
+            "2024-01-1",
+            "2024-00-01",
+            "2024-01-01-01",
+            "x024",
+        ] {
             assert!(bad.parse::<PartialDate>().is_err(), "{bad}");
         }
     }
 
     #[test]
     fn orders_by_first_day_then_precision() {
-        let mut dates = vec![d("2024-08-01"), d("2024-08"), d("2024"), d("2023-12-31")];
+        let mut dates = [d("2024-08-01"), d("2024-08"), d("2024"), d("2023-12-31")];
         dates.sort();
         let shown: Vec<_> = dates.iter().map(ToString::to_string).collect();
         assert_eq!(shown, ["2023-12-31", "2024", "2024-08", "2024-08-01"]);

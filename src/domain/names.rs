@@ -76,7 +76,9 @@ pub enum PairNameError {
 
 /// Parses `countries/{a}/relations/{b}`; the result keeps the order as given.
 pub fn parse_relation_name(name: &str) -> Result<(CountryCode, CountryCode), PairNameError> {
-    let rest = name.strip_prefix("countries/").ok_or(PairNameError::Malformed)?;
+    let rest = name
+        .strip_prefix("countries/")
+        .ok_or(PairNameError::Malformed)?;
     let (a, b) = rest
         .split_once("/relations/")
         .ok_or(PairNameError::Malformed)?;
@@ -149,8 +151,18 @@ mod tests {
 
     #[test]
     fn country_codes_are_two_upper_case_letters() {
-        assert_eq!(CountryCode::from_name("countries/TR").map(|c| c.name()), Some("countries/TR".into()));
-        for bad in ["countries/tr", "countries/TUR", "countries/", "TR", "countries/T1", "countries/ÄB"] {
+        assert_eq!(
+            CountryCode::from_name("countries/TR").map(|c| c.name()),
+            Some("countries/TR".into())
+        );
+        for bad in [
+            "countries/tr",
+            "countries/TUR",
+            "countries/",
+            "TR",
+            "countries/T1",
+            "countries/ÄB",
+        ] {
             assert_eq!(CountryCode::from_name(bad), None, "{bad}");
         }
     }
@@ -176,8 +188,14 @@ mod tests {
         for bad in ["", "1abc", "Abc", "a_b", "a-", &"a".repeat(64)] {
             assert!(!is_valid_record_id(bad), "{bad}");
         }
-        assert_eq!(parse_record_name("treaties/t01"), Some((Collection::Treaties, "t01")));
-        assert_eq!(parse_record_name("countries/TR"), Some((Collection::Countries, "TR")));
+        assert_eq!(
+            parse_record_name("treaties/t01"),
+            Some((Collection::Treaties, "t01"))
+        );
+        assert_eq!(
+            parse_record_name("countries/TR"),
+            Some((Collection::Countries, "TR"))
+        );
         assert_eq!(parse_record_name("treaties/T01"), None);
         assert_eq!(parse_record_name("things/t01"), None);
     }

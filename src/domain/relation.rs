@@ -221,6 +221,10 @@ mod tests {
         let end = Some(d("2020-11-10"));
         assert!(conflict_covers(start, end, d("2020-11-10").first_day()));
         assert!(!conflict_covers(start, end, d("2020-11-11").first_day()));
-        assert!(conflict_covers(d("2022-02-24"), None, d("2026-01-01").first_day()));
+        assert!(conflict_covers(
+            d("2022-02-24"),
+            None,
+            d("2026-01-01").first_day()
+        ));
     }
 }

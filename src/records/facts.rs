@@ -111,7 +111,9 @@ fn treaty_facts(t: &pb::Treaty) -> RecordFacts {
     scope.extend(codes(&t.witnesses));
     let party_pairs = pairs_among(&parties);
     let kind = t.kind;
-    let entry = |kind_: pb::HistoryEntryKind, date: PartialDate, countries: &BTreeSet<CountryCode>| pb::HistoryEntry {
+    let entry = |kind_: pb::HistoryEntryKind,
+                 date: PartialDate,
+                 countries: &BTreeSet<CountryCode>| pb::HistoryEntry {
         date: Some(crate::convert::date_to_pb(date)),
         kind: kind_ as i32,
         record: t.name.clone(),
@@ -126,9 +128,21 @@ fn treaty_facts(t: &pb::Treaty) -> RecordFacts {
 
     let mut milestones = Vec::new();
     let treaty_wide = [
-        (pb::HistoryEntryKind::TreatySigned, "1-signed", t.signed_date.as_ref()),
-        (pb::HistoryEntryKind::TreatyInForce, "3-in-force", t.entry_into_force_date.as_ref()),
-        (pb::HistoryEntryKind::TreatyTerminated, "5-terminated", t.termination_date.as_ref()),
+        (
+            pb::HistoryEntryKind::TreatySigned,
+            "1-signed",
+            t.signed_date.as_ref(),
+        ),
+        (
+            pb::HistoryEntryKind::TreatyInForce,
+            "3-in-force",
+            t.entry_into_force_date.as_ref(),
+        ),
+        (
+            pb::HistoryEntryKind::TreatyTerminated,
+            "5-terminated",
+            t.termination_date.as_ref(),
+        ),
     ];
     for (kind_, tag, date) in treaty_wide {
         if let Some(date) = stored_date(date) {
@@ -147,8 +161,16 @@ fn treaty_facts(t: &pb::Treaty) -> RecordFacts {
         };
         let own = BTreeSet::from([code]);
         let per_party = [
-            (pb::HistoryEntryKind::TreatyRatified, "2-ratified", party.ratification_date.as_ref()),
-            (pb::HistoryEntryKind::TreatyWithdrawn, "4-withdrawn", party.withdrawal_date.as_ref()),
+            (
+                pb::HistoryEntryKind::TreatyRatified,
+                "2-ratified",
+                party.ratification_date.as_ref(),
+            ),
+            (
+                pb::HistoryEntryKind::TreatyWithdrawn,
+                "4-withdrawn",
+                party.withdrawal_date.as_ref(),
+            ),
         ];
         for (kind_, tag, date) in per_party {
             if let Some(date) = stored_date(date) {
@@ -214,13 +236,20 @@ fn treaty_facts(t: &pb::Treaty) -> RecordFacts {
 }
 
 /// Mediators plus the country of the place, when it is named.
-fn third_parties_with(mediators: &BTreeSet<CountryCode>, place: Option<&pb::Place>) -> BTreeSet<CountryCode> {
+fn third_parties_with(
+    mediators: &BTreeSet<CountryCode>,
+    place: Option<&pb::Place>,
+) -> BTreeSet<CountryCode> {
     let mut hosts = mediators.clone();
     hosts.extend(place.and_then(|p| CountryCode::from_name(&p.country)));
     hosts
 }
 
-fn mediator_facts(pair: CountryPair, hosts: &BTreeSet<CountryCode>, date: PartialDate) -> Vec<(CountryPair, PairFact)> {
+fn mediator_facts(
+    pair: CountryPair,
+    hosts: &BTreeSet<CountryCode>,
+    date: PartialDate,
+) -> Vec<(CountryPair, PairFact)> {
     hosts
         .iter()
         .filter(|h| !pair.contains(**h))
@@ -246,7 +275,16 @@ fn meeting_facts(m: &pb::Meeting) -> RecordFacts {
         title: m.title.clone(),
         summary: m.summary.clone(),
         countries: names(&states),
-        mediators: names(&hosts.difference(&states).copied().collect()),
+        // Explicit mediators even when they also took part (a US-hosted
+        // round with the Secretary of State at the table), other hosts only
+        // when they did not.
+        mediators: names(
+            &hosts
+                .difference(&states)
+                .chain(&mediators)
+                .copied()
+                .collect(),
+        ),
         meeting_kind: m.kind,
         sources: m.sources.clone(),
         ..Default::default()
@@ -306,18 +344,20 @@ fn event_facts(e: &pb::Event) -> RecordFacts {
     let mut scope = counterparts.clone();
     scope.insert(actor);
     let pairs = pairs_with(actor, &counterparts);
-    let entry = |kind: pb::HistoryEntryKind, date: Option<crate::pb::google::r#type::Date>| pb::HistoryEntry {
-        date,
-        kind: kind as i32,
-        record: e.name.clone(),
-        title: e.title.clone(),
-        summary: e.summary.clone(),
-        countries: std::iter::once(e.actor.clone())
-            .chain(e.counterparts.iter().cloned())
-            .collect(),
-        event_kind: e.kind,
-        sources: e.sources.clone(),
-        ..Default::default()
+    let entry = |kind: pb::HistoryEntryKind, date: Option<crate::pb::google::r#type::Date>| {
+        pb::HistoryEntry {
+            date,
+            kind: kind as i32,
+            record: e.name.clone(),
+            title: e.title.clone(),
+            summary: e.summary.clone(),
+            countries: std::iter::once(e.actor.clone())
+                .chain(e.counterparts.iter().cloned())
+                .collect(),
+            event_kind: e.kind,
+            sources: e.sources.clone(),
+            ..Default::default()
+        }
     };
     let mut milestones = vec![Milestone {
         date: start,

@@ -72,21 +72,29 @@ struct Validator<'a> {
 
 impl Validator<'_> {
     fn fail(&mut self, field: &str, description: impl Into<String>) {
-        self.violations
-            .push(FieldViolation::new(format!("{}.{field}", self.prefix), description));
+        self.violations.push(FieldViolation::new(
+            format!("{}.{field}", self.prefix),
+            description,
+        ));
     }
 
     fn text(&mut self, field: &str, value: &str, required: bool, max: usize) {
         if required && value.trim().is_empty() {
             self.fail(field, "must not be empty");
         } else if value.len() > max {
-            self.fail(field, format!("must be at most {max} bytes, got {}", value.len()));
+            self.fail(
+                field,
+                format!("must be at most {max} bytes, got {}", value.len()),
+            );
         }
     }
 
     fn count(&mut self, field: &str, len: usize) -> bool {
         if len > MAX_REPEATED {
-            self.fail(field, format!("must have at most {MAX_REPEATED} elements, got {len}"));
+            self.fail(
+                field,
+                format!("must have at most {MAX_REPEATED} elements, got {len}"),
+            );
             return false;
         }
         true
@@ -110,7 +118,13 @@ impl Validator<'_> {
     }
 
     /// `later` must not be before `earlier` (compared by first possible day).
-    fn not_before(&mut self, field: &str, later: Option<PartialDate>, earlier: Option<PartialDate>, what: &str) {
+    fn not_before(
+        &mut self,
+        field: &str,
+        later: Option<PartialDate>,
+        earlier: Option<PartialDate>,
+        what: &str,
+    ) {
         if let (Some(later), Some(earlier)) = (later, earlier) {
             if later.first_day() < earlier.first_day() {
                 self.fail(field, format!("{later} is before {what} {earlier}"));
@@ -139,7 +153,13 @@ impl Validator<'_> {
     }
 
     /// A list of country names without duplicates or members of `excluded`.
-    fn country_list(&mut self, field: &str, names: &[String], excluded: &BTreeSet<CountryCode>, role: &str) -> BTreeSet<CountryCode> {
+    fn country_list(
+        &mut self,
+        field: &str,
+        names: &[String],
+        excluded: &BTreeSet<CountryCode>,
+        role: &str,
+    ) -> BTreeSet<CountryCode> {
         let mut seen = BTreeSet::new();
         if !self.count(field, names.len()) {
             return seen;
@@ -159,7 +179,10 @@ impl Validator<'_> {
 
     fn sources(&mut self, sources: &[pb::Source]) {
         if sources.is_empty() {
-            self.fail("sources", "at least one source is required: every fact carries its sources");
+            self.fail(
+                "sources",
+                "at least one source is required: every fact carries its sources",
+            );
         }
         if !self.count("sources", sources.len()) {
             return;
@@ -170,9 +193,8 @@ impl Validator<'_> {
             self.text(&path("publisher"), &source.publisher, false, MAX_SHORT_TEXT);
             self.text(&path("note"), &source.note, false, MAX_LONG_TEXT);
             self.text(&path("url"), &source.url, false, MAX_SHORT_TEXT);
-            if !source.url.is_empty()
-                && !(source.url.starts_with("https://") || source.url.starts_with("http://"))
-            {
+            let web = source.url.starts_with("https://") || source.url.starts_with("http://");
+            if !source.url.is_empty() && !web {
                 self.fail(&path("url"), "must be an http:// or https:// URL");
             }
             self.date(&path("publish_date"), source.publish_date.as_ref(), false);
@@ -200,7 +222,8 @@ impl Validator<'_> {
         self.text("official_name", &c.official_name, false, MAX_SHORT_TEXT);
         self.text("region", &c.region, false, MAX_SHORT_TEXT);
         self.text("subregion", &c.subregion, false, MAX_SHORT_TEXT);
-        if !c.alpha3.is_empty() && !(c.alpha3.len() == 3 && c.alpha3.bytes().all(|b| b.is_ascii_uppercase())) {
+        let alpha3_ok = c.alpha3.len() == 3 && c.alpha3.bytes().all(|b| b.is_ascii_uppercase());
+        if !c.alpha3.is_empty() && !alpha3_ok {
             self.fail("alpha3", "must be three upper-case letters, or empty");
         }
         if c.numeric_code > 999 {
@@ -221,16 +244,29 @@ impl Validator<'_> {
         self.enum_value::<pb::TreatyStatus>("status", t.status);
         self.place(t.place.as_ref());
         let signed = self.date("signed_date", t.signed_date.as_ref(), true);
-        let in_force = self.date("entry_into_force_date", t.entry_into_force_date.as_ref(), false);
+        let in_force = self.date(
+            "entry_into_force_date",
+            t.entry_into_force_date.as_ref(),
+            false,
+        );
         let terminated = self.date("termination_date", t.termination_date.as_ref(), false);
         self.not_before("entry_into_force_date", in_force, signed, "signed_date");
-        self.not_before("termination_date", terminated, in_force.or(signed), "the start");
+        self.not_before(
+            "termination_date",
+            terminated,
+            in_force.or(signed),
+            "the start",
+        );
         match pb::TreatyStatus::try_from(t.status) {
-            Ok(pb::TreatyStatus::InForce) if terminated.is_some() => {
-                self.fail("termination_date", "a treaty IN_FORCE has no termination date")
-            }
+            Ok(pb::TreatyStatus::InForce) if terminated.is_some() => self.fail(
+                "termination_date",
+                "a treaty IN_FORCE has no termination date",
+            ),
             Ok(pb::TreatyStatus::Signed | pb::TreatyStatus::Lapsed) if in_force.is_some() => self
-                .fail("entry_into_force_date", "a SIGNED or LAPSED treaty never entered into force"),
+                .fail(
+                    "entry_into_force_date",
+                    "a SIGNED or LAPSED treaty never entered into force",
+                ),
             _ => {}
         }
 
@@ -243,17 +279,47 @@ impl Validator<'_> {
                 let path = |f: &str| format!("parties[{i}].{f}");
                 if let Some(code) = self.country_ref(&path("country"), &party.country, true) {
                     if !parties.insert(code) {
-                        self.fail(&path("country"), format!("{} is listed twice", party.country));
+                        self.fail(
+                            &path("country"),
+                            format!("{} is listed twice", party.country),
+                        );
                     }
                 }
-                let signature = self.date(&path("signature_date"), party.signature_date.as_ref(), false);
-                let ratified = self.date(&path("ratification_date"), party.ratification_date.as_ref(), false);
-                let withdrawn = self.date(&path("withdrawal_date"), party.withdrawal_date.as_ref(), false);
-                self.not_before(&path("ratification_date"), ratified, signature, "its signature_date");
-                self.not_before(&path("withdrawal_date"), withdrawn, ratified.or(signature), "its joining");
+                let signature = self.date(
+                    &path("signature_date"),
+                    party.signature_date.as_ref(),
+                    false,
+                );
+                let ratified = self.date(
+                    &path("ratification_date"),
+                    party.ratification_date.as_ref(),
+                    false,
+                );
+                let withdrawn = self.date(
+                    &path("withdrawal_date"),
+                    party.withdrawal_date.as_ref(),
+                    false,
+                );
+                self.not_before(
+                    &path("ratification_date"),
+                    ratified,
+                    signature,
+                    "its signature_date",
+                );
+                self.not_before(
+                    &path("withdrawal_date"),
+                    withdrawn,
+                    ratified.or(signature),
+                    "its joining",
+                );
             }
         }
-        self.country_list("mediators", &t.mediators, &parties, "a mediator and a party");
+        self.country_list(
+            "mediators",
+            &t.mediators,
+            &parties,
+            "a mediator and a party",
+        );
         self.country_list("witnesses", &t.witnesses, &parties, "a witness and a party");
         if self.count("other_signatories", t.other_signatories.len()) {
             for (i, s) in t.other_signatories.iter().enumerate() {
@@ -284,7 +350,10 @@ impl Validator<'_> {
             }
         }
         if states.len() < 2 {
-            self.fail("participants", "a meeting needs participants from at least two states");
+            self.fail(
+                "participants",
+                "a meeting needs participants from at least two states",
+            );
         }
         self.country_list("mediators", &m.mediators, &BTreeSet::new(), "");
         if self.count("topics", m.topics.len()) {
@@ -302,17 +371,28 @@ impl Validator<'_> {
         let start = self.date("start_date", e.start_date.as_ref(), true);
         let end = self.date("end_date", e.end_date.as_ref(), false);
         self.not_before("end_date", end, start, "start_date");
-        let actor: BTreeSet<_> = self.country_ref("actor", &e.actor, true).into_iter().collect();
+        let actor: BTreeSet<_> = self
+            .country_ref("actor", &e.actor, true)
+            .into_iter()
+            .collect();
         if e.counterparts.is_empty() {
             self.fail("counterparts", "at least one other country is required");
         }
-        self.country_list("counterparts", &e.counterparts, &actor, "the actor and a counterpart");
+        self.country_list(
+            "counterparts",
+            &e.counterparts,
+            &actor,
+            "the actor and a counterpart",
+        );
         if self.count("related_records", e.related_records.len()) {
             for (i, name) in e.related_records.iter().enumerate() {
                 if names::parse_record_name(name).is_none() {
                     self.fail(
                         &format!("related_records[{i}]"),
-                        format!("{:?} is not a record name such as `treaties/t05`", truncate(name)),
+                        format!(
+                            "{:?} is not a record name such as `treaties/t05`",
+                            truncate(name)
+                        ),
                     );
                 }
             }

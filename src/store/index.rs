@@ -60,7 +60,11 @@ pub fn change_from_code(code: i32) -> Option<StatusChange> {
 }
 
 /// Every index entry of `record` (named `collection/id`), keyed in order.
-pub fn index_entries(collection: Collection, id: &str, record: &Record) -> BTreeMap<Vec<u8>, Vec<u8>> {
+pub fn index_entries(
+    collection: Collection,
+    id: &str,
+    record: &Record,
+) -> BTreeMap<Vec<u8>, Vec<u8>> {
     let facts = record_facts(record);
     let name = format!("{}/{id}", collection.as_str());
     let mut entries = BTreeMap::new();
@@ -79,11 +83,17 @@ pub fn index_entries(collection: Collection, id: &str, record: &Record) -> BTree
         let date = milestone.date.sort_key();
         let value = milestone.entry.encode_to_vec();
         for code in &milestone.countries {
-            let key = keys::join(&keys::country_history(*code), &[&date, &name, &milestone.tag]);
+            let key = keys::join(
+                &keys::country_history(*code),
+                &[&date, &name, &milestone.tag],
+            );
             entries.insert(key, value.clone());
         }
         for pair in &milestone.pairs {
-            let key = keys::join(&keys::pair(PairFamily::History, *pair), &[&date, &name, &milestone.tag]);
+            let key = keys::join(
+                &keys::pair(PairFamily::History, *pair),
+                &[&date, &name, &milestone.tag],
+            );
             entries.insert(key, value.clone());
             partners.insert(*pair);
         }
@@ -104,7 +114,10 @@ pub fn index_entries(collection: Collection, id: &str, record: &Record) -> BTree
 fn pair_fact_entry(pair: CountryPair, fact: &PairFact, name: &str) -> Option<(Vec<u8>, Vec<u8>)> {
     Some(match fact {
         PairFact::Status(status) => (
-            keys::join(&keys::pair(PairFamily::Status, pair), &[&status.date.sort_key(), name]),
+            keys::join(
+                &keys::pair(PairFamily::Status, pair),
+                &[&status.date.sort_key(), name],
+            ),
             StatusValue {
                 change: change_code(status.change),
                 date: Some(date_to_pb(status.date)),
@@ -119,7 +132,10 @@ fn pair_fact_entry(pair: CountryPair, fact: &PairFact, name: &str) -> Option<(Ve
             // A treaty that never entered into force is never "in force on a day".
             let from = interval.from?;
             (
-                keys::join(&keys::pair(PairFamily::Treaty, pair), &[&from.sort_key(), name]),
+                keys::join(
+                    &keys::pair(PairFamily::Treaty, pair),
+                    &[&from.sort_key(), name],
+                ),
                 TreatyValue {
                     summary: Some(summary.clone()),
                     from: Some(date_to_pb(from)),
@@ -130,11 +146,17 @@ fn pair_fact_entry(pair: CountryPair, fact: &PairFact, name: &str) -> Option<(Ve
             )
         }
         PairFact::Conflict { summary, start, .. } => (
-            keys::join(&keys::pair(PairFamily::Conflict, pair), &[&start.sort_key(), name]),
+            keys::join(
+                &keys::pair(PairFamily::Conflict, pair),
+                &[&start.sort_key(), name],
+            ),
             summary.encode_to_vec(),
         ),
         PairFact::Meeting { summary, date } => (
-            keys::join(&keys::pair(PairFamily::Meeting, pair), &[&date.sort_key(), name]),
+            keys::join(
+                &keys::pair(PairFamily::Meeting, pair),
+                &[&date.sort_key(), name],
+            ),
             summary.encode_to_vec(),
         ),
         PairFact::Mediator { country, date } => (

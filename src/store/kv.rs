@@ -6,7 +6,9 @@
 use std::ops::Bound;
 use std::path::Path;
 
-use sled::transaction::{ConflictableTransactionError, TransactionError, UnabortableTransactionError};
+use sled::transaction::{
+    ConflictableTransactionError, TransactionError, UnabortableTransactionError,
+};
 
 use crate::error::Error;
 
@@ -71,7 +73,9 @@ impl SledKv {
             .path(path)
             .cache_capacity(cache_bytes)
             .open()
-            .map_err(|e| Error::Unavailable(format!("cannot open database at {}: {e}", path.display())))?;
+            .map_err(|e| {
+                Error::Unavailable(format!("cannot open database at {}: {e}", path.display()))
+            })?;
         Ok(Self { db })
     }
 }

@@ -115,7 +115,10 @@ impl<K: KvStore> Store<K> {
     pub fn get(&self, collection: Collection, id: &str) -> Result<Option<Record>> {
         self.kv
             .get(&keys::record(collection, id))?
-            .map(|bytes| decode_record(collection, &bytes).map_err(|e| corrupt(&format!("{}/{id}", collection.as_str()), e)))
+            .map(|bytes| {
+                decode_record(collection, &bytes)
+                    .map_err(|e| corrupt(&format!("{}/{id}", collection.as_str()), e))
+            })
             .transpose()
     }
 
@@ -233,24 +236,30 @@ impl<K: KvStore> Store<K> {
         let mut facts = PairFacts::default();
         for entry in self.dated(PairFamily::Status, pair, day) {
             let (key, value) = entry?;
-            let status = StatusValue::decode(value.as_slice()).map_err(|e| corrupt("status index", e))?;
+            let status =
+                StatusValue::decode(value.as_slice()).map_err(|e| corrupt("status index", e))?;
             let change = index::change_from_code(status.change);
             let date = stored_date(status.date.as_ref());
             let record = record_of_key(&key);
             if let (Some(change), Some(date)) = (change, date) {
-                facts.status.push(StatusFact { date, change, record });
+                facts.status.push(StatusFact {
+                    date,
+                    change,
+                    record,
+                });
             }
         }
         for entry in self.dated(PairFamily::Treaty, pair, day) {
             let (_, value) = entry?;
-            facts
-                .treaties
-                .push(TreatyValue::decode(value.as_slice()).map_err(|e| corrupt("treaty index", e))?);
+            facts.treaties.push(
+                TreatyValue::decode(value.as_slice()).map_err(|e| corrupt("treaty index", e))?,
+            );
         }
         for entry in self.dated(PairFamily::Conflict, pair, day) {
             let (_, value) = entry?;
             facts.conflicts.push(
-                pb::ConflictSummary::decode(value.as_slice()).map_err(|e| corrupt("conflict index", e))?,
+                pb::ConflictSummary::decode(value.as_slice())
+                    .map_err(|e| corrupt("conflict index", e))?,
             );
         }
         let mut latest = None;
@@ -260,7 +269,9 @@ impl<K: KvStore> Store<K> {
             latest = Some(value);
         }
         facts.latest_meeting = latest
-            .map(|v| pb::MeetingSummary::decode(v.as_slice()).map_err(|e| corrupt("meeting index", e)))
+            .map(|v| {
+                pb::MeetingSummary::decode(v.as_slice()).map_err(|e| corrupt("meeting index", e))
+            })
             .transpose()?;
         facts.mediators = self.mediators(pair, day)?;
         Ok(facts)
@@ -296,7 +307,11 @@ impl<K: KvStore> Store<K> {
                 break;
             };
             let rest = &key[prefix.len()..];
-            let Some(code) = rest.get(..2).and_then(|c| std::str::from_utf8(c).ok()).and_then(CountryCode::parse) else {
+            let Some(code) = rest
+                .get(..2)
+                .and_then(|c| std::str::from_utf8(c).ok())
+                .and_then(CountryCode::parse)
+            else {
                 return Err(corrupt("mediator index", String::from_utf8_lossy(&key)));
             };
             let first_date = rest.get(3..11).unwrap_or_default();
@@ -310,7 +325,11 @@ impl<K: KvStore> Store<K> {
 
     /// Countries that `code` has any recorded pair fact with, in code order,
     /// after `after`.
-    pub fn partners(&self, code: CountryCode, after: Option<CountryCode>) -> impl Iterator<Item = Result<CountryCode>> + '_ {
+    pub fn partners(
+        &self,
+        code: CountryCode,
+        after: Option<CountryCode>,
+    ) -> impl Iterator<Item = Result<CountryCode>> + '_ {
         let prefix = keys::partners_of(code);
         let end = keys::prefix_end(&prefix);
         let mut lower = match after {
@@ -320,7 +339,11 @@ impl<K: KvStore> Store<K> {
         std::iter::from_fn(move || {
             let next = self
                 .kv
-                .scan(Bound::Included(lower.clone()), Bound::Excluded(end.clone()), false)
+                .scan(
+                    Bound::Included(lower.clone()),
+                    Bound::Excluded(end.clone()),
+                    false,
+                )
                 .next();
             match next? {
                 Err(e) => Some(Err(e)),
@@ -372,7 +395,8 @@ impl<K: KvStore> Store<K> {
             .scan(lower, Bound::Excluded(upper), false)
             .map(move |entry| {
                 let (key, value) = entry?;
-                let decoded = pb::HistoryEntry::decode(value.as_slice()).map_err(|e| corrupt("history index", e))?;
+                let decoded = pb::HistoryEntry::decode(value.as_slice())
+                    .map_err(|e| corrupt("history index", e))?;
                 Ok((key[skip..].to_vec(), decoded))
             })
     }
@@ -425,7 +449,10 @@ fn record_of_key(key: &[u8]) -> String {
 fn check_references_exist(tx: &dyn KvTxn, record: &Record) -> Result<(), TxError> {
     let mut missing = Vec::new();
     for code in referenced_countries(record) {
-        if tx.get(&keys::record(Collection::Countries, code.as_str()))?.is_none() {
+        if tx
+            .get(&keys::record(Collection::Countries, code.as_str()))?
+            .is_none()
+        {
             missing.push(PreconditionViolation {
                 kind: "COUNTRY_NOT_FOUND",
                 subject: code.name(),
@@ -449,7 +476,10 @@ fn check_country_unused(tx: &dyn KvTxn, id: &str) -> Result<(), TxError> {
         return Err(Error::FailedPrecondition(vec![PreconditionViolation {
             kind: "COUNTRY_IN_USE",
             subject: code.name(),
-            description: format!("{} is still named by {count} record(s): delete or change them first", code.name()),
+            description: format!(
+                "{} is still named by {count} record(s): delete or change them first",
+                code.name()
+            ),
         }])
         .into());
     }

@@ -1,0 +1,207 @@
+//! The `diplomacy` binary: serve, signals, import and export.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use diplomacy::pb::diplomacy::v1::relation_service_client::RelationServiceClient;
+use diplomacy::pb::diplomacy::v1::{DiplomaticStatus, GetRelationRequest};
+use diplomacy::server::{open_store, StoreOptions};
+
+use crate::helpers::date;
+
+fn diplomacy() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_diplomacy"));
+    command.env("RUST_LOG", "info");
+    command
+}
+
+/// Starts `diplomacy serve` on a free port; returns the child and its address.
+fn start_binary(data_dir: &Path) -> (Child, String) {
+    let mut child = diplomacy()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start diplomacy serve");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let address = loop {
+        let line = lines
+            .next()
+            .expect("the server logs a ready line before it exits")
+            .expect("read stderr");
+        if let Some(rest) = line.split("ready on ").nth(1) {
+            break rest.split_whitespace().next().expect("address").to_string();
+        }
+    };
+    // Keep draining stderr so the child never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, address)
+}
+
+fn terminate(child: &mut Child) -> std::process::ExitStatus {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server did not stop within 15 s of SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[tokio::test]
+async fn the_binary_serves_the_seed_and_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (mut child, address) = start_binary(dir.path());
+    let mut client = RelationServiceClient::connect(format!("http://{address}"))
+        .await
+        .expect("connect");
+    let relation = client
+        .get_relation(GetRelationRequest {
+            name: "countries/TR/relations/AM".into(),
+            as_of: date(2024, 8, 27),
+        })
+        .await
+        .expect("GetRelation")
+        .into_inner();
+    assert_eq!(relation.diplomatic_status(), DiplomaticStatus::None);
+    drop(client);
+    let status = terminate(&mut child);
+    assert!(status.success(), "exit status {status:?}");
+
+    // The data dir is reusable: a second start does not load the seed again.
+    let (mut child, address) = start_binary(dir.path());
+    let mut client = RelationServiceClient::connect(format!("http://{address}"))
+        .await
+        .expect("reconnect");
+    client
+        .get_relation(GetRelationRequest {
+            name: "countries/AM/relations/AZ".into(),
+            as_of: None,
+        })
+        .await
+        .expect("GetRelation after restart");
+    assert!(terminate(&mut child).success());
+}
+
+fn run_ok(command: &mut Command) -> String {
+    let output = command.output().expect("run diplomacy");
+    assert!(
+        output.status.success(),
+        "{command:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn export_then_import_into_an_empty_store_gives_an_identical_export() {
+    let first = tempfile::tempdir().expect("temp dir");
+    let options = StoreOptions {
+        data_dir: first.path().to_path_buf(),
+        seed: true,
+        cache_bytes: 8 << 20,
+    };
+    drop(open_store(&options).await.expect("seeded store"));
+
+    let exported = run_ok(diplomacy().args(["export", "--data-dir"]).arg(first.path()));
+    assert!(exported.lines().count() > 280, "countries and seed facts");
+    assert!(exported.contains(r#""name":"treaties/t04""#));
+    let file = first.path().join("export.jsonl");
+    std::fs::write(&file, &exported).expect("write export");
+
+    let second = tempfile::tempdir().expect("temp dir");
+    run_ok(
+        diplomacy()
+            .arg("import")
+            .arg(&file)
+            .arg("--data-dir")
+            .arg(second.path()),
+    );
+    let again = run_ok(
+        diplomacy()
+            .args(["export", "--data-dir"])
+            .arg(second.path()),
+    );
+    assert_eq!(exported, again);
+
+    // Import is an upsert: running it again changes nothing that export shows
+    // apart from update times.
+    run_ok(
+        diplomacy()
+            .arg("import")
+            .arg(&file)
+            .arg("--data-dir")
+            .arg(second.path()),
+    );
+    let third = run_ok(
+        diplomacy()
+            .args(["export", "--data-dir"])
+            .arg(second.path()),
+    );
+    assert_eq!(exported.lines().count(), third.lines().count());
+}
+
+#[tokio::test]
+async fn import_refuses_a_file_with_bad_lines_and_writes_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("bad.jsonl");
+    std::fs::write(
+        &file,
+        concat!(
+            r#"{"event": {"name": "events/ok", "title": "Fine", "kind": "EVENT_KIND_OTHER", "start_date": {"year": 2001}, "actor": "countries/FR", "counterparts": ["countries/DE"], "sources": [{"title": "s"}]}}"#,
+            "\n",
+            r#"{"event": {"name": "events/bad", "title": "Bad date", "kind": "EVENT_KIND_OTHER", "start_date": {"year": 2001, "month": 2, "day": 30}, "actor": "countries/FR", "counterparts": ["countries/DE"], "sources": [{"title": "s"}]}}"#,
+            "\n",
+            "not json\n"
+        ),
+    )
+    .expect("write");
+    let data = dir.path().join("data");
+    let output = diplomacy()
+        .arg("import")
+        .arg(&file)
+        .arg("--data-dir")
+        .arg(&data)
+        .output()
+        .expect("run");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("line 3"), "{stderr}");
+
+    std::fs::write(
+        &file,
+        std::fs::read_to_string(&file)
+            .expect("read")
+            .replace("not json\n", ""),
+    )
+    .expect("rewrite");
+    let output = diplomacy()
+        .arg("import")
+        .arg(&file)
+        .arg("--data-dir")
+        .arg(&data)
+        .output()
+        .expect("run");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("line 2") && stderr.contains("event.start_date"),
+        "{stderr}"
+    );
+    if data.exists() {
+        let exported = run_ok(diplomacy().args(["export", "--data-dir"]).arg(&data));
+        assert!(!exported.contains("events/ok"), "nothing was written");
+    }
+}

@@ -1,0 +1,11 @@
+//! API tests: every RPC through the generated clients against the real
+//! server on an ephemeral port. One binary, many modules (faster builds).
+
+mod cli;
+mod countries;
+mod errors;
+mod grpcurl;
+mod helpers;
+mod history;
+mod records;
+mod relations;

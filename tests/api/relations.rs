@@ -1,0 +1,282 @@
+//! Relation queries answer the seed facts.
+
+use diplomacy::pb::diplomacy::v1::{
+    DiplomaticStatus, GetRelationRequest, ListRelationsRequest, Relation,
+};
+
+use crate::helpers::{assert_bad_field, date, spawn_seeded, TestServer};
+
+async fn relation(server: &TestServer, name: &str, as_of: (i32, i32, i32)) -> Relation {
+    server
+        .relations()
+        .get_relation(GetRelationRequest {
+            name: name.into(),
+            as_of: date(as_of.0, as_of.1, as_of.2),
+        })
+        .await
+        .unwrap_or_else(|s| panic!("GetRelation {name}: {s:?}"))
+        .into_inner()
+}
+
+#[tokio::test]
+async fn turkiye_and_armenia_have_no_relations_on_the_day_of_the_ankara_talks() {
+    let server = spawn_seeded().await;
+    let r = relation(&server, "countries/TR/relations/AM", (2024, 8, 27)).await;
+    assert_eq!(r.diplomatic_status(), DiplomaticStatus::None);
+    // Recognised in 1991-12 at month precision: never an invented day.
+    assert_eq!(r.status_since, date(1991, 12, 0));
+    assert_eq!(r.status_record, "events/f03");
+    assert!(
+        r.treaties_in_force.is_empty(),
+        "the Zurich Protocols never entered into force"
+    );
+    assert!(!r.allied);
+    assert!(r.source_records.contains(&"events/f03".to_string()));
+}
+
+#[tokio::test]
+async fn the_pair_is_unordered() {
+    let server = spawn_seeded().await;
+    let mut ab = relation(&server, "countries/TR/relations/AM", (2009, 10, 10)).await;
+    let mut ba = relation(&server, "countries/AM/relations/TR", (2009, 10, 10)).await;
+    assert_eq!(ab.name, "countries/TR/relations/AM");
+    assert_eq!(ba.name, "countries/AM/relations/TR");
+    ab.name.clear();
+    ba.name.clear();
+    assert_eq!(ab, ba);
+    assert_eq!(ab.countries, ["countries/AM", "countries/TR"]);
+}
+
+#[tokio::test]
+async fn turkiye_and_azerbaijan_are_allied_from_the_shusha_declaration() {
+    let server = spawn_seeded().await;
+    let r = relation(&server, "countries/TR/relations/AZ", (2022, 1, 1)).await;
+    assert_eq!(r.diplomatic_status(), DiplomaticStatus::Established);
+    assert_eq!(r.status_since, date(1992, 1, 14));
+    assert!(r.allied);
+    let names: Vec<_> = r
+        .treaties_in_force
+        .iter()
+        .map(|t| t.name.as_str())
+        .collect();
+    assert_eq!(names, ["treaties/t04"]);
+
+    let before = relation(&server, "countries/TR/relations/AZ", (2021, 6, 14)).await;
+    assert!(!before.allied, "the declaration was signed on 2021-06-15");
+    let after_recognition = relation(&server, "countries/AZ/relations/TR", (1991, 12, 1)).await;
+    assert_eq!(
+        after_recognition.diplomatic_status(),
+        DiplomaticStatus::None
+    );
+}
+
+#[tokio::test]
+async fn ukraine_severed_relations_with_russia_during_an_ongoing_war() {
+    let server = spawn_seeded().await;
+    let r = relation(&server, "countries/UA/relations/RU", (2022, 3, 1)).await;
+    assert_eq!(r.diplomatic_status(), DiplomaticStatus::Severed);
+    assert_eq!(r.status_since, date(2022, 2, 24));
+    assert_eq!(r.armed_conflicts.len(), 1);
+    assert_eq!(r.armed_conflicts[0].name, "events/c04");
+    assert!(r.armed_conflicts[0].ongoing);
+
+    let before = relation(&server, "countries/UA/relations/RU", (2021, 1, 1)).await;
+    assert_eq!(before.diplomatic_status(), DiplomaticStatus::Established);
+    assert_eq!(
+        before.status_since,
+        date(1992, 0, 0),
+        "a year-precision fact stays a year"
+    );
+    assert!(before.armed_conflicts.is_empty());
+}
+
+#[tokio::test]
+async fn nothing_recorded_is_unknown_never_none() {
+    let server = spawn_seeded().await;
+    let r = relation(&server, "countries/FR/relations/AM", (2024, 1, 1)).await;
+    assert_eq!(r.diplomatic_status(), DiplomaticStatus::Unknown);
+    assert_eq!(r.status_since, None);
+    assert_eq!(r.meeting_count, 0);
+    let early = relation(&server, "countries/TR/relations/AZ", (1990, 1, 1)).await;
+    assert_eq!(early.diplomatic_status(), DiplomaticStatus::Unknown);
+}
+
+#[tokio::test]
+async fn armenia_and_azerbaijan_mediators_meetings_and_wars() {
+    let server = spawn_seeded().await;
+    let r = relation(&server, "countries/AM/relations/AZ", (2025, 8, 31)).await;
+    assert_eq!(r.diplomatic_status(), DiplomaticStatus::None);
+    assert!(
+        r.mediators.contains(&"countries/US".to_string()),
+        "{:?}",
+        r.mediators
+    );
+    assert!(
+        r.mediators.contains(&"countries/RU".to_string()),
+        "{:?}",
+        r.mediators
+    );
+    assert_eq!(r.meeting_count, 2);
+    assert_eq!(
+        r.latest_meeting.as_ref().map(|m| m.name.as_str()),
+        Some("meetings/m04")
+    );
+    let in_force: Vec<_> = r
+        .treaties_in_force
+        .iter()
+        .map(|t| t.name.as_str())
+        .collect();
+    assert_eq!(in_force, ["treaties/t03", "treaties/t05"]);
+
+    let war = relation(&server, "countries/AZ/relations/AM", (2020, 10, 1)).await;
+    let wars: Vec<_> = war
+        .armed_conflicts
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(wars, ["events/c02"]);
+    assert!(!war.armed_conflicts[0].ongoing, "it ended on 2020-11-10");
+    let ceasefires: Vec<_> = war
+        .treaties_in_force
+        .iter()
+        .map(|t| t.name.as_str())
+        .collect();
+    assert!(
+        ceasefires.is_empty(),
+        "the 1994 ceasefire was broken on 2020-09-27: {ceasefires:?}"
+    );
+
+    let early = relation(&server, "countries/AZ/relations/AM", (2000, 1, 1)).await;
+    assert_eq!(early.meeting_count, 0);
+    assert_eq!(
+        early.mediators,
+        ["countries/KG", "countries/RU"],
+        "host of Bishkek and Russia"
+    );
+}
+
+#[tokio::test]
+async fn a_partial_as_of_date_means_by_the_end_of_that_period() {
+    let server = spawn_seeded().await;
+    let r = relation(&server, "countries/UA/relations/RU", (2022, 0, 0)).await;
+    assert_eq!(r.diplomatic_status(), DiplomaticStatus::Severed);
+    assert_eq!(
+        r.as_of,
+        date(2022, 0, 0),
+        "as_of is echoed at its own precision"
+    );
+}
+
+#[tokio::test]
+async fn as_of_defaults_to_today() {
+    let server = spawn_seeded().await;
+    let r = server
+        .relations()
+        .get_relation(GetRelationRequest {
+            name: "countries/UA/relations/RU".into(),
+            as_of: None,
+        })
+        .await
+        .expect("GetRelation")
+        .into_inner();
+    let today = time::OffsetDateTime::now_utc().date();
+    assert_eq!(
+        r.as_of,
+        date(
+            today.year(),
+            u8::from(today.month()).into(),
+            today.day().into()
+        )
+    );
+    assert_eq!(r.diplomatic_status(), DiplomaticStatus::Severed);
+}
+
+#[tokio::test]
+async fn list_relations_of_a_country_filters_and_pages() {
+    let server = spawn_seeded().await;
+    let mut client = server.relations();
+    let all = client
+        .list_relations(ListRelationsRequest {
+            parent: "countries/TR".into(),
+            as_of: date(2024, 8, 27),
+            ..Default::default()
+        })
+        .await
+        .expect("ListRelations")
+        .into_inner();
+    let others: Vec<_> = all.relations.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(
+        others,
+        ["countries/TR/relations/AM", "countries/TR/relations/AZ"]
+    );
+
+    let none = client
+        .list_relations(ListRelationsRequest {
+            parent: "countries/TR".into(),
+            as_of: date(2024, 8, 27),
+            diplomatic_statuses: vec![DiplomaticStatus::None as i32],
+            ..Default::default()
+        })
+        .await
+        .expect("ListRelations")
+        .into_inner();
+    let names: Vec<_> = none.relations.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["countries/TR/relations/AM"],
+        "every country Türkiye has no relations with"
+    );
+
+    let mut pages = Vec::new();
+    let mut token = String::new();
+    loop {
+        let page = client
+            .list_relations(ListRelationsRequest {
+                parent: "countries/TR".into(),
+                as_of: date(2024, 8, 27),
+                page_size: 1,
+                page_token: token.clone(),
+                ..Default::default()
+            })
+            .await
+            .expect("page")
+            .into_inner();
+        pages.extend(page.relations.into_iter().map(|r| r.name));
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    assert_eq!(pages, others);
+
+    let token = token_after_first(&mut client).await;
+    let err = client
+        .list_relations(ListRelationsRequest {
+            parent: "countries/TR".into(),
+            as_of: date(2024, 8, 28),
+            page_size: 1,
+            page_token: token,
+            ..Default::default()
+        })
+        .await
+        .expect_err("a token is bound to its query");
+    assert_bad_field(&err, "page_token");
+}
+
+async fn token_after_first(
+    client: &mut diplomacy::pb::diplomacy::v1::relation_service_client::RelationServiceClient<
+        tonic::transport::Channel,
+    >,
+) -> String {
+    client
+        .list_relations(ListRelationsRequest {
+            parent: "countries/TR".into(),
+            as_of: date(2024, 8, 27),
+            page_size: 1,
+            ..Default::default()
+        })
+        .await
+        .expect("first page")
+        .into_inner()
+        .next_page_token
+}
