@@ -29,6 +29,16 @@ enum Command {
     Import(ImportArgs),
     /// Write every record of a data dir as JSON Lines.
     Export(ExportArgs),
+    /// Write the API's FileDescriptorSet (binary, with imports and comments),
+    /// e.g. for Envoy's gRPC-JSON transcoder or offline tooling.
+    Descriptor(DescriptorArgs),
+}
+
+#[derive(Args)]
+struct DescriptorArgs {
+    /// Where to write it.
+    #[arg(long, default_value = "diplomacy.binpb")]
+    output: PathBuf,
 }
 
 #[derive(Args)]
@@ -96,6 +106,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => serve(args).await,
             Command::Import(args) => import(args).await,
             Command::Export(args) => export(args).await,
+            Command::Descriptor(args) => descriptor(args),
         }
     });
     match result {
@@ -205,5 +216,12 @@ async fn export(args: ExportArgs) -> CliResult {
         }
     }
     out.flush()?;
+    Ok(())
+}
+
+fn descriptor(args: DescriptorArgs) -> CliResult {
+    std::fs::write(&args.output, diplomacy::pb::FILE_DESCRIPTOR_SET)
+        .map_err(|e| format!("cannot write {}: {e}", args.output.display()))?;
+    eprintln!("wrote {}", args.output.display());
     Ok(())
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one command that runs every check and test of the project. It installs
-# the test tools it needs into project-local places (.venv) first.
+# the test tools it needs into project-local places first: a Python
+# virtualenv (.venv) and node_modules (tests/clients/node), all pinned.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,19 +15,45 @@ need() {
 }
 
 need cargo "install Rust with rustup (https://rustup.rs)"
-need python3 "install Python 3.9+ (Debian: apt-get install python3 python3-venv)"
+need python3 "install Python 3.9+ with venv (Debian: apt-get install python3 python3-venv)"
+need node "install Node.js 18+ with npm (Debian: apt-get install nodejs npm)"
+need npm "install npm (Debian: apt-get install npm)"
+need git "install git (Debian: apt-get install git)"
 
-step "test tools into .venv"
+step "test tools: Python packages into .venv, npm packages into tests/clients/node/node_modules"
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r tests/requirements.txt
+(cd tests/clients/node && npm ci --no-audit --no-fund --loglevel=error)
 export GRPCURL="$PWD/.venv/bin/grpcurl"
-"$GRPCURL" -version
+BUF="$PWD/tests/clients/node/node_modules/.bin/buf"
+echo "grpcurl $("$GRPCURL" -version 2>&1 | awk '{print $2}'), buf $("$BUF" --version), node $(node --version)"
+
+step "proto contract: buf lint (STANDARD, AIP exceptions)"
+"$BUF" lint proto
+echo "buf lint: clean"
+
+step "proto contract: buf breaking (WIRE_JSON) against the previous commit"
+if git rev-parse --verify --quiet HEAD~1 >/dev/null; then
+  "$BUF" breaking proto --against ".git#ref=HEAD~1,subdir=proto"
+  echo "buf breaking: no wire or JSON incompatibility since $(git rev-parse --short HEAD~1)"
+else
+  echo "buf breaking: HEAD has no parent commit (shallow or first commit): nothing to compare against" >&2
+  exit 1
+fi
 
 step "format and lints"
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 
-step "Rust unit and API tests"
+step "Rust suites: unit, API, grpcurl"
 cargo test --all-targets --locked
+
+step "Python client suite (grpcio, stubs generated from proto/ now)"
+cargo build --locked --quiet
+export DIPLOMACY_BIN="$PWD/target/debug/diplomacy"
+.venv/bin/python -m pytest tests/clients/python -q
+
+step "Node.js client suite (@grpc/grpc-js + @grpc/proto-loader)"
+(cd tests/clients/node && node --test)

@@ -205,3 +205,32 @@ async fn import_refuses_a_file_with_bad_lines_and_writes_nothing() {
         assert!(!exported.contains("events/ok"), "nothing was written");
     }
 }
+
+#[test]
+fn the_descriptor_set_has_the_api_with_its_comments() {
+    use prost::Message;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("diplomacy.binpb");
+    run_ok(diplomacy().arg("descriptor").arg("--output").arg(&path));
+    let set =
+        prost_types::FileDescriptorSet::decode(std::fs::read(&path).expect("read").as_slice())
+            .expect("a FileDescriptorSet");
+    let names: Vec<&str> = set.file.iter().map(|f| f.name()).collect();
+    for expected in [
+        "google/type/date.proto",
+        "diplomacy/v1/relation.proto",
+        "diplomacy/v1/country.proto",
+    ] {
+        assert!(
+            names.contains(&expected),
+            "{expected} missing from {names:?}"
+        );
+    }
+    let relation = set
+        .file
+        .iter()
+        .find(|f| f.name() == "diplomacy/v1/relation.proto")
+        .expect("relation.proto");
+    assert!(relation.source_code_info.is_some(), "comments are kept");
+    assert_eq!(relation.service[0].name(), "RelationService");
+}

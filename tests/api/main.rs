@@ -4,7 +4,6 @@
 mod cli;
 mod countries;
 mod errors;
-mod grpcurl;
 mod helpers;
 mod history;
 mod records;

@@ -1,4 +1,9 @@
-//! A real outside client: grpcurl 1.8.6 (reflection v1alpha) against the server.
+//! The grpcurl suite: a real outside client, grpcurl 1.8.6 (reflection
+//! v1alpha only), against the server on an ephemeral port.
+
+#[allow(dead_code)]
+#[path = "../api/helpers.rs"]
+mod helpers;
 
 use tokio::process::Command;
 
@@ -51,15 +56,41 @@ async fn grpcurl_lists_every_service() {
 }
 
 #[tokio::test]
-async fn grpcurl_describe_shows_the_proto_comments() {
+async fn grpcurl_describe_shows_the_proto_comments_of_every_service() {
     let server = spawn_seeded().await;
-    let (ok, out, err) = run(server.addr, &["describe", "diplomacy.v1.RelationService"]).await;
-    assert!(ok, "{err}");
-    assert!(out.contains("rpc GetRelation"), "{out}");
-    assert!(
-        out.contains("The relationship of two countries on a date"),
-        "{out}"
-    );
+    let services = [
+        (
+            "diplomacy.v1.CountryService",
+            "rpc CreateCountry",
+            "Fails with ALREADY_EXISTS if the code is taken",
+        ),
+        (
+            "diplomacy.v1.TreatyService",
+            "rpc UpdateTreaty",
+            "Updates the fields named in `update_mask`",
+        ),
+        (
+            "diplomacy.v1.MeetingService",
+            "rpc ListMeetings",
+            "optionally only those a country took part in",
+        ),
+        (
+            "diplomacy.v1.EventService",
+            "rpc DeleteEvent",
+            "Deletes an event and its entries in every history",
+        ),
+        (
+            "diplomacy.v1.RelationService",
+            "rpc GetRelation",
+            "The relationship of two countries on a date",
+        ),
+    ];
+    for (service, rpc, comment) in services {
+        let (ok, out, err) = run(server.addr, &["describe", service]).await;
+        assert!(ok, "{err}");
+        assert!(out.contains(rpc), "{service}: {out}");
+        assert!(out.contains(comment), "{service}: {out}");
+    }
     let (ok, out, err) = run(server.addr, &["describe", "diplomacy.v1.DiplomaticStatus"]).await;
     assert!(ok, "{err}");
     assert!(
@@ -83,6 +114,60 @@ async fn grpcurl_gets_a_relation_from_json() {
     assert_eq!(
         json["statusSince"],
         serde_json::json!({"year": 1991, "month": 12})
+    );
+}
+
+#[tokio::test]
+async fn grpcurl_calls_every_query_rpc_with_json() {
+    let server = spawn_seeded().await;
+    let (ok, out, err) = call(
+        server.addr,
+        "diplomacy.v1.RelationService/ListRelations",
+        r#"{"parent": "countries/TR", "as_of": {"year": 2024, "month": 8, "day": 27}, "diplomatic_statuses": ["DIPLOMATIC_STATUS_NONE"]}"#,
+    )
+    .await;
+    assert!(ok, "{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(json["relations"][0]["name"], "countries/TR/relations/AM");
+    assert_eq!(json["relations"].as_array().map(Vec::len), Some(1));
+
+    let (ok, out, err) = call(
+        server.addr,
+        "diplomacy.v1.RelationService/ListHistory",
+        r#"{"parent": "countries/AM/relations/AZ", "page_size": 2}"#,
+    )
+    .await;
+    assert!(ok, "{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(json["entries"][0]["record"], "events/c01");
+    assert_eq!(
+        json["entries"][0]["date"],
+        serde_json::json!({"year": 1988, "month": 2})
+    );
+    assert!(json["nextPageToken"]
+        .as_str()
+        .is_some_and(|t| !t.is_empty()));
+
+    let (ok, out, err) = call(
+        server.addr,
+        "diplomacy.v1.RelationService/StreamHistory",
+        r#"{"parent": "countries/TR/relations/AM"}"#,
+    )
+    .await;
+    assert!(ok, "{err}");
+    // grpcurl prints one JSON object per streamed message.
+    let records: Vec<String> = serde_json::Deserializer::from_str(&out)
+        .into_iter::<serde_json::Value>()
+        .map(|v| {
+            v.expect("JSON")["record"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        records,
+        ["events/f03", "events/f04", "treaties/t02", "treaties/t02"]
     );
 }
 

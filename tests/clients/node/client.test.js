@@ -1,0 +1,120 @@
+// Node.js client suite: @grpc/grpc-js with @grpc/proto-loader loading proto/
+// directly, against the real `diplomacy` binary on an ephemeral port.
+'use strict';
+
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const readline = require('node:readline');
+const grpc = require('@grpc/grpc-js');
+const protoLoader = require('@grpc/proto-loader');
+
+const root = path.resolve(__dirname, '..', '..', '..');
+const binary = process.env.DIPLOMACY_BIN || path.join(root, 'target', 'debug', 'diplomacy');
+
+const definition = protoLoader.loadSync(
+  ['diplomacy/v1/relation.proto', 'diplomacy/v1/country.proto', 'diplomacy/v1/treaty.proto'],
+  { includeDirs: [path.join(root, 'proto')], keepCase: true, enums: String, defaults: true, longs: Number },
+);
+const v1 = grpc.loadPackageDefinition(definition).diplomacy.v1;
+
+let server;
+let address;
+
+before(async () => {
+  assert.ok(fs.existsSync(binary), `${binary} not found: run \`cargo build\` first (tests/run.sh does)`);
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'diplomacy-node-'));
+  server = spawn(binary, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir], {
+    env: { ...process.env, RUST_LOG: 'info' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  address = await new Promise((resolve, reject) => {
+    const lines = readline.createInterface({ input: server.stderr });
+    lines.on('line', (line) => {
+      const match = /ready on (\S+)/.exec(line);
+      if (match) resolve(match[1]);
+    });
+    server.on('exit', (code) => reject(new Error(`server exited with ${code} before it was ready`)));
+  });
+});
+
+after(async () => {
+  const exited = new Promise((resolve) => server.on('exit', resolve));
+  server.kill('SIGTERM');
+  assert.equal(await exited, 0, 'the server stops cleanly on SIGTERM');
+});
+
+const client = (Service) => new Service(address, grpc.credentials.createInsecure());
+const call = (stub, method, request, options = {}) =>
+  new Promise((resolve, reject) => stub[method](request, options, (err, res) => (err ? reject(err) : resolve(res))));
+
+test('GetRelation: Türkiye and Armenia have no relations on 2024-08-27', async () => {
+  const relation = await call(client(v1.RelationService), 'GetRelation', {
+    name: 'countries/TR/relations/AM',
+    as_of: { year: 2024, month: 8, day: 27 },
+  });
+  assert.equal(relation.diplomatic_status, 'DIPLOMATIC_STATUS_NONE');
+  assert.deepEqual(relation.status_since, { year: 1991, month: 12, day: 0 });
+  assert.equal(relation.status_record, 'events/f03');
+});
+
+test('GetRelation: Türkiye and Azerbaijan are allied on 2022-01-01', async () => {
+  const relation = await call(client(v1.RelationService), 'GetRelation', {
+    name: 'countries/AZ/relations/TR',
+    as_of: { year: 2022, month: 1, day: 1 },
+  });
+  assert.equal(relation.diplomatic_status, 'DIPLOMATIC_STATUS_ESTABLISHED');
+  assert.equal(relation.allied, true);
+  assert.deepEqual(relation.treaties_in_force.map((t) => t.name), ['treaties/t04']);
+});
+
+test('GetCountry and ListTreaties', async () => {
+  const country = await call(client(v1.CountryService), 'GetCountry', { name: 'countries/SU' });
+  assert.deepEqual(country.end_date, { year: 1992, month: 0, day: 0 });
+  const treaties = await call(client(v1.TreatyService), 'ListTreaties', { party: 'countries/AM', page_size: 100 });
+  assert.deepEqual(
+    treaties.treaties.map((t) => t.name),
+    ['treaties/t01', 'treaties/t02', 'treaties/t03', 'treaties/t05', 'treaties/t06'],
+  );
+});
+
+test('StreamHistory streams the Armenia–Azerbaijan timeline in order', async () => {
+  const stream = client(v1.RelationService).StreamHistory({ parent: 'countries/AM/relations/AZ' });
+  const entries = [];
+  for await (const entry of stream) entries.push(entry);
+  const records = entries.map((e) => e.record);
+  const expected = ['events/c01', 'treaties/t01', 'events/c02', 'treaties/t03', 'events/c03',
+    'treaties/t05', 'events/e01', 'meetings/m01', 'meetings/m04'];
+  const positions = expected.map((r) => records.indexOf(r));
+  assert.ok(positions.every((p) => p >= 0), `missing entries in ${records}`);
+  assert.deepEqual(positions, [...positions].sort((a, b) => a - b));
+});
+
+test('an invalid request fails with INVALID_ARGUMENT and BadRequest details', async () => {
+  await assert.rejects(
+    call(client(v1.RelationService), 'GetRelation', { name: 'countries/TR/relations/TR' }),
+    (err) => {
+      assert.equal(err.code, grpc.status.INVALID_ARGUMENT);
+      assert.match(err.details, /name: a country has no relation with itself/);
+      assert.ok(err.metadata.get('grpc-status-details-bin').length > 0, 'rich error details sent');
+      return true;
+    },
+  );
+  await assert.rejects(call(client(v1.CountryService), 'GetCountry', { name: 'countries/QQ' }), (err) => {
+    assert.equal(err.code, grpc.status.NOT_FOUND);
+    return true;
+  });
+});
+
+test('a deadline that has passed fails with DEADLINE_EXCEEDED', async () => {
+  await assert.rejects(
+    call(client(v1.RelationService), 'ListHistory', { parent: 'countries/AM' }, { deadline: Date.now() - 1 }),
+    (err) => {
+      assert.equal(err.code, grpc.status.DEADLINE_EXCEEDED);
+      return true;
+    },
+  );
+});
