@@ -35,6 +35,9 @@ step "proto contract: buf lint (STANDARD, AIP exceptions)"
 echo "buf lint: clean"
 
 step "proto contract: buf breaking (WIRE_JSON) against the previous commit"
+if ! git rev-parse --verify --quiet HEAD~1 >/dev/null; then
+  git fetch --quiet --deepen=1 2>/dev/null || true
+fi
 if git rev-parse --verify --quiet HEAD~1 >/dev/null; then
   "$BUF" breaking proto --against ".git#ref=HEAD~1,subdir=proto"
   echo "buf breaking: no wire or JSON incompatibility since $(git rev-parse --short HEAD~1)"

@@ -1,5 +1,8 @@
 //! One way to start the real server for a test: an ephemeral loopback port,
 //! a temporary data dir, the real gRPC wire.
+//!
+//! Shared by the `api` and `grpcurl` test binaries; each uses a part of it.
+#![allow(dead_code)]
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

@@ -1,7 +1,6 @@
 //! The grpcurl suite: a real outside client, grpcurl 1.8.6 (reflection
 //! v1alpha only), against the server on an ephemeral port.
 
-#[allow(dead_code)]
 #[path = "../api/helpers.rs"]
 mod helpers;
 
