@@ -10,8 +10,10 @@ use crate::domain::countries::builtin_countries;
 use crate::domain::{names, Collection};
 use crate::error::{Error, Result};
 use crate::pb::diplomacy::v1 as pb;
-use crate::records::{record_collection, record_name, validate_record, Record};
-use crate::store::Store;
+use crate::records::{
+    meta, record_collection, record_name, same_content, validate_record, without_store_meta, Record,
+};
+use crate::store::{Outcome, Store, WriteOp};
 
 /// The South Caucasus facts the service starts with (see `dataset/`).
 pub const SEED_JSONL: &str = include_str!("../dataset/south-caucasus.jsonl");
@@ -144,34 +146,6 @@ pub fn seed_records() -> Result<Vec<Record>> {
         })
 }
 
-fn set_times(
-    record: &mut Record,
-    create: Option<prost_types::Timestamp>,
-    update: Option<prost_types::Timestamp>,
-) {
-    macro_rules! set {
-        ($r:expr) => {{
-            $r.create_time = $r.create_time.take().or(create);
-            $r.update_time = $r.update_time.take().or(update);
-        }};
-    }
-    match record {
-        Record::Country(r) => set!(r),
-        Record::Treaty(r) => set!(r),
-        Record::Meeting(r) => set!(r),
-        Record::Event(r) => set!(r),
-    }
-}
-
-fn create_time_of(record: &Record) -> Option<prost_types::Timestamp> {
-    match record {
-        Record::Country(r) => r.create_time,
-        Record::Treaty(r) => r.create_time,
-        Record::Meeting(r) => r.create_time,
-        Record::Event(r) => r.create_time,
-    }
-}
-
 /// Checks a record to be imported: a valid name and valid content.
 pub fn check_import(record: &Record) -> Result<(Collection, String)> {
     let collection = record_collection(record);
@@ -201,18 +175,59 @@ pub fn check_import(record: &Record) -> Result<(Collection, String)> {
     Ok((collection, id.to_string()))
 }
 
-/// Writes `record` whether or not it exists (import is idempotent). Times in
-/// the record are kept; missing ones are filled in.
-pub fn upsert(store: &Store, record: Record) -> Result<()> {
-    let (collection, id) = check_import(&record)?;
+/// Records written per transaction by imports.
+pub const BATCH: usize = 1000;
+
+/// An upsert of `record` (already checked). Times in the record are kept;
+/// missing ones come from the stored record when the content is the same
+/// (so re-importing changes nothing), else are now.
+pub fn upsert_op(collection: Collection, id: String, record: Record) -> WriteOp {
     let now = now_timestamp();
-    store.commit(collection, &id, |old| {
-        let mut record = record.clone();
-        let create = old.as_ref().and_then(create_time_of).or(Some(now));
-        set_times(&mut record, create, Some(now));
-        Ok(Some(record))
-    })?;
-    Ok(())
+    let record = without_store_meta(record);
+    WriteOp {
+        collection,
+        id,
+        compute: Box::new(move |old| {
+            let mut record = record.clone();
+            let (stored_create, stored_update, same) = match old {
+                Some(old) => {
+                    let mut old = old.clone();
+                    let same = same_content(&old, &record);
+                    let m = meta(&mut old);
+                    (*m.create_time, *m.update_time, same)
+                }
+                None => (None, None, false),
+            };
+            let m = meta(&mut record);
+            if m.create_time.is_none() {
+                *m.create_time = stored_create.or(Some(now));
+            }
+            if m.update_time.is_none() {
+                *m.update_time = if same { stored_update } else { Some(now) };
+            }
+            Ok(Some(record))
+        }),
+    }
+}
+
+/// Upserts checked records in batches, each batch one atomic transaction.
+pub async fn upsert_all(
+    store: &Store,
+    records: Vec<(Collection, String, Record)>,
+) -> Result<Vec<Outcome>> {
+    let mut outcomes = Vec::with_capacity(records.len());
+    let mut records = records.into_iter().peekable();
+    while records.peek().is_some() {
+        let ops: Vec<WriteOp> = records
+            .by_ref()
+            .take(BATCH)
+            .map(|(collection, id, record)| upsert_op(collection, id, record))
+            .collect();
+        for outcome in store.write(ops, true).await? {
+            outcomes.push(outcome?);
+        }
+    }
+    Ok(outcomes)
 }
 
 /// Loads the built-in countries and (when `seed` is set) the seed dataset
@@ -228,18 +243,17 @@ pub async fn initialise(store: &Store, seed: bool) -> Result<usize> {
     let count = records.len();
     // Former states name their successors, which must exist first: every
     // country goes in without successors, then the records in full.
-    for record in &records {
-        if let Record::Country(country) = record {
-            let bare = pb::Country {
-                successors: Vec::new(),
-                ..country.clone()
-            };
-            upsert(store, Record::Country(bare))?;
-        }
-    }
-    for record in records {
-        upsert(store, record)?;
-    }
-    store.flush().await?;
+    let bare = records.iter().filter_map(|record| match record {
+        Record::Country(country) => Some(Record::Country(pb::Country {
+            successors: Vec::new(),
+            ..country.clone()
+        })),
+        _ => None,
+    });
+    let checked = bare
+        .chain(records.iter().cloned())
+        .map(|record| check_import(&record).map(|(collection, id)| (collection, id, record)))
+        .collect::<Result<Vec<_>>>()?;
+    upsert_all(store, checked).await?;
     Ok(count)
 }

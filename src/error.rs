@@ -43,6 +43,16 @@ pub enum Error {
     AlreadyExists { resource: String },
     #[error("failed precondition: {}", describe_preconditions(.0))]
     FailedPrecondition(Vec<PreconditionViolation>),
+    /// The record changed since the client read it (stale etag).
+    #[error("{resource} has changed: its etag is now {current}, not {given}")]
+    Aborted {
+        resource: String,
+        given: String,
+        current: String,
+    },
+    /// A change-log position that is no longer held.
+    #[error("revision {asked} is older than the change log holds (oldest: {oldest}): resync from an export")]
+    OutOfRange { asked: i64, oldest: i64 },
     /// Stored bytes that do not decode: the database is damaged.
     #[error("stored data is damaged: {0}")]
     DataLoss(String),
@@ -59,6 +69,20 @@ impl Error {
     pub fn not_found(resource: impl Into<String>) -> Self {
         Error::NotFound {
             resource: resource.into(),
+        }
+    }
+
+    /// The gRPC code name this error maps to, e.g. `INVALID_ARGUMENT`.
+    pub fn code_name(&self) -> &'static str {
+        match self {
+            Error::InvalidArgument(_) => "INVALID_ARGUMENT",
+            Error::NotFound { .. } => "NOT_FOUND",
+            Error::AlreadyExists { .. } => "ALREADY_EXISTS",
+            Error::FailedPrecondition(_) => "FAILED_PRECONDITION",
+            Error::Aborted { .. } => "ABORTED",
+            Error::OutOfRange { .. } => "OUT_OF_RANGE",
+            Error::DataLoss(_) => "DATA_LOSS",
+            Error::Unavailable(_) => "UNAVAILABLE",
         }
     }
 }
@@ -127,6 +151,29 @@ impl From<Error> for Status {
                     ErrorDetails::with_precondition_failure(violations),
                 )
             }
+            Error::Aborted {
+                resource, current, ..
+            } => Status::with_error_details(
+                Code::Aborted,
+                message,
+                ErrorDetails::with_error_info(
+                    "ETAG_MISMATCH",
+                    "diplomacy.v1",
+                    [
+                        ("resource".to_string(), resource),
+                        ("current_etag".to_string(), current),
+                    ],
+                ),
+            ),
+            Error::OutOfRange { oldest, .. } => Status::with_error_details(
+                Code::OutOfRange,
+                message,
+                ErrorDetails::with_error_info(
+                    "REVISION_COMPACTED",
+                    "diplomacy.v1",
+                    [("oldest_revision".to_string(), oldest.to_string())],
+                ),
+            ),
             Error::DataLoss(_) => Status::new(Code::DataLoss, message),
             Error::Unavailable(_) => Status::new(Code::Unavailable, message),
         }

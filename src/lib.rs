@@ -9,6 +9,7 @@ pub mod convert;
 pub mod dataset;
 pub mod domain;
 pub mod error;
+pub mod importer;
 pub mod records;
 pub mod server;
 pub mod store;

@@ -4,12 +4,16 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand};
+use diplomacy::dataset;
 use diplomacy::domain::Collection;
+use diplomacy::importer::{self, Mode};
+use diplomacy::pb::diplomacy::v1 as pb;
+use diplomacy::pb::diplomacy::v1::record_service_client::RecordServiceClient;
 use diplomacy::server::{self, ServeOptions, StoreOptions};
-use diplomacy::{dataset, store::Store};
+use diplomacy::store::{Store, WriterOptions};
 
 #[derive(Parser)]
 #[command(
@@ -49,6 +53,9 @@ struct DataArgs {
     /// Page cache size in MiB.
     #[arg(long, env = "DIPLOMACY_CACHE_MB", default_value_t = 64)]
     cache_mb: u64,
+    /// Changes the change log keeps for `WatchChanges`.
+    #[arg(long, env = "DIPLOMACY_CHANGE_RETENTION", default_value_t = 100_000)]
+    change_retention: u64,
 }
 
 #[derive(Args)]
@@ -71,12 +78,26 @@ struct ServeArgs {
 struct ImportArgs {
     /// The JSON Lines file.
     file: PathBuf,
+    /// Import through a running server (e.g. `http://127.0.0.1:50051`)
+    /// instead of writing a data dir directly.
+    #[arg(long, env = "DIPLOMACY_SERVER")]
+    server: Option<String>,
     #[command(flatten)]
     data: DataArgs,
+    /// Write the valid records and report the invalid ones (default: any
+    /// invalid record means nothing is written).
+    #[arg(long)]
+    best_effort: bool,
+    /// Validate only; write nothing.
+    #[arg(long)]
+    dry_run: bool,
 }
 
 #[derive(Args)]
 struct ExportArgs {
+    /// Export from a running server instead of reading a data dir.
+    #[arg(long, env = "DIPLOMACY_SERVER")]
+    server: Option<String>,
     #[command(flatten)]
     data: DataArgs,
     /// Write here instead of standard output.
@@ -125,6 +146,10 @@ fn store_options(data: &DataArgs, seed: bool) -> StoreOptions {
         data_dir: data.data_dir.clone(),
         seed,
         cache_bytes: data.cache_mb * 1024 * 1024,
+        writer: WriterOptions {
+            change_retention: data.change_retention,
+            ..WriterOptions::default()
+        },
     }
 }
 
@@ -166,53 +191,218 @@ async fn shutdown_signal() {
 async fn import(args: ImportArgs) -> CliResult {
     let text = std::fs::read_to_string(&args.file)
         .map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
-    let records = dataset::parse_jsonl(&text).map_err(|errors| report(&errors))?;
-    let mut invalid = Vec::new();
-    for (line, record) in &records {
-        if let Err(error) = dataset::check_import(record) {
-            invalid.push(dataset::LineError { line: *line, error });
+    let lines = dataset::parse_jsonl(&text).map_err(|errors| {
+        let shown: Vec<String> = errors.iter().take(50).map(ToString::to_string).collect();
+        format!(
+            "{} unreadable line(s), nothing written:\n{}",
+            errors.len(),
+            shown.join("\n")
+        )
+    })?;
+    let records: Vec<_> = lines.into_iter().map(|(_, record)| record).collect();
+    let mode = if args.best_effort {
+        Mode::BestEffort
+    } else {
+        Mode::AllOrNothing
+    };
+    let progress = Progress::new(records.len());
+    let report = match &args.server {
+        Some(server) => import_remote(server, records, mode, args.dry_run, &progress).await?,
+        None => {
+            let store = server::open_store(&store_options(&args.data, false)).await?;
+            let report = importer::import(&store, records, mode, args.dry_run, |done| {
+                progress.set(done)
+            })
+            .await?;
+            importer_report(report)
         }
+    };
+    progress.finish();
+    for error in report.errors.iter().take(100) {
+        eprintln!(
+            "record {} ({}): {} {}",
+            error.index + 1,
+            error.name,
+            error.code,
+            error.message
+        );
     }
-    if !invalid.is_empty() {
-        return Err(report(&invalid).into());
+    if report.errors.len() > 100 {
+        eprintln!("… and {} more invalid records", report.errors.len() - 100);
     }
-    let store = server::open_store(&store_options(&args.data, false)).await?;
-    let mut failed = Vec::new();
-    for (line, record) in records.iter() {
-        if let Err(error) = dataset::upsert(&store, record.clone()) {
-            failed.push(dataset::LineError { line: *line, error });
-        }
-    }
-    store.flush().await?;
-    if !failed.is_empty() {
-        return Err(report(&failed).into());
-    }
+    let verb = if args.dry_run { "checked" } else { "imported" };
     eprintln!(
-        "imported {} records into {}",
-        records.len(),
-        args.data.data_dir.display()
+        "{verb} {} records: {} written, {} unchanged, {} invalid, in {:.1} s ({:.0} records/s); revision {}",
+        report.received,
+        report.written,
+        report.unchanged,
+        report.errors.len(),
+        progress.elapsed(),
+        report.received as f64 / progress.elapsed().max(1e-9),
+        report.revision,
     );
-    Ok(())
+    if report.errors.is_empty() {
+        Ok(())
+    } else if mode == Mode::AllOrNothing && !args.dry_run {
+        Err("nothing was written: fix the records above, or pass --best-effort".into())
+    } else {
+        Err(format!("{} record(s) were not written", report.errors.len()).into())
+    }
 }
 
-fn report(errors: &[dataset::LineError]) -> String {
-    let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
-    format!(
-        "{} invalid line(s), nothing written for them:\n{}",
-        errors.len(),
-        lines.join("\n")
-    )
+fn importer_report(report: importer::Report) -> pb::ImportRecordsResponse {
+    pb::ImportRecordsResponse {
+        received: report.received as i64,
+        written: report.written as i64,
+        unchanged: report.unchanged as i64,
+        revision: report.revision,
+        errors: report
+            .errors
+            .into_iter()
+            .map(|e| pb::ImportError {
+                index: e.index as i64,
+                name: e.name,
+                code: e.error.code_name().to_string(),
+                message: e.error.to_string(),
+                field_violations: Vec::new(),
+            })
+            .collect(),
+    }
+}
+
+/// Streams the records to a server's `ImportRecords`.
+async fn import_remote(
+    server: &str,
+    records: Vec<diplomacy::records::Record>,
+    mode: Mode,
+    dry_run: bool,
+    progress: &Progress,
+) -> Result<pb::ImportRecordsResponse, Box<dyn std::error::Error + Send + Sync>> {
+    let mut client = RecordServiceClient::connect(endpoint(server)).await?;
+    let mode = match mode {
+        Mode::AllOrNothing => pb::ImportMode::AllOrNothing,
+        Mode::BestEffort => pb::ImportMode::BestEffort,
+    } as i32;
+    let (sender, receiver) = tokio::sync::mpsc::channel(8);
+    let call = tokio::spawn(async move {
+        client
+            .import_records(tokio_stream::wrappers::ReceiverStream::new(receiver))
+            .await
+    });
+    let mut sent = 0;
+    for chunk in records.chunks(500) {
+        let message = pb::ImportRecordsRequest {
+            mode,
+            validate_only: dry_run,
+            records: chunk
+                .iter()
+                .map(|r| pb::Record {
+                    kind: Some(r.clone()),
+                })
+                .collect(),
+        };
+        if sender.send(message).await.is_err() {
+            break;
+        }
+        sent += chunk.len();
+        progress.set(sent);
+    }
+    drop(sender);
+    Ok(call.await??.into_inner())
+}
+
+/// `host:port` or a URL.
+fn endpoint(server: &str) -> String {
+    if server.contains("://") {
+        server.to_string()
+    } else {
+        format!("http://{server}")
+    }
+}
+
+/// Import progress: a bar on a terminal, a line a second otherwise.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    total: usize,
+    started: Instant,
+    last_line: std::sync::Mutex<Instant>,
+}
+
+impl Progress {
+    fn new(total: usize) -> Self {
+        let bar = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(|| {
+            let bar = indicatif::ProgressBar::new(total as u64);
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} records ({per_sec}, {eta} left)",
+            ) {
+                bar.set_style(style);
+            }
+            bar
+        });
+        Self {
+            bar,
+            total,
+            started: Instant::now(),
+            last_line: std::sync::Mutex::new(Instant::now()),
+        }
+    }
+
+    fn set(&self, done: usize) {
+        if let Some(bar) = &self.bar {
+            bar.set_position(done as u64);
+            return;
+        }
+        let Ok(mut last) = self.last_line.lock() else {
+            return;
+        };
+        if last.elapsed() >= Duration::from_secs(1) || done == self.total {
+            *last = Instant::now();
+            eprintln!(
+                "progress: {done}/{} records ({:.0} records/s)",
+                self.total,
+                done as f64 / self.elapsed().max(1e-9)
+            );
+        }
+    }
+
+    fn elapsed(&self) -> f64 {
+        self.started.elapsed().as_secs_f64()
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
 }
 
 async fn export(args: ExportArgs) -> CliResult {
-    let store = Store::open(&args.data.data_dir, args.data.cache_mb * 1024 * 1024)?;
-    let mut out: Box<dyn Write> = match &args.output {
+    let mut out: Box<dyn Write + Send> = match &args.output {
         Some(path) => Box::new(std::io::BufWriter::new(std::fs::File::create(path)?)),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout())),
     };
-    for collection in Collection::ALL {
-        for record in store.records(collection) {
-            writeln!(out, "{}", dataset::to_json_line(&record?)?)?;
+    match &args.server {
+        Some(server) => {
+            let mut client = RecordServiceClient::connect(endpoint(server)).await?;
+            let mut stream = client
+                .export_records(pb::ExportRecordsRequest::default())
+                .await?
+                .into_inner();
+            while let Some(message) = stream.message().await? {
+                for record in message.records.into_iter().filter_map(|r| r.kind) {
+                    writeln!(out, "{}", dataset::to_json_line(&record)?)?;
+                }
+            }
+        }
+        None => {
+            let options = store_options(&args.data, false);
+            let store = Store::open(&options.data_dir, options.cache_bytes, options.writer)?;
+            for collection in Collection::ALL {
+                for record in store.records(collection) {
+                    let record = diplomacy::records::without_store_meta(record?);
+                    writeln!(out, "{}", dataset::to_json_line(&record)?)?;
+                }
+            }
         }
     }
     out.flush()?;

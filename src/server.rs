@@ -17,17 +17,19 @@ use crate::error::Error;
 use crate::pb::diplomacy::v1::country_service_server::CountryServiceServer;
 use crate::pb::diplomacy::v1::event_service_server::EventServiceServer;
 use crate::pb::diplomacy::v1::meeting_service_server::MeetingServiceServer;
+use crate::pb::diplomacy::v1::record_service_server::RecordServiceServer;
 use crate::pb::diplomacy::v1::relation_service_server::RelationServiceServer;
 use crate::pb::diplomacy::v1::treaty_service_server::TreatyServiceServer;
-use crate::store::Store;
+use crate::store::{Store, WriterOptions};
 
 /// The API services by full name, as health and reflection list them.
-pub const SERVICE_NAMES: [&str; 5] = [
+pub const SERVICE_NAMES: [&str; 6] = [
     "diplomacy.v1.CountryService",
     "diplomacy.v1.TreatyService",
     "diplomacy.v1.MeetingService",
     "diplomacy.v1.EventService",
     "diplomacy.v1.RelationService",
+    "diplomacy.v1.RecordService",
 ];
 
 /// Where the data lives and what it starts with.
@@ -38,6 +40,8 @@ pub struct StoreOptions {
     pub seed: bool,
     /// sled page cache size.
     pub cache_bytes: u64,
+    /// Change log and watcher settings.
+    pub writer: WriterOptions,
 }
 
 /// How the server behaves on shutdown.
@@ -65,7 +69,7 @@ pub async fn open_store(options: &StoreOptions) -> Result<Arc<Store>, Error> {
             options.data_dir.display()
         ))
     })?;
-    let store = Store::open(&options.data_dir, options.cache_bytes)?;
+    let store = Store::open(&options.data_dir, options.cache_bytes, options.writer)?;
     let loaded = dataset::initialise(&store, options.seed).await?;
     if loaded > 0 {
         tracing::info!(
@@ -128,6 +132,9 @@ pub async fn serve(
         .add_service(RelationServiceServer::new(api::Relations {
             store: Arc::clone(&store),
         }))
+        .add_service(RecordServiceServer::new(api::Records {
+            store: Arc::clone(&store),
+        }))
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), on_shutdown);
 
     // tonic waits for open server streams without limit: bound the drain.
@@ -142,7 +149,7 @@ pub async fn serve(
         result = server => result?,
         () = drain_deadline => tracing::warn!("drain timed out: closing the remaining calls"),
     }
-    store.flush().await?;
+    store.flush()?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -71,7 +71,8 @@ impl CountryService for Countries {
         &self,
         request: Request<DeleteCountryRequest>,
     ) -> Result<Response<()>, Status> {
-        resources::delete::<Country>(&self.store, &request.get_ref().name).await?;
+        let req = request.into_inner();
+        resources::delete::<Country>(&self.store, &req.name, &req.etag).await?;
         Ok(Response::new(()))
     }
 }

@@ -69,7 +69,8 @@ impl EventService for Events {
         &self,
         request: Request<DeleteEventRequest>,
     ) -> Result<Response<()>, Status> {
-        resources::delete::<Event>(&self.store, &request.get_ref().name).await?;
+        let req = request.into_inner();
+        resources::delete::<Event>(&self.store, &req.name, &req.etag).await?;
         Ok(Response::new(()))
     }
 }

@@ -10,7 +10,7 @@ use crate::error::FieldViolation;
 use crate::records::Resource;
 
 /// Fields no update may change.
-const IMMUTABLE: &[&str] = &["name", "create_time", "update_time"];
+const IMMUTABLE: &[&str] = &["name", "create_time", "update_time", "revision", "etag"];
 
 static POOL: LazyLock<DescriptorPool> = LazyLock::new(|| {
     DescriptorPool::decode(crate::pb::FILE_DESCRIPTOR_SET)

@@ -69,7 +69,8 @@ impl MeetingService for Meetings {
         &self,
         request: Request<DeleteMeetingRequest>,
     ) -> Result<Response<()>, Status> {
-        resources::delete::<Meeting>(&self.store, &request.get_ref().name).await?;
+        let req = request.into_inner();
+        resources::delete::<Meeting>(&self.store, &req.name, &req.etag).await?;
         Ok(Response::new(()))
     }
 }

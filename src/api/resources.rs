@@ -9,8 +9,8 @@ use crate::convert::now_timestamp;
 use crate::domain::names::{is_valid_record_id, parse_record_name};
 use crate::domain::{Collection, CountryCode};
 use crate::error::{Error, Result};
-use crate::records::{validate_record, Record, Resource};
-use crate::store::Store;
+use crate::records::{meta, validate_record, without_store_meta, Record, Resource};
+use crate::store::{Outcome, Store, WriteOp};
 
 /// The id part of `name` for collection `R`, or INVALID_ARGUMENT on `field`.
 pub fn parse_name<R: Resource>(name: &str, field: &str) -> Result<String> {
@@ -116,21 +116,49 @@ pub async fn create<R: Resource>(store: &Store, resource: Option<R>, id: &str) -
     resource.set_name(name.clone());
     let now = now_timestamp();
     resource.set_times(Some(now), Some(now));
-    let record = resource.into_record();
+    let record = without_store_meta(resource.into_record());
     let violations = validate_record(&record, R::FIELD);
     if !violations.is_empty() {
         return Err(Error::InvalidArgument(violations));
     }
-    let stored = store.commit(R::COLLECTION, &id, |old| match old {
-        Some(_) => Err(Error::AlreadyExists {
-            resource: name.clone(),
-        }),
-        None => Ok(Some(record.clone())),
-    })?;
-    store.flush().await?;
-    stored
-        .and_then(R::from_record)
-        .ok_or_else(|| Error::DataLoss(format!("{name} was not stored")))
+    let compute_name = name.clone();
+    let outcome = store
+        .write_one(WriteOp {
+            collection: R::COLLECTION,
+            id,
+            compute: Box::new(move |old| match old {
+                Some(_) => Err(Error::AlreadyExists {
+                    resource: compute_name.clone(),
+                }),
+                None => Ok(Some(record.clone())),
+            }),
+        })
+        .await?;
+    resource_of(outcome, &name)
+}
+
+fn resource_of<R: Resource>(outcome: Outcome, name: &str) -> Result<R> {
+    match outcome {
+        Outcome::Created(r) | Outcome::Updated(r) | Outcome::Unchanged(r) => {
+            R::from_record(r).ok_or_else(|| Error::DataLoss(format!("{name} has the wrong kind")))
+        }
+        Outcome::Deleted(_) | Outcome::Absent => Err(Error::not_found(name)),
+    }
+}
+
+/// Fails with ABORTED when the client sent an etag that is not the stored one.
+fn check_etag(name: &str, given: &str, stored: &Record) -> Result<()> {
+    let mut stored = stored.clone();
+    let current = meta(&mut stored).etag.clone();
+    if given.is_empty() || given == current {
+        Ok(())
+    } else {
+        Err(Error::Aborted {
+            resource: name.to_string(),
+            given: short(given),
+            current,
+        })
+    }
 }
 
 pub async fn update<R: Resource>(
@@ -138,36 +166,62 @@ pub async fn update<R: Resource>(
     patch: Option<R>,
     mask: Option<&FieldMask>,
 ) -> Result<R> {
-    let patch = patch.ok_or_else(|| Error::invalid(R::FIELD, "is required"))?;
+    let mut patch = patch.ok_or_else(|| Error::invalid(R::FIELD, "is required"))?;
     let name = patch.name().to_string();
     let id = parse_name::<R>(&name, &format!("{}.name", R::FIELD))?;
-    let stored = store.commit(R::COLLECTION, &id, |old| {
-        let old = old
-            .and_then(R::from_record)
-            .ok_or_else(|| Error::not_found(&name))?;
-        let mut merged = apply_mask(&old, &patch, mask).map_err(Error::InvalidArgument)?;
-        merged.set_name(name.clone());
-        merged.set_times(old.create_time().cloned(), Some(now_timestamp()));
-        let record = merged.into_record();
-        let violations = validate_record(&record, R::FIELD);
-        if !violations.is_empty() {
-            return Err(Error::InvalidArgument(violations));
-        }
-        Ok(Some(record))
-    })?;
-    store.flush().await?;
-    stored
-        .and_then(R::from_record)
-        .ok_or_else(|| Error::DataLoss(format!("{name} was not stored")))
+    let given_etag = std::mem::take(meta_of(&mut patch).etag);
+    let mask = mask.cloned();
+    let compute_name = name.clone();
+    let outcome = store
+        .write_one(WriteOp {
+            collection: R::COLLECTION,
+            id,
+            compute: Box::new(move |old| {
+                let old = old.ok_or_else(|| Error::not_found(&compute_name))?;
+                check_etag(&compute_name, &given_etag, old)?;
+                let stored =
+                    R::from_record(old.clone()).ok_or_else(|| Error::not_found(&compute_name))?;
+                let mut merged =
+                    apply_mask(&stored, &patch, mask.as_ref()).map_err(Error::InvalidArgument)?;
+                merged.set_name(compute_name.clone());
+                merged.set_times(stored.create_time().cloned(), Some(now_timestamp()));
+                let record = merged.into_record();
+                let violations = validate_record(&record, R::FIELD);
+                if !violations.is_empty() {
+                    return Err(Error::InvalidArgument(violations));
+                }
+                Ok(Some(record))
+            }),
+        })
+        .await?;
+    resource_of(outcome, &name)
 }
 
-pub async fn delete<R: Resource>(store: &Store, name: &str) -> Result<()> {
+fn meta_of<R: Resource>(resource: &mut R) -> crate::records::Meta<'_> {
+    resource.meta()
+}
+
+pub async fn delete<R: Resource>(store: &Store, name: &str, etag: &str) -> Result<()> {
     let id = parse_name::<R>(name, "name")?;
-    store.commit(R::COLLECTION, &id, |old| match old {
-        Some(_) => Ok(None),
-        None => Err(Error::not_found(name)),
-    })?;
-    store.flush().await
+    let compute_name = name.to_string();
+    let etag = etag.to_string();
+    let outcome = store
+        .write_one(WriteOp {
+            collection: R::COLLECTION,
+            id,
+            compute: Box::new(move |old| match old {
+                Some(old) => {
+                    check_etag(&compute_name, &etag, old)?;
+                    Ok(None)
+                }
+                None => Err(Error::not_found(&compute_name)),
+            }),
+        })
+        .await?;
+    match outcome {
+        Outcome::Deleted(_) => Ok(()),
+        _ => Err(Error::not_found(name)),
+    }
 }
 
 /// One page of a collection: `principal` restricts it to records where that

@@ -69,7 +69,8 @@ impl TreatyService for Treaties {
         &self,
         request: Request<DeleteTreatyRequest>,
     ) -> Result<Response<()>, Status> {
-        resources::delete::<Treaty>(&self.store, &request.get_ref().name).await?;
+        let req = request.into_inner();
+        resources::delete::<Treaty>(&self.store, &req.name, &req.etag).await?;
         Ok(Response::new(()))
     }
 }

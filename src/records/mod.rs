@@ -32,6 +32,7 @@ pub trait Resource: prost::Message + Default + Clone + Send + Sync + 'static {
     fn set_times(&mut self, create: Option<Timestamp>, update: Option<Timestamp>);
     fn into_record(self) -> Record;
     fn from_record(record: Record) -> Option<Self>;
+    fn meta(&mut self) -> Meta<'_>;
 }
 
 macro_rules! resource {
@@ -61,6 +62,14 @@ macro_rules! resource {
                 match record {
                     Record::$ty(inner) => Some(inner),
                     _ => None,
+                }
+            }
+            fn meta(&mut self) -> Meta<'_> {
+                Meta {
+                    create_time: &mut self.create_time,
+                    update_time: &mut self.update_time,
+                    revision: &mut self.revision,
+                    etag: &mut self.etag,
                 }
             }
         }
@@ -112,4 +121,61 @@ pub fn decode_record(collection: Collection, bytes: &[u8]) -> Result<Record, pro
         Collection::Meetings => Record::Meeting(pb::Meeting::decode(bytes)?),
         Collection::Events => Record::Event(pb::Event::decode(bytes)?),
     })
+}
+
+/// The store-assigned metadata of a record, borrowed mutably.
+pub struct Meta<'a> {
+    pub create_time: &'a mut Option<Timestamp>,
+    pub update_time: &'a mut Option<Timestamp>,
+    pub revision: &'a mut i64,
+    pub etag: &'a mut String,
+}
+
+/// The metadata fields of any record.
+pub fn meta(record: &mut Record) -> Meta<'_> {
+    macro_rules! fields {
+        ($r:expr) => {
+            Meta {
+                create_time: &mut $r.create_time,
+                update_time: &mut $r.update_time,
+                revision: &mut $r.revision,
+                etag: &mut $r.etag,
+            }
+        };
+    }
+    match record {
+        Record::Country(r) => fields!(r),
+        Record::Treaty(r) => fields!(r),
+        Record::Meeting(r) => fields!(r),
+        Record::Event(r) => fields!(r),
+    }
+}
+
+/// The record without its store-assigned revision and etag (what exports
+/// carry: they belong to one store, not to the data).
+pub fn without_store_meta(mut record: Record) -> Record {
+    let m = meta(&mut record);
+    *m.revision = 0;
+    m.etag.clear();
+    record
+}
+
+/// Equal content, ignoring times, revision and etag: a write of such a
+/// record changes nothing.
+pub fn same_content(a: &Record, b: &Record) -> bool {
+    let clear = |r: &Record| {
+        let mut r = r.clone();
+        let m = meta(&mut r);
+        *m.create_time = None;
+        *m.update_time = None;
+        *m.revision = 0;
+        m.etag.clear();
+        r
+    };
+    clear(a) == clear(b)
+}
+
+/// The etag of a stored record at `revision`.
+pub fn etag_for(revision: i64) -> String {
+    format!("\"{revision}\"")
 }

@@ -5,6 +5,8 @@
 //! | prefix | key                                   | value                   |
 //! |--------|---------------------------------------|-------------------------|
 //! | `_`    | `_schema`                             | schema version          |
+//! | `_`    | `_revision`                           | newest revision (u64)   |
+//! | `l/`   | `l/{revision, 20 digits}`             | `Change` (change log)   |
 //! | `r/`   | `r/{collection}/{id}`                 | the record (prost)      |
 //! | `n/`   | `n/{CC}`                              | records naming CC (u64) |
 //! | `x/`   | `x/{CC}/{collection}/{id}`            | — (principal role)      |
@@ -25,6 +27,13 @@ use crate::domain::date::day_key;
 use crate::domain::{Collection, CountryCode, CountryPair};
 
 pub const SCHEMA: &[u8] = b"_schema";
+pub const REVISION: &[u8] = b"_revision";
+pub const CHANGES: &[u8] = b"l/";
+
+/// The change-log key of `revision`: zero-padded so byte order is numeric.
+pub fn change(revision: u64) -> Vec<u8> {
+    format!("l/{revision:020}").into_bytes()
+}
 
 /// The families of pair-fact keys.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

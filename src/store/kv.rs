@@ -53,8 +53,8 @@ pub trait KvStore: Send + Sync + 'static {
     ) -> Box<dyn Iterator<Item = Result<Entry, Error>> + Send + '_>;
     /// Runs `f` atomically: all its writes happen, or none.
     fn transact<T>(&self, f: impl Fn(&dyn KvTxn) -> Result<T, TxError>) -> Result<T, Error>;
-    /// Makes every write so far durable.
-    fn flush(&self) -> impl std::future::Future<Output = Result<(), Error>> + Send;
+    /// Makes every write so far durable (blocking).
+    fn flush(&self) -> Result<(), Error>;
     /// Bytes the database occupies on disk.
     fn size_on_disk(&self) -> Result<u64, Error>;
 }
@@ -152,8 +152,8 @@ impl KvStore for SledKv {
         }
     }
 
-    async fn flush(&self) -> Result<(), Error> {
-        self.db.flush_async().await.map(drop).map_err(engine_error)
+    fn flush(&self) -> Result<(), Error> {
+        self.db.flush().map(drop).map_err(engine_error)
     }
 
     fn size_on_disk(&self) -> Result<u64, Error> {

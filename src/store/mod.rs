@@ -8,31 +8,36 @@
 pub mod index;
 pub mod keys;
 pub mod kv;
+pub mod writer;
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::path::Path;
+use std::sync::Arc;
 
 use prost::Message;
 use time::Date;
 
-use self::index::{index_entries, StatusValue, TreatyValue};
+use self::index::{StatusValue, TreatyValue};
 use self::keys::PairFamily;
 pub use self::kv::{KvStore, SledKv};
-use self::kv::{KvTxn, TxError};
+use self::writer::Writer;
+pub use self::writer::{Outcome, WriteOp, WriterOptions};
 use crate::convert::stored_date;
 use crate::domain::relation::StatusFact;
 use crate::domain::{Collection, CountryCode, CountryPair};
-use crate::error::{Error, PreconditionViolation, Result};
+use crate::error::{Error, Result};
 use crate::pb::diplomacy::v1 as pb;
-use crate::records::{decode_record, encode_record, referenced_countries, Record};
+use crate::records::{decode_record, Record};
 
 /// The layout version this build reads and writes.
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// Records and indexes over a key-value engine.
+/// Records and indexes over a key-value engine. Reads go straight to the
+/// engine; every write goes through the single writer.
 pub struct Store<K = SledKv> {
-    kv: K,
+    kv: Arc<K>,
+    writer: Writer,
 }
 
 /// The facts of one pair dated up to a day, as the relation query needs them.
@@ -69,8 +74,8 @@ impl HistoryScope {
 
 impl Store<SledKv> {
     /// Opens the database in `dir`, creating it if needed.
-    pub fn open(dir: &Path, cache_bytes: u64) -> Result<Self> {
-        Self::new(SledKv::open(dir, cache_bytes)?)
+    pub fn open(dir: &Path, cache_bytes: u64, options: WriterOptions) -> Result<Self> {
+        Self::new(SledKv::open(dir, cache_bytes)?, options)
     }
 }
 
@@ -79,8 +84,9 @@ fn corrupt(what: &str, error: impl std::fmt::Display) -> Error {
 }
 
 impl<K: KvStore> Store<K> {
-    /// Wraps an engine, checking (or writing) the schema version.
-    pub fn new(kv: K) -> Result<Self> {
+    /// Wraps an engine, checking (or writing) the schema version, and starts
+    /// its writer.
+    pub fn new(kv: K, options: WriterOptions) -> Result<Self> {
         match kv.get(keys::SCHEMA)? {
             None => {
                 kv.transact(|tx| tx.insert(keys::SCHEMA, SCHEMA_VERSION.to_string().as_bytes()))?;
@@ -97,7 +103,10 @@ impl<K: KvStore> Store<K> {
                 }
             }
         }
-        Ok(Self { kv })
+        kv.flush()?;
+        let kv = Arc::new(kv);
+        let writer = Writer::start(Arc::clone(&kv), options)?;
+        Ok(Self { kv, writer })
     }
 
     /// True when no record of any kind is stored (a new database).
@@ -164,67 +173,69 @@ impl<K: KvStore> Store<K> {
         Ok((records, false))
     }
 
-    /// Atomically replaces the record `collection/id` by what `compute`
-    /// makes of the stored one (`None`: absent / delete), with all its index
-    /// entries and reference counts. `compute` may run more than once.
-    ///
-    /// Fails with FAILED_PRECONDITION when the new record names a country
-    /// that does not exist, or when a country still named by others would be
-    /// deleted.
-    pub fn commit(
-        &self,
-        collection: Collection,
-        id: &str,
-        compute: impl Fn(Option<Record>) -> Result<Option<Record>>,
-    ) -> Result<Option<Record>> {
-        let key = keys::record(collection, id);
-        self.kv.transact(|tx| {
-            let old = match tx.get(&key)? {
-                Some(bytes) => Some(decode_record(collection, &bytes).map_err(|e| corrupt(id, e))?),
-                None => None,
-            };
-            let new = compute(old.clone())?;
-            if let Some(new) = &new {
-                check_references_exist(tx, new)?;
-            }
-            if collection == Collection::Countries && old.is_some() && new.is_none() {
-                check_country_unused(tx, id)?;
-            }
-            let old_entries = old
-                .as_ref()
-                .map(|r| index_entries(collection, id, r))
-                .unwrap_or_default();
-            let new_entries = new
-                .as_ref()
-                .map(|r| index_entries(collection, id, r))
-                .unwrap_or_default();
-            for stale in old_entries.keys().filter(|k| !new_entries.contains_key(*k)) {
-                tx.remove(stale)?;
-            }
-            for (k, v) in &new_entries {
-                if old_entries.get(k) != Some(v) {
-                    tx.insert(k, v)?;
-                }
-            }
-            let old_refs = old.as_ref().map(referenced_countries).unwrap_or_default();
-            let new_refs = new.as_ref().map(referenced_countries).unwrap_or_default();
-            for code in old_refs.difference(&new_refs) {
-                adjust_refcount(tx, *code, -1)?;
-            }
-            for code in new_refs.difference(&old_refs) {
-                adjust_refcount(tx, *code, 1)?;
-            }
-            match &new {
-                Some(record) => tx.insert(&key, &encode_record(record))?,
-                None => tx.remove(&key)?,
-            }
-            Ok(new.clone())
-        })
+    /// Makes every committed write durable (writes through `write` already
+    /// are when it returns).
+    pub fn flush(&self) -> Result<()> {
+        self.kv.flush()
     }
 
-    /// Makes every committed write durable.
-    pub async fn flush(&self) -> Result<()> {
-        self.kv.flush().await
+    /// Commits `ops` through the single writer and waits until they are
+    /// durable. With `atomic`, all are written or none (the first failure is
+    /// returned); otherwise each op has its own result.
+    pub async fn write(&self, ops: Vec<WriteOp>, atomic: bool) -> Result<Vec<Result<Outcome>>> {
+        self.writer.write(ops, atomic).await
+    }
+
+    /// Commits one op durably.
+    pub async fn write_one(&self, op: WriteOp) -> Result<Outcome> {
+        self.writer
+            .write(vec![op], true)
+            .await?
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| Err(Error::DataLoss("the writer returned no outcome".into())))
+    }
+
+    /// The newest durable revision: every change up to it is in the log (or
+    /// compacted) and has been published to subscribers.
+    pub fn revision(&self) -> i64 {
+        self.writer.durable_revision()
+    }
+
+    /// Live changes, published after they are durable.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<std::sync::Arc<pb::Change>> {
+        self.writer.subscribe()
+    }
+
+    /// The oldest revision the change log still holds, if any.
+    pub fn oldest_change(&self) -> Result<Option<i64>> {
+        let upper = keys::prefix_end(keys::CHANGES);
+        let first = self
+            .kv
+            .scan(
+                Bound::Included(keys::CHANGES.to_vec()),
+                Bound::Excluded(upper),
+                false,
+            )
+            .next()
+            .transpose()?;
+        Ok(first.and_then(|(key, _)| {
+            std::str::from_utf8(&key[keys::CHANGES.len()..])
+                .ok()
+                .and_then(|digits| digits.parse().ok())
+        }))
+    }
+
+    /// Logged changes with `after < revision <= upto`, oldest first.
+    pub fn changes(&self, after: i64, upto: i64) -> impl Iterator<Item = Result<pb::Change>> + '_ {
+        let lower = keys::change(after.max(0) as u64 + 1);
+        let upper = keys::change(upto.max(0) as u64 + 1);
+        self.kv
+            .scan(Bound::Included(lower), Bound::Excluded(upper), false)
+            .map(|entry| {
+                let (_, value) = entry?;
+                pb::Change::decode(value.as_slice()).map_err(|e| corrupt("change log", e))
+            })
     }
 
     pub fn size_on_disk(&self) -> Result<u64> {
@@ -443,62 +454,5 @@ fn record_of_key(key: &[u8]) -> String {
     match parts.as_slice() {
         [id, collection, _] => format!("{collection}/{id}"),
         _ => key.into_owned(),
-    }
-}
-
-fn check_references_exist(tx: &dyn KvTxn, record: &Record) -> Result<(), TxError> {
-    let mut missing = Vec::new();
-    for code in referenced_countries(record) {
-        if tx
-            .get(&keys::record(Collection::Countries, code.as_str()))?
-            .is_none()
-        {
-            missing.push(PreconditionViolation {
-                kind: "COUNTRY_NOT_FOUND",
-                subject: code.name(),
-                description: format!("{} does not exist: create the country first", code.name()),
-            });
-        }
-    }
-    if missing.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::FailedPrecondition(missing).into())
-    }
-}
-
-fn check_country_unused(tx: &dyn KvTxn, id: &str) -> Result<(), TxError> {
-    let Some(code) = CountryCode::parse(id) else {
-        return Ok(());
-    };
-    let count = read_count(tx.get(&keys::refcount(code))?);
-    if count > 0 {
-        return Err(Error::FailedPrecondition(vec![PreconditionViolation {
-            kind: "COUNTRY_IN_USE",
-            subject: code.name(),
-            description: format!(
-                "{} is still named by {count} record(s): delete or change them first",
-                code.name()
-            ),
-        }])
-        .into());
-    }
-    Ok(())
-}
-
-fn read_count(bytes: Option<Vec<u8>>) -> u64 {
-    bytes
-        .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
-        .map(u64::from_be_bytes)
-        .unwrap_or(0)
-}
-
-fn adjust_refcount(tx: &dyn KvTxn, code: CountryCode, delta: i64) -> Result<(), TxError> {
-    let key = keys::refcount(code);
-    let count = read_count(tx.get(&key)?).saturating_add_signed(delta);
-    if count == 0 {
-        tx.remove(&key)
-    } else {
-        tx.insert(&key, &count.to_be_bytes())
     }
 }

@@ -112,6 +112,7 @@ async fn export_then_import_into_an_empty_store_gives_an_identical_export() {
         data_dir: first.path().to_path_buf(),
         seed: true,
         cache_bytes: 8 << 20,
+        writer: Default::default(),
     };
     drop(open_store(&options).await.expect("seeded store"));
 
@@ -197,7 +198,7 @@ async fn import_refuses_a_file_with_bad_lines_and_writes_nothing() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("line 2") && stderr.contains("event.start_date"),
+        stderr.contains("record 2 (events/bad)") && stderr.contains("event.start_date"),
         "{stderr}"
     );
     if data.exists() {

@@ -158,6 +158,7 @@ async fn countries_can_be_created_updated_and_deleted_when_unused() {
     let status = client
         .delete_country(DeleteCountryRequest {
             name: "countries/AM".into(),
+            ..Default::default()
         })
         .await
         .expect_err("in use");
@@ -172,6 +173,7 @@ async fn countries_can_be_created_updated_and_deleted_when_unused() {
     client
         .delete_country(DeleteCountryRequest {
             name: "countries/XK".into(),
+            ..Default::default()
         })
         .await
         .expect("delete");

@@ -118,6 +118,7 @@ async fn resource_names_are_checked_before_lookups() {
         .events()
         .delete_event(DeleteEventRequest {
             name: "events/".into(),
+            ..Default::default()
         })
         .await
         .expect_err("empty id");

@@ -47,6 +47,7 @@ pub async fn spawn(data_dir: TempDir, seed: bool) -> TestServer {
         data_dir: data_dir.path().to_path_buf(),
         seed,
         cache_bytes: 16 * 1024 * 1024,
+        writer: Default::default(),
     };
     let store = server::open_store(&options).await.expect("open store");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

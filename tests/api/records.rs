@@ -167,6 +167,7 @@ async fn treaty_lifecycle_changes_relations() {
     treaties
         .delete_treaty(DeleteTreatyRequest {
             name: "treaties/friendship".into(),
+            ..Default::default()
         })
         .await
         .expect("delete");
@@ -291,11 +292,15 @@ async fn meeting_lifecycle_counts_meetings_and_mediators() {
     meetings
         .delete_meeting(DeleteMeetingRequest {
             name: created.name.clone(),
+            ..Default::default()
         })
         .await
         .expect("delete");
     let status = meetings
-        .delete_meeting(DeleteMeetingRequest { name: created.name })
+        .delete_meeting(DeleteMeetingRequest {
+            name: created.name,
+            ..Default::default()
+        })
         .await
         .expect_err("twice");
     assert_eq!(status.code(), tonic::Code::NotFound);
