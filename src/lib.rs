@@ -11,6 +11,7 @@ pub mod domain;
 pub mod error;
 pub mod importer;
 pub mod records;
+pub mod reference;
 pub mod server;
 pub mod store;
 

@@ -36,6 +36,24 @@ enum Command {
     /// Write the API's FileDescriptorSet (binary, with imports and comments),
     /// e.g. for Envoy's gRPC-JSON transcoder or offline tooling.
     Descriptor(DescriptorArgs),
+    /// Write reference data from a package's data files as JSON Lines for
+    /// `import`: `iso-codes` (pycountry's `databases/` folder) gives official
+    /// names and the dates of withdrawn codes.
+    Reference(ReferenceArgs),
+}
+
+#[derive(Args)]
+struct ReferenceArgs {
+    /// The data set; only `iso-codes` for now.
+    #[arg(value_parser = ["iso-codes"])]
+    dataset: String,
+    /// Folder holding `iso3166-1.json` and `iso3166-3.json` (e.g.
+    /// `$(python -c 'import pycountry, os; print(os.path.dirname(pycountry.__file__))')/databases`).
+    #[arg(long)]
+    databases: PathBuf,
+    /// Write here instead of standard output.
+    #[arg(long)]
+    output: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -128,6 +146,7 @@ fn main() -> ExitCode {
             Command::Import(args) => import(args).await,
             Command::Export(args) => export(args).await,
             Command::Descriptor(args) => descriptor(args),
+            Command::Reference(args) => reference(args),
         }
     });
     match result {
@@ -413,5 +432,19 @@ fn descriptor(args: DescriptorArgs) -> CliResult {
     std::fs::write(&args.output, diplomacy::pb::FILE_DESCRIPTOR_SET)
         .map_err(|e| format!("cannot write {}: {e}", args.output.display()))?;
     eprintln!("wrote {}", args.output.display());
+    Ok(())
+}
+
+fn reference(args: ReferenceArgs) -> CliResult {
+    let records = diplomacy::reference::iso_codes_records(&args.databases)?;
+    let mut out: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(std::io::BufWriter::new(std::fs::File::create(path)?)),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout())),
+    };
+    for record in &records {
+        writeln!(out, "{}", dataset::to_json_line(record)?)?;
+    }
+    out.flush()?;
+    eprintln!("{} {} records", args.dataset, records.len());
     Ok(())
 }

@@ -235,3 +235,100 @@ fn the_descriptor_set_has_the_api_with_its_comments() {
     assert!(relation.source_code_info.is_some(), "comments are kept");
     assert_eq!(relation.service[0].name(), "RelationService");
 }
+
+/// pycountry's `databases/` folder in the project's .venv (tests/run.sh
+/// installs it), or `PYCOUNTRY_DATABASES`.
+fn pycountry_databases() -> std::path::PathBuf {
+    if let Some(path) = std::env::var_os("PYCOUNTRY_DATABASES") {
+        return path.into();
+    }
+    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
+    let output = Command::new(&python)
+        .args([
+            "-c",
+            "import os, pycountry; print(os.path.dirname(pycountry.__file__))",
+        ])
+        .output();
+    match output {
+        Ok(output) if output.status.success() => {
+            Path::new(String::from_utf8_lossy(&output.stdout).trim()).join("databases")
+        }
+        _ => panic!(
+            "pycountry not found in {}: run `bash tests/run.sh` (it installs tests/requirements.txt), \
+             or set PYCOUNTRY_DATABASES to pycountry's databases folder",
+            python.display()
+        ),
+    }
+}
+
+#[tokio::test]
+async fn iso_codes_reference_data_goes_through_the_import_path() {
+    use diplomacy::pb::diplomacy::v1::country_service_client::CountryServiceClient;
+    use diplomacy::pb::diplomacy::v1::GetCountryRequest;
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("iso-codes.jsonl");
+    run_ok(
+        diplomacy()
+            .args(["reference", "iso-codes", "--databases"])
+            .arg(pycountry_databases())
+            .arg("--output")
+            .arg(&file),
+    );
+    let (mut child, address) = start_binary(&dir.path().join("data"));
+    let imported = diplomacy()
+        .arg("import")
+        .arg(&file)
+        .args(["--server", &address])
+        .output()
+        .expect("import");
+    let stderr = String::from_utf8_lossy(&imported.stderr);
+    assert!(imported.status.success(), "{stderr}");
+    assert!(stderr.contains("0 invalid"), "{stderr}");
+
+    let mut countries = CountryServiceClient::connect(format!("http://{address}"))
+        .await
+        .expect("connect");
+    let su = countries
+        .get_country(GetCountryRequest {
+            name: "countries/SU".into(),
+        })
+        .await
+        .expect("SU")
+        .into_inner();
+    assert_eq!(
+        su.end_date,
+        date(1992, 8, 30),
+        "the withdrawal day, where iso-codes knows it"
+    );
+    let dahomey = countries
+        .get_country(GetCountryRequest {
+            name: "countries/DY".into(),
+        })
+        .await
+        .expect("DY")
+        .into_inner();
+    assert_eq!(
+        dahomey.end_date,
+        date(1977, 0, 0),
+        "only the year where only the year is known"
+    );
+    let am = countries
+        .get_country(GetCountryRequest {
+            name: "countries/AM".into(),
+        })
+        .await
+        .expect("AM")
+        .into_inner();
+    assert_eq!(am.official_name, "Republic of Armenia");
+    assert_eq!(
+        am.start_date,
+        date(1991, 9, 21),
+        "the seed's facts are kept"
+    );
+    assert!(am
+        .sources
+        .iter()
+        .any(|s| s.note.contains("LGPL-2.1-or-later")));
+    assert!(terminate(&mut child).success());
+}

@@ -11,10 +11,12 @@ use std::sync::Arc;
 use diplomacy::pb::diplomacy::v1::country_service_client::CountryServiceClient;
 use diplomacy::pb::diplomacy::v1::event_service_client::EventServiceClient;
 use diplomacy::pb::diplomacy::v1::meeting_service_client::MeetingServiceClient;
+use diplomacy::pb::diplomacy::v1::record_service_client::RecordServiceClient;
 use diplomacy::pb::diplomacy::v1::relation_service_client::RelationServiceClient;
 use diplomacy::pb::diplomacy::v1::treaty_service_client::TreatyServiceClient;
 use diplomacy::pb::google::r#type::Date;
 use diplomacy::server::{self, ServeOptions, StoreOptions};
+use diplomacy::store::WriterOptions;
 use tempfile::TempDir;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -43,11 +45,16 @@ pub async fn spawn_empty() -> TestServer {
 
 /// A server over `data_dir` (kept alive by the returned server).
 pub async fn spawn(data_dir: TempDir, seed: bool) -> TestServer {
+    spawn_with(data_dir, seed, WriterOptions::default()).await
+}
+
+/// A server over `data_dir` with its own change-log settings.
+pub async fn spawn_with(data_dir: TempDir, seed: bool, writer: WriterOptions) -> TestServer {
     let options = StoreOptions {
         data_dir: data_dir.path().to_path_buf(),
         seed,
         cache_bytes: 16 * 1024 * 1024,
-        writer: Default::default(),
+        writer,
     };
     let store = server::open_store(&options).await.expect("open store");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -92,6 +99,9 @@ impl TestServer {
     }
     pub fn relations(&self) -> RelationServiceClient<Channel> {
         RelationServiceClient::new(self.channel.clone())
+    }
+    pub fn records(&self) -> RecordServiceClient<Channel> {
+        RecordServiceClient::new(self.channel.clone())
     }
 
     /// Stops the server cleanly and hands back its data dir.

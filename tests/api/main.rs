@@ -6,5 +6,6 @@ mod countries;
 mod errors;
 mod helpers;
 mod history;
+mod lifecycle;
 mod records;
 mod relations;
