@@ -1,49 +1,29 @@
 //! The narrow storage interface the rest of the store is written against —
-//! ordered key-value reads, range scans, atomic multi-key transactions and a
-//! durable flush — and its sled implementation. A distributed backend would
-//! implement `KvStore` and leave the query code untouched.
+//! ordered key-value reads, range scans, atomic multi-key writes, a read
+//! gate and a durable flush — and its sled implementation. A distributed
+//! backend would implement `KvStore` and leave the query code untouched.
 
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::path::Path;
-
-use sled::transaction::{
-    ConflictableTransactionError, TransactionError, UnabortableTransactionError,
-};
+use std::sync::{RwLock, RwLockReadGuard};
 
 use crate::error::Error;
 
 /// A key and its value.
 pub type Entry = (Vec<u8>, Vec<u8>);
 
-/// Why a transaction step failed: our own abort (the transaction is rolled
-/// back and the error returned), or the engine's (a conflict is retried).
-#[derive(Debug)]
-pub enum TxError {
-    Abort(Error),
-    Engine(EngineError),
-}
+/// Writes to apply together: `None` removes the key.
+pub type Writes = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
 
-impl From<Error> for TxError {
-    fn from(error: Error) -> Self {
-        TxError::Abort(error)
-    }
-}
-
-/// An engine-level transaction failure, opaque to the callers.
-#[derive(Debug)]
-pub struct EngineError(UnabortableTransactionError);
-
-/// Reads and writes inside one atomic transaction. The closure that uses it
-/// may run more than once (on conflict), so it must have no side effects.
-pub trait KvTxn {
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, TxError>;
-    fn insert(&self, key: &[u8], value: &[u8]) -> Result<(), TxError>;
-    fn remove(&self, key: &[u8]) -> Result<(), TxError>;
+/// Point reads.
+pub trait KvRead {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, Error>;
 }
 
 /// An ordered key-value store.
-pub trait KvStore: Send + Sync + 'static {
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, Error>;
+pub trait KvStore: KvRead + Send + Sync + 'static {
     /// Entries in key order (or reverse order) between the bounds.
     fn scan(
         &self,
@@ -51,18 +31,67 @@ pub trait KvStore: Send + Sync + 'static {
         upper: Bound<Vec<u8>>,
         reverse: bool,
     ) -> Box<dyn Iterator<Item = Result<Entry, Error>> + Send + '_>;
-    /// Runs `f` atomically: all its writes happen, or none.
-    fn transact<T>(&self, f: impl Fn(&dyn KvTxn) -> Result<T, TxError>) -> Result<T, Error>;
+    /// Applies `writes` atomically: a reader holding `read_gate` sees all of
+    /// them or none, and a crash keeps all or none. There is one writer (the
+    /// store's writer thread), so read-modify-write sequences need no locks.
+    fn apply(&self, writes: Writes) -> Result<(), Error>;
+    /// Held by a reader that makes several reads which must agree.
+    fn read_gate(&self) -> RwLockReadGuard<'_, ()>;
     /// Makes every write so far durable (blocking).
     fn flush(&self) -> Result<(), Error>;
     /// Bytes the database occupies on disk.
     fn size_on_disk(&self) -> Result<u64, Error>;
 }
 
-/// The sled engine: one tree holds records and indexes, so that a record and
-/// its index entries change in one transaction.
+/// Pending writes over a base: reads see the pending writes first. Layers
+/// nest, so that one record's writes can be dropped without the others'.
+pub struct WriteSet<'a> {
+    base: &'a dyn KvRead,
+    writes: RefCell<Writes>,
+}
+
+impl<'a> WriteSet<'a> {
+    pub fn over(base: &'a dyn KvRead) -> Self {
+        Self {
+            base,
+            writes: RefCell::new(BTreeMap::new()),
+        }
+    }
+
+    pub fn insert(&self, key: &[u8], value: &[u8]) {
+        self.writes
+            .borrow_mut()
+            .insert(key.to_vec(), Some(value.to_vec()));
+    }
+
+    pub fn remove(&self, key: &[u8]) {
+        self.writes.borrow_mut().insert(key.to_vec(), None);
+    }
+
+    /// Moves these writes into the layer below.
+    pub fn merge_into(self, parent: &WriteSet<'_>) {
+        parent.writes.borrow_mut().extend(self.writes.into_inner());
+    }
+
+    pub fn into_writes(self) -> Writes {
+        self.writes.into_inner()
+    }
+}
+
+impl KvRead for WriteSet<'_> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, Error> {
+        if let Some(pending) = self.writes.borrow().get(key) {
+            return Ok(pending.clone());
+        }
+        self.base.get(key)
+    }
+}
+
+/// The sled engine: one tree holds records and indexes; a write set is one
+/// sled batch, atomic on disk.
 pub struct SledKv {
     db: sled::Db,
+    gate: RwLock<()>,
 }
 
 impl SledKv {
@@ -74,9 +103,16 @@ impl SledKv {
             .cache_capacity(cache_bytes)
             .open()
             .map_err(|e| {
-                Error::Unavailable(format!("cannot open database at {}: {e}", path.display()))
+                Error::Unavailable(format!(
+                    "cannot open the database at {}: {e}. If another diplomacy process uses it, stop that one first; \
+                     if the files are damaged, restore them from a backup or start from an export with `diplomacy import`",
+                    path.display()
+                ))
             })?;
-        Ok(Self { db })
+        Ok(Self {
+            db,
+            gate: RwLock::new(()),
+        })
     }
 }
 
@@ -87,39 +123,16 @@ pub(crate) fn engine_error(error: sled::Error) -> Error {
     }
 }
 
-struct SledTxn<'a>(&'a sled::transaction::TransactionalTree);
-
-impl KvTxn for SledTxn<'_> {
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, TxError> {
-        self.0
-            .get(key)
-            .map(|v| v.map(|v| v.to_vec()))
-            .map_err(|e| TxError::Engine(EngineError(e)))
-    }
-
-    fn insert(&self, key: &[u8], value: &[u8]) -> Result<(), TxError> {
-        self.0
-            .insert(key, value)
-            .map(drop)
-            .map_err(|e| TxError::Engine(EngineError(e)))
-    }
-
-    fn remove(&self, key: &[u8]) -> Result<(), TxError> {
-        self.0
-            .remove(key)
-            .map(drop)
-            .map_err(|e| TxError::Engine(EngineError(e)))
-    }
-}
-
-impl KvStore for SledKv {
+impl KvRead for SledKv {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, Error> {
         self.db
             .get(key)
             .map(|v| v.map(|v| v.to_vec()))
             .map_err(engine_error)
     }
+}
 
+impl KvStore for SledKv {
     fn scan(
         &self,
         lower: Bound<Vec<u8>>,
@@ -138,18 +151,24 @@ impl KvStore for SledKv {
         }
     }
 
-    fn transact<T>(&self, f: impl Fn(&dyn KvTxn) -> Result<T, TxError>) -> Result<T, Error> {
-        let result = self.db.transaction(|tree| {
-            f(&SledTxn(tree)).map_err(|e| match e {
-                TxError::Abort(error) => ConflictableTransactionError::Abort(error),
-                TxError::Engine(EngineError(inner)) => inner.into(),
-            })
-        });
-        match result {
-            Ok(value) => Ok(value),
-            Err(TransactionError::Abort(error)) => Err(error),
-            Err(TransactionError::Storage(error)) => Err(engine_error(error)),
+    fn apply(&self, writes: Writes) -> Result<(), Error> {
+        if writes.is_empty() {
+            return Ok(());
         }
+        let mut batch = sled::Batch::default();
+        for (key, value) in writes {
+            match value {
+                Some(value) => batch.insert(key, value),
+                None => batch.remove(key),
+            }
+        }
+        // A poisoned gate only means a reader panicked; the data is intact.
+        let _exclusive = self.gate.write().unwrap_or_else(|e| e.into_inner());
+        self.db.apply_batch(batch).map_err(engine_error)
+    }
+
+    fn read_gate(&self) -> RwLockReadGuard<'_, ()> {
+        self.gate.read().unwrap_or_else(|e| e.into_inner())
     }
 
     fn flush(&self) -> Result<(), Error> {

@@ -20,7 +20,7 @@ use time::Date;
 
 use self::index::{StatusValue, TreatyValue};
 use self::keys::PairFamily;
-pub use self::kv::{KvStore, SledKv};
+pub use self::kv::{KvRead, KvStore, SledKv};
 use self::writer::Writer;
 pub use self::writer::{Outcome, WriteOp, WriterOptions};
 use crate::convert::stored_date;
@@ -89,7 +89,12 @@ impl<K: KvStore> Store<K> {
     pub fn new(kv: K, options: WriterOptions) -> Result<Self> {
         match kv.get(keys::SCHEMA)? {
             None => {
-                kv.transact(|tx| tx.insert(keys::SCHEMA, SCHEMA_VERSION.to_string().as_bytes()))?;
+                let mut writes = kv::Writes::new();
+                writes.insert(
+                    keys::SCHEMA.to_vec(),
+                    Some(SCHEMA_VERSION.to_string().into_bytes()),
+                );
+                kv.apply(writes)?;
             }
             Some(bytes) => {
                 let version: u32 = std::str::from_utf8(&bytes)
@@ -142,6 +147,9 @@ impl<K: KvStore> Store<K> {
         limit: usize,
         keep: impl Fn(&Record) -> bool,
     ) -> Result<(Vec<Record>, bool)> {
+        // An index entry and its record are read under one gate: never one
+        // without the other.
+        let _gate = self.kv.read_gate();
         let prefix = match principal {
             Some(code) => keys::principals_of(code, collection),
             None => keys::records_of(collection),
@@ -244,6 +252,8 @@ impl<K: KvStore> Store<K> {
 
     /// The facts of `pair` dated on or before `day`.
     pub fn pair_facts(&self, pair: CountryPair, day: Date) -> Result<PairFacts> {
+        // All the pair's indexes as of one moment.
+        let _gate = self.kv.read_gate();
         let mut facts = PairFacts::default();
         for entry in self.dated(PairFamily::Status, pair, day) {
             let (key, value) = entry?;

@@ -15,7 +15,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::index::index_entries;
 use super::keys;
-use super::kv::{KvStore, KvTxn, TxError};
+use super::kv::{KvRead, KvStore, WriteSet};
 use crate::convert::now_timestamp;
 use crate::domain::{Collection, CountryCode};
 use crate::error::{Error, PreconditionViolation, Result};
@@ -193,7 +193,8 @@ impl<K: KvStore> WriterThread<K> {
         }
     }
 
-    /// One job in one transaction: its outcomes and the changes it made.
+    /// One job, applied atomically: its outcomes and the changes it made.
+    /// Each op writes into its own layer, so a failed op leaves no trace.
     #[allow(clippy::type_complexity)]
     fn commit(
         &self,
@@ -201,29 +202,31 @@ impl<K: KvStore> WriterThread<K> {
         atomic: bool,
     ) -> Result<(Vec<Result<Outcome>>, Vec<pb::Change>)> {
         let commit_time = now_timestamp();
-        self.kv.transact(|tx| {
-            let mut revision = read_u64(tx.get(keys::REVISION)?) as i64;
-            let mut outcomes = Vec::with_capacity(ops.len());
-            let mut changes = Vec::new();
-            for op in ops {
-                match apply(tx, op, revision + 1) {
-                    Ok(outcome) => {
-                        if let Some(change) = change_of(&outcome, revision + 1, commit_time) {
-                            revision += 1;
-                            write_change(tx, &change, self.retention)?;
-                            changes.push(change);
-                        }
-                        outcomes.push(Ok(outcome));
+        let job = WriteSet::over(&*self.kv);
+        let mut revision = read_u64(job.get(keys::REVISION)?) as i64;
+        let mut outcomes = Vec::with_capacity(ops.len());
+        let mut changes = Vec::new();
+        for op in ops {
+            let layer = WriteSet::over(&job);
+            match apply(&layer, op, revision + 1) {
+                Ok(outcome) => {
+                    if let Some(change) = change_of(&outcome, revision + 1, commit_time) {
+                        revision += 1;
+                        write_change(&layer, &change, self.retention);
+                        changes.push(change);
                     }
-                    Err(TxError::Abort(error)) if !atomic => outcomes.push(Err(error)),
-                    Err(other) => return Err(other),
+                    layer.merge_into(&job);
+                    outcomes.push(Ok(outcome));
                 }
+                Err(error) if !atomic => outcomes.push(Err(error)),
+                Err(error) => return Err(error),
             }
-            if !changes.is_empty() {
-                tx.insert(keys::REVISION, &(revision as u64).to_be_bytes())?;
-            }
-            Ok((outcomes, changes))
-        })
+        }
+        if !changes.is_empty() {
+            job.insert(keys::REVISION, &(revision as u64).to_be_bytes());
+        }
+        self.kv.apply(job.into_writes())?;
+        Ok((outcomes, changes))
     }
 }
 
@@ -249,21 +252,17 @@ fn change_of(
     })
 }
 
-fn write_change(tx: &dyn KvTxn, change: &pb::Change, retention: u64) -> Result<(), TxError> {
-    tx.insert(
-        &keys::change(change.revision as u64),
-        &change.encode_to_vec(),
-    )?;
+fn write_change(tx: &WriteSet<'_>, change: &pb::Change, retention: u64) {
     let revision = change.revision as u64;
+    tx.insert(&keys::change(revision), &change.encode_to_vec());
     if revision > retention {
-        tx.remove(&keys::change(revision - retention))?;
+        tx.remove(&keys::change(revision - retention));
     }
-    Ok(())
 }
 
 /// Applies one op inside the transaction; `revision` is the one it gets if
 /// it changes anything.
-fn apply(tx: &dyn KvTxn, op: &WriteOp, revision: i64) -> Result<Outcome, TxError> {
+fn apply(tx: &WriteSet<'_>, op: &WriteOp, revision: i64) -> Result<Outcome> {
     let key = keys::record(op.collection, &op.id);
     let old =
         match tx.get(&key)? {
@@ -301,11 +300,11 @@ fn apply(tx: &dyn KvTxn, op: &WriteOp, revision: i64) -> Result<Outcome, TxError
         .map(|r| index_entries(op.collection, &op.id, r))
         .unwrap_or_default();
     for stale in old_entries.keys().filter(|k| !new_entries.contains_key(*k)) {
-        tx.remove(stale)?;
+        tx.remove(stale);
     }
     for (k, v) in &new_entries {
         if old_entries.get(k) != Some(v) {
-            tx.insert(k, v)?;
+            tx.insert(k, v);
         }
     }
     let old_refs = old.as_ref().map(referenced_countries).unwrap_or_default();
@@ -313,15 +312,15 @@ fn apply(tx: &dyn KvTxn, op: &WriteOp, revision: i64) -> Result<Outcome, TxError
     adjust_refcounts(tx, &old_refs, &new_refs)?;
     Ok(match (old, new) {
         (None, Some(new)) => {
-            tx.insert(&key, &encode_record(&new))?;
+            tx.insert(&key, &encode_record(&new));
             Outcome::Created(new)
         }
         (Some(_), Some(new)) => {
-            tx.insert(&key, &encode_record(&new))?;
+            tx.insert(&key, &encode_record(&new));
             Outcome::Updated(new)
         }
         (Some(old), None) => {
-            tx.remove(&key)?;
+            tx.remove(&key);
             Outcome::Deleted(old)
         }
         (None, None) => Outcome::Absent,
@@ -329,10 +328,10 @@ fn apply(tx: &dyn KvTxn, op: &WriteOp, revision: i64) -> Result<Outcome, TxError
 }
 
 fn adjust_refcounts(
-    tx: &dyn KvTxn,
+    tx: &WriteSet<'_>,
     old: &BTreeSet<CountryCode>,
     new: &BTreeSet<CountryCode>,
-) -> Result<(), TxError> {
+) -> Result<()> {
     for code in old.difference(new) {
         adjust_refcount(tx, *code, -1)?;
     }
@@ -342,7 +341,7 @@ fn adjust_refcounts(
     Ok(())
 }
 
-fn check_references_exist(tx: &dyn KvTxn, record: &Record) -> Result<(), TxError> {
+fn check_references_exist(tx: &WriteSet<'_>, record: &Record) -> Result<()> {
     let mut missing = Vec::new();
     for code in referenced_countries(record) {
         if tx
@@ -359,11 +358,11 @@ fn check_references_exist(tx: &dyn KvTxn, record: &Record) -> Result<(), TxError
     if missing.is_empty() {
         Ok(())
     } else {
-        Err(Error::FailedPrecondition(missing).into())
+        Err(Error::FailedPrecondition(missing))
     }
 }
 
-fn check_country_unused(tx: &dyn KvTxn, id: &str) -> Result<(), TxError> {
+fn check_country_unused(tx: &WriteSet<'_>, id: &str) -> Result<()> {
     let Some(code) = CountryCode::parse(id) else {
         return Ok(());
     };
@@ -376,8 +375,7 @@ fn check_country_unused(tx: &dyn KvTxn, id: &str) -> Result<(), TxError> {
                 "{} is still named by {count} record(s): delete or change them first",
                 code.name()
             ),
-        }])
-        .into());
+        }]));
     }
     Ok(())
 }
@@ -390,12 +388,13 @@ pub fn read_u64(bytes: Option<Vec<u8>>) -> u64 {
         .unwrap_or(0)
 }
 
-fn adjust_refcount(tx: &dyn KvTxn, code: CountryCode, delta: i64) -> Result<(), TxError> {
+fn adjust_refcount(tx: &WriteSet<'_>, code: CountryCode, delta: i64) -> Result<()> {
     let key = keys::refcount(code);
     let count = read_u64(tx.get(&key)?).saturating_add_signed(delta);
     if count == 0 {
-        tx.remove(&key)
+        tx.remove(&key);
     } else {
-        tx.insert(&key, &count.to_be_bytes())
+        tx.insert(&key, &count.to_be_bytes());
     }
+    Ok(())
 }
