@@ -10,6 +10,7 @@ pub mod dataset;
 pub mod domain;
 pub mod error;
 pub mod importer;
+pub mod middleware;
 pub mod records;
 pub mod reference;
 pub mod server;

@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use diplomacy::dataset;
 use diplomacy::domain::Collection;
 use diplomacy::importer::{self, Mode};
+use diplomacy::middleware::auth::{self, Scope, Tokens};
 use diplomacy::pb::diplomacy::v1 as pb;
 use diplomacy::pb::diplomacy::v1::record_service_client::RecordServiceClient;
 use diplomacy::server::{self, ServeOptions, StoreOptions};
@@ -90,6 +91,17 @@ struct ServeArgs {
     /// Longest drain after SIGTERM/SIGINT, in seconds.
     #[arg(long, env = "DIPLOMACY_DRAIN_TIMEOUT_SECS", default_value_t = 10)]
     drain_timeout_secs: u64,
+    /// File of tokens, one `read TOKEN` or `write TOKEN` a line. With no
+    /// token configured at all, a read-write token is generated into
+    /// DATA_DIR/auth-token (mode 0600).
+    #[arg(long, env = "DIPLOMACY_TOKENS_FILE")]
+    tokens_file: Option<PathBuf>,
+    /// A read-write token (in addition to the tokens file).
+    #[arg(long = "token", env = "DIPLOMACY_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// Reads need a token too (by default only writes do).
+    #[arg(long, env = "DIPLOMACY_REQUIRE_AUTH_FOR_READS")]
+    require_auth_for_reads: bool,
 }
 
 #[derive(Args)]
@@ -109,6 +121,9 @@ struct ImportArgs {
     /// Validate only; write nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Bearer token for `--server` (writes need a read-write token).
+    #[arg(long, env = "DIPLOMACY_TOKEN", hide_env_values = true)]
+    token: Option<String>,
 }
 
 #[derive(Args)]
@@ -116,6 +131,9 @@ struct ExportArgs {
     /// Export from a running server instead of reading a data dir.
     #[arg(long, env = "DIPLOMACY_SERVER")]
     server: Option<String>,
+    /// Bearer token for `--server`, where reads need one.
+    #[arg(long, env = "DIPLOMACY_TOKEN", hide_env_values = true)]
+    token: Option<String>,
     #[command(flatten)]
     data: DataArgs,
     /// Write here instead of standard output.
@@ -173,7 +191,9 @@ fn store_options(data: &DataArgs, seed: bool) -> StoreOptions {
 }
 
 async fn serve(args: ServeArgs) -> CliResult {
+    let shutdown = shutdown_signal()?;
     let store = server::open_store(&store_options(&args.data, !args.no_seed)).await?;
+    let tokens = tokens(&args)?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
@@ -181,29 +201,52 @@ async fn serve(args: ServeArgs) -> CliResult {
     tracing::info!(%address, data_dir = %args.data.data_dir.display(), "diplomacy ready on {address}");
     let options = ServeOptions {
         drain_timeout: Duration::from_secs(args.drain_timeout_secs),
+        tokens,
     };
-    server::serve(listener, store, options, shutdown_signal()).await
+    server::serve(listener, store, options, shutdown).await
 }
 
-/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// The configured tokens; a generated one when none is configured.
+fn tokens(args: &ServeArgs) -> Result<Tokens, diplomacy::error::Error> {
+    let mut tokens = Tokens::default();
+    tokens.require_for_reads = args.require_auth_for_reads;
+    if let Some(path) = &args.tokens_file {
+        tokens.load_file(path)?;
+    }
+    if let Some(token) = &args.token {
+        tokens.add(token, Scope::ReadWrite);
+    }
+    if tokens.is_empty() {
+        let (token, created) = auth::ensure_generated_token(&args.data.data_dir)?;
+        tokens.add(&token, Scope::ReadWrite);
+        let path = auth::generated_token_path(&args.data.data_dir);
+        let what = if created { "generated" } else { "using" };
+        tracing::info!(path = %path.display(), "no token configured: {what} a read-write token in {}", path.display());
+    }
+    Ok(tokens)
+}
+
+/// Registers SIGINT (Ctrl-C) and SIGTERM handlers now, so that a signal that
+/// arrives right after the ready line is not lost, and returns a future that
+/// resolves on either.
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()> + Send + 'static> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut terminate = signal(SignalKind::terminate())?;
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        Ok(async move {
+            tokio::select! {
+                _ = terminate.recv() => {},
+                _ = interrupt.recv() => {},
             }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
+        })
+    }
     #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
     }
 }
 
@@ -226,7 +269,17 @@ async fn import(args: ImportArgs) -> CliResult {
     };
     let progress = Progress::new(records.len());
     let report = match &args.server {
-        Some(server) => import_remote(server, records, mode, args.dry_run, &progress).await?,
+        Some(server) => {
+            import_remote(
+                server,
+                args.token.as_deref(),
+                records,
+                mode,
+                args.dry_run,
+                &progress,
+            )
+            .await?
+        }
         None => {
             let store = server::open_store(&store_options(&args.data, false)).await?;
             let report = importer::import(&store, records, mode, args.dry_run, |done| {
@@ -292,12 +345,13 @@ fn importer_report(report: importer::Report) -> pb::ImportRecordsResponse {
 /// Streams the records to a server's `ImportRecords`.
 async fn import_remote(
     server: &str,
+    token: Option<&str>,
     records: Vec<diplomacy::records::Record>,
     mode: Mode,
     dry_run: bool,
     progress: &Progress,
 ) -> Result<pb::ImportRecordsResponse, Box<dyn std::error::Error + Send + Sync>> {
-    let mut client = RecordServiceClient::connect(endpoint(server)).await?;
+    let mut client = records_client(server, token).await?;
     let mode = match mode {
         Mode::AllOrNothing => pb::ImportMode::AllOrNothing,
         Mode::BestEffort => pb::ImportMode::BestEffort,
@@ -328,6 +382,45 @@ async fn import_remote(
     }
     drop(sender);
     Ok(call.await??.into_inner())
+}
+
+type AuthClient = RecordServiceClient<
+    tonic::service::interceptor::InterceptedService<tonic::transport::Channel, BearerToken>,
+>;
+
+/// Adds `authorization: Bearer …` to every call.
+#[derive(Clone)]
+struct BearerToken(Option<tonic::metadata::MetadataValue<tonic::metadata::Ascii>>);
+
+impl tonic::service::Interceptor for BearerToken {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        if let Some(value) = &self.0 {
+            request
+                .metadata_mut()
+                .insert("authorization", value.clone());
+        }
+        Ok(request)
+    }
+}
+
+async fn records_client(
+    server: &str,
+    token: Option<&str>,
+) -> Result<AuthClient, Box<dyn std::error::Error + Send + Sync>> {
+    let channel = tonic::transport::Endpoint::from_shared(endpoint(server))?
+        .connect()
+        .await?;
+    let header = token
+        .map(|t| format!("Bearer {t}").parse())
+        .transpose()
+        .map_err(|_| "the token is not valid header text")?;
+    Ok(RecordServiceClient::with_interceptor(
+        channel,
+        BearerToken(header),
+    ))
 }
 
 /// `host:port` or a URL.
@@ -402,7 +495,7 @@ async fn export(args: ExportArgs) -> CliResult {
     };
     match &args.server {
         Some(server) => {
-            let mut client = RecordServiceClient::connect(endpoint(server)).await?;
+            let mut client = records_client(server, args.token.as_deref()).await?;
             let mut stream = client
                 .export_records(pb::ExportRecordsRequest::default())
                 .await?

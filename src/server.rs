@@ -14,6 +14,8 @@ use tonic_health::ServingStatus;
 use crate::api;
 use crate::dataset;
 use crate::error::Error;
+use crate::middleware::auth::{AuthLayer, Tokens};
+use crate::middleware::status::StatusFixLayer;
 use crate::pb::diplomacy::v1::country_service_server::CountryServiceServer;
 use crate::pb::diplomacy::v1::event_service_server::EventServiceServer;
 use crate::pb::diplomacy::v1::meeting_service_server::MeetingServiceServer;
@@ -44,18 +46,21 @@ pub struct StoreOptions {
     pub writer: WriterOptions,
 }
 
-/// How the server behaves on shutdown.
+/// How the server behaves.
 #[derive(Clone, Debug)]
 pub struct ServeOptions {
     /// Longest wait for in-flight calls and open streams after the shutdown
     /// signal before the server stops anyway.
     pub drain_timeout: Duration,
+    /// Who may read and write.
+    pub tokens: Tokens,
 }
 
 impl Default for ServeOptions {
     fn default() -> Self {
         Self {
             drain_timeout: Duration::from_secs(10),
+            tokens: Tokens::default(),
         }
     }
 }
@@ -114,6 +119,8 @@ pub async fn serve(
     };
 
     let server = Server::builder()
+        .layer(StatusFixLayer)
+        .layer(AuthLayer::new(options.tokens.clone()))
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)

@@ -17,8 +17,31 @@ fn diplomacy() -> Command {
     command
 }
 
-/// Starts `diplomacy serve` on a free port; returns the child and its address.
-fn start_binary(data_dir: &Path) -> (Child, String) {
+/// A server process that is killed if the test fails before stopping it.
+pub struct ServerProcess(Child);
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl std::ops::Deref for ServerProcess {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for ServerProcess {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+/// Starts `diplomacy serve` on a free port; returns the process and its address.
+pub fn start_binary(data_dir: &Path) -> (ServerProcess, String) {
     let mut child = diplomacy()
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)
@@ -38,10 +61,10 @@ fn start_binary(data_dir: &Path) -> (Child, String) {
     };
     // Keep draining stderr so the child never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
-    (child, address)
+    (ServerProcess(child), address)
 }
 
-fn terminate(child: &mut Child) -> std::process::ExitStatus {
+pub fn terminate(child: &mut Child) -> std::process::ExitStatus {
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -275,11 +298,14 @@ async fn iso_codes_reference_data_goes_through_the_import_path() {
             .arg("--output")
             .arg(&file),
     );
-    let (mut child, address) = start_binary(&dir.path().join("data"));
+    let data = dir.path().join("data");
+    let (mut child, address) = start_binary(&data);
+    // With no token configured, the server generated one for its data dir.
+    let token = std::fs::read_to_string(data.join("auth-token")).expect("generated token");
     let imported = diplomacy()
         .arg("import")
         .arg(&file)
-        .args(["--server", &address])
+        .args(["--server", &address, "--token", token.trim()])
         .output()
         .expect("import");
     let stderr = String::from_utf8_lossy(&imported.stderr);
@@ -331,4 +357,49 @@ async fn iso_codes_reference_data_goes_through_the_import_path() {
         .iter()
         .any(|s| s.note.contains("LGPL-2.1-or-later")));
     assert!(terminate(&mut child).success());
+}
+
+#[test]
+fn a_new_server_generates_a_private_token_and_never_logs_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut child = diplomacy()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .env("RUST_LOG", "debug")
+        .stderr(Stdio::piped())
+        .spawn()
+        .map(ServerProcess)
+        .expect("start");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut log = Vec::new();
+    let mut lines = BufReader::new(stderr).lines();
+    for line in lines.by_ref() {
+        let line = line.expect("line");
+        let ready = line.contains("ready on ");
+        log.push(line);
+        if ready {
+            break;
+        }
+    }
+    let rest = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>());
+    assert!(terminate(&mut child).success());
+    log.extend(rest.join().expect("log reader"));
+    let path = dir.path().join("auth-token");
+    let token = std::fs::read_to_string(&path).expect("token file");
+    let mode = std::fs::metadata(&path)
+        .expect("metadata")
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600);
+    let log = log.join("\n");
+    assert!(
+        log.contains(&path.display().to_string()),
+        "the log says where the token is: {log}"
+    );
+    assert!(
+        !log.contains(token.trim()),
+        "the token itself is never logged"
+    );
 }

@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use diplomacy::middleware::auth::{Scope, Tokens};
 use diplomacy::pb::diplomacy::v1::country_service_client::CountryServiceClient;
 use diplomacy::pb::diplomacy::v1::event_service_client::EventServiceClient;
 use diplomacy::pb::diplomacy::v1::meeting_service_client::MeetingServiceClient;
@@ -20,6 +21,8 @@ use diplomacy::store::WriterOptions;
 use tempfile::TempDir;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use tonic::service::interceptor::InterceptedService;
+use tonic::service::Interceptor;
 use tonic::transport::Channel;
 use tonic::{Code, Status};
 use tonic_types::StatusExt;
@@ -48,8 +51,30 @@ pub async fn spawn(data_dir: TempDir, seed: bool) -> TestServer {
     spawn_with(data_dir, seed, WriterOptions::default()).await
 }
 
+/// A seeded server where reads need a token too.
+pub async fn spawn_requiring_auth_for_reads() -> TestServer {
+    let mut tokens = test_tokens();
+    tokens.require_for_reads = true;
+    spawn_configured(
+        tempfile::tempdir().expect("temp dir"),
+        true,
+        WriterOptions::default(),
+        tokens,
+    )
+    .await
+}
+
 /// A server over `data_dir` with its own change-log settings.
 pub async fn spawn_with(data_dir: TempDir, seed: bool, writer: WriterOptions) -> TestServer {
+    spawn_configured(data_dir, seed, writer, test_tokens()).await
+}
+
+async fn spawn_configured(
+    data_dir: TempDir,
+    seed: bool,
+    writer: WriterOptions,
+    tokens: Tokens,
+) -> TestServer {
     let options = StoreOptions {
         data_dir: data_dir.path().to_path_buf(),
         seed,
@@ -66,7 +91,11 @@ pub async fn spawn_with(data_dir: TempDir, seed: bool, writer: WriterOptions) ->
         let stop = async {
             let _ = signal.await;
         };
-        server::serve(listener, Arc::clone(&store), ServeOptions::default(), stop)
+        let options = ServeOptions {
+            tokens,
+            ..ServeOptions::default()
+        };
+        server::serve(listener, Arc::clone(&store), options, stop)
             .await
             .expect("server ran");
     });
@@ -84,24 +113,62 @@ pub async fn spawn_with(data_dir: TempDir, seed: bool, writer: WriterOptions) ->
     }
 }
 
+/// The read-write token every test server accepts (clients send it).
+pub const WRITE_TOKEN: &str = "test-write-token-0123456789";
+/// A read-only token every test server accepts.
+pub const READ_TOKEN: &str = "test-read-token-0123456789";
+
+fn test_tokens() -> Tokens {
+    let mut tokens = Tokens::default();
+    tokens.add(WRITE_TOKEN, Scope::ReadWrite);
+    tokens.add(READ_TOKEN, Scope::Read);
+    tokens
+}
+
+/// Sends a bearer token, or none.
+#[derive(Clone)]
+pub struct Bearer(pub Option<&'static str>);
+
+impl Interceptor for Bearer {
+    fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, Status> {
+        if let Some(token) = self.0 {
+            let value = format!("Bearer {token}")
+                .parse()
+                .map_err(|_| Status::internal("token"))?;
+            request.metadata_mut().insert("authorization", value);
+        }
+        Ok(request)
+    }
+}
+
+/// A channel whose calls carry a bearer token.
+pub type Authed = InterceptedService<Channel, Bearer>;
+
 impl TestServer {
-    pub fn countries(&self) -> CountryServiceClient<Channel> {
-        CountryServiceClient::new(self.channel.clone())
+    fn authed(&self) -> Authed {
+        InterceptedService::new(self.channel.clone(), Bearer(Some(WRITE_TOKEN)))
     }
-    pub fn treaties(&self) -> TreatyServiceClient<Channel> {
-        TreatyServiceClient::new(self.channel.clone())
+    /// A channel with the given token (or none), for auth tests.
+    pub fn with_token(&self, token: Option<&'static str>) -> Authed {
+        InterceptedService::new(self.channel.clone(), Bearer(token))
     }
-    pub fn meetings(&self) -> MeetingServiceClient<Channel> {
-        MeetingServiceClient::new(self.channel.clone())
+    pub fn countries(&self) -> CountryServiceClient<Authed> {
+        CountryServiceClient::new(self.authed())
     }
-    pub fn events(&self) -> EventServiceClient<Channel> {
-        EventServiceClient::new(self.channel.clone())
+    pub fn treaties(&self) -> TreatyServiceClient<Authed> {
+        TreatyServiceClient::new(self.authed())
     }
-    pub fn relations(&self) -> RelationServiceClient<Channel> {
-        RelationServiceClient::new(self.channel.clone())
+    pub fn meetings(&self) -> MeetingServiceClient<Authed> {
+        MeetingServiceClient::new(self.authed())
     }
-    pub fn records(&self) -> RecordServiceClient<Channel> {
-        RecordServiceClient::new(self.channel.clone())
+    pub fn events(&self) -> EventServiceClient<Authed> {
+        EventServiceClient::new(self.authed())
+    }
+    pub fn relations(&self) -> RelationServiceClient<Authed> {
+        RelationServiceClient::new(self.authed())
+    }
+    pub fn records(&self) -> RecordServiceClient<Authed> {
+        RecordServiceClient::new(self.authed())
     }
 
     /// Stops the server cleanly and hands back its data dir.

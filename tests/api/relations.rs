@@ -265,7 +265,7 @@ async fn list_relations_of_a_country_filters_and_pages() {
 
 async fn token_after_first(
     client: &mut diplomacy::pb::diplomacy::v1::relation_service_client::RelationServiceClient<
-        tonic::transport::Channel,
+        crate::helpers::Authed,
     >,
 ) -> String {
     client

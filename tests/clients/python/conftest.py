@@ -16,6 +16,8 @@ from grpc_tools import protoc
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 PROTO = ROOT / "proto"
 GENERATED = pathlib.Path(tempfile.mkdtemp(prefix="diplomacy-py-stubs-"))
+# The read-write token the suite's server accepts; writes send it.
+TOKEN = "python-suite-token-0123456789"
 
 
 def _generate_stubs():
@@ -48,7 +50,7 @@ class Server:
             [str(_binary()), "serve", "--listen", "127.0.0.1:0", "--data-dir", self.data_dir],
             stderr=subprocess.PIPE,
             text=True,
-            env={**os.environ, "RUST_LOG": "info"},
+            env={**os.environ, "RUST_LOG": "info", "DIPLOMACY_TOKEN": TOKEN},
         )
         self.address = None
         for line in self.process.stderr:
@@ -73,8 +75,36 @@ def server():
     running.stop()
 
 
+class _Bearer(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor,
+              grpc.StreamUnaryClientInterceptor):
+    """Adds `authorization: Bearer TOKEN` to every call."""
+
+    def _with_token(self, details):
+        metadata = list(details.metadata or []) + [("authorization", f"Bearer {TOKEN}")]
+        return details._replace(metadata=metadata) if hasattr(details, "_replace") else _Details(details, metadata)
+
+    def intercept_unary_unary(self, continuation, details, request):
+        return continuation(self._with_token(details), request)
+
+    def intercept_unary_stream(self, continuation, details, request):
+        return continuation(self._with_token(details), request)
+
+    def intercept_stream_unary(self, continuation, details, requests):
+        return continuation(self._with_token(details), requests)
+
+
+class _Details(grpc.ClientCallDetails):
+    def __init__(self, details, metadata):
+        self.method = details.method
+        self.timeout = details.timeout
+        self.metadata = metadata
+        self.credentials = details.credentials
+        self.wait_for_ready = details.wait_for_ready
+        self.compression = details.compression
+
+
 @pytest.fixture(scope="session")
 def channel(server):
     with grpc.insecure_channel(server.address) as chan:
         grpc.channel_ready_future(chan).result(timeout=10)
-        yield chan
+        yield grpc.intercept_channel(chan, _Bearer())

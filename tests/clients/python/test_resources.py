@@ -133,3 +133,13 @@ def test_bad_requests_name_their_fields(channel):
             title="t", kind=event_pb2.EVENT_KIND_OTHER, start_date=date_pb2.Date(year=2000),
             actor="countries/TR", counterparts=["countries/QQ"], sources=[SOURCE]), event_id="x"))
     assert unknown.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+
+
+def test_writes_need_a_token(server):
+    with grpc.insecure_channel(server.address) as anonymous:
+        stub = event_pb2_grpc.EventServiceStub(anonymous)
+        with pytest.raises(grpc.RpcError) as refused:
+            stub.DeleteEvent(event_pb2.DeleteEventRequest(name="events/f01"))
+        assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
+        # Reads stay open.
+        assert stub.GetEvent(event_pb2.GetEventRequest(name="events/f01")).name == "events/f01"

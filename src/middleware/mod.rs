@@ -1,0 +1,11 @@
+//! HTTP-level layers around every gRPC service: who may call what, and
+//! status codes corrected where tonic's own differ from the gRPC spec.
+
+pub mod auth;
+pub mod status;
+
+use std::future::Future;
+use std::pin::Pin;
+
+/// The boxed future our layers return.
+pub type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
