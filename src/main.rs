@@ -37,10 +37,20 @@ enum Command {
     /// Write the API's FileDescriptorSet (binary, with imports and comments),
     /// e.g. for Envoy's gRPC-JSON transcoder or offline tooling.
     Descriptor(DescriptorArgs),
+    /// Verify every index, reference count and the change log against the
+    /// records of a data dir (while no server uses it); exits non-zero on
+    /// any inconsistency.
+    Check(CheckArgs),
     /// Write reference data from a package's data files as JSON Lines for
     /// `import`: `iso-codes` (pycountry's `databases/` folder) gives official
     /// names and the dates of withdrawn codes.
     Reference(ReferenceArgs),
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    #[command(flatten)]
+    data: DataArgs,
 }
 
 #[derive(Args)]
@@ -165,6 +175,7 @@ fn main() -> ExitCode {
             Command::Export(args) => export(args).await,
             Command::Descriptor(args) => descriptor(args),
             Command::Reference(args) => reference(args),
+            Command::Check(args) => check(args),
         }
     });
     match result {
@@ -540,4 +551,25 @@ fn reference(args: ReferenceArgs) -> CliResult {
     out.flush()?;
     eprintln!("{} {} records", args.dataset, records.len());
     Ok(())
+}
+
+fn check(args: CheckArgs) -> CliResult {
+    if !args.data.data_dir.join("db").exists() {
+        return Err(format!("{} holds no database", args.data.data_dir.display()).into());
+    }
+    let options = store_options(&args.data, false);
+    let store = Store::open(&options.data_dir, options.cache_bytes, options.writer)?;
+    let report = store.check()?;
+    for problem in &report.problems {
+        println!("problem: {problem}");
+    }
+    println!(
+        "checked {} records, {} index entries, {} logged changes: {} problem(s)",
+        report.records, report.index_entries, report.changes, report.problem_count
+    );
+    if report.is_consistent() {
+        Ok(())
+    } else {
+        Err(format!("{} is inconsistent", args.data.data_dir.display()).into())
+    }
 }

@@ -5,6 +5,7 @@
 //! and all its index entries in one transaction, and callers `flush` before
 //! acknowledging it.
 
+pub mod check;
 pub mod index;
 pub mod keys;
 pub mod kv;

@@ -403,3 +403,48 @@ fn a_new_server_generates_a_private_token_and_never_logs_it() {
         "the token itself is never logged"
     );
 }
+
+#[tokio::test]
+async fn check_finds_a_missing_and_an_orphan_index_entry() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let options = StoreOptions {
+        data_dir: dir.path().to_path_buf(),
+        seed: true,
+        cache_bytes: 8 << 20,
+        writer: Default::default(),
+    };
+    drop(open_store(&options).await.expect("seeded store"));
+
+    let out = run_ok(diplomacy().args(["check", "--data-dir"]).arg(dir.path()));
+    assert!(out.contains(": 0 problem(s)"), "{out}");
+
+    {
+        let db = sled::open(dir.path()).expect("open with sled");
+        let victim = db
+            .scan_prefix(b"p/AMAZ/")
+            .next()
+            .expect("a pair entry")
+            .expect("read")
+            .0;
+        db.remove(&victim).expect("remove");
+        db.insert(b"h/ZZ/20000101 3/events/ghost/1-event", b"".to_vec())
+            .expect("insert");
+        db.flush().expect("flush");
+    }
+    let output = diplomacy()
+        .args(["check", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .expect("check");
+    assert!(!output.status.success());
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        out.contains("index entry p/AMAZ/") && out.contains("is missing"),
+        "{out}"
+    );
+    assert!(
+        out.contains("index entry h/ZZ/20000101 3/events/ghost/1-event belongs to no record"),
+        "{out}"
+    );
+    assert!(out.contains(": 2 problem(s)"), "{out}");
+}
