@@ -3,10 +3,12 @@
 
 mod auth;
 mod cli;
+mod concurrency;
 mod countries;
 mod errors;
 mod helpers;
 mod history;
+mod hostile;
 mod lifecycle;
 mod records;
 mod relations;
