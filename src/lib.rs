@@ -9,6 +9,7 @@ pub mod convert;
 pub mod dataset;
 pub mod domain;
 pub mod error;
+pub mod health;
 pub mod importer;
 pub mod middleware;
 pub mod records;

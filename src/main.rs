@@ -98,9 +98,27 @@ struct ServeArgs {
     /// are always loaded).
     #[arg(long, env = "DIPLOMACY_NO_SEED")]
     no_seed: bool,
-    /// Longest drain after SIGTERM/SIGINT, in seconds.
+    /// After SIGTERM/SIGINT, seconds during which new calls are still served
+    /// while health says NOT_SERVING (endpoints take a moment to update).
+    #[arg(long, env = "DIPLOMACY_DRAIN_DELAY_SECS", default_value_t = 5)]
+    drain_delay_secs: u64,
+    /// Then, the longest wait for in-flight calls, in seconds.
     #[arg(long, env = "DIPLOMACY_DRAIN_TIMEOUT_SECS", default_value_t = 10)]
     drain_timeout_secs: u64,
+    #[command(flatten)]
+    limits: LimitArgs,
+    /// Origins allowed to call over gRPC-Web (comma-separated); empty: any.
+    #[arg(long, env = "DIPLOMACY_CORS_ORIGINS", value_delimiter = ',')]
+    cors_origins: Vec<String>,
+    /// TLS certificate chain (PEM); with --tls-key, serves TLS instead of h2c.
+    #[arg(long, env = "DIPLOMACY_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, env = "DIPLOMACY_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// CA (PEM) whose client certificates are required (mutual TLS).
+    #[arg(long, env = "DIPLOMACY_TLS_CLIENT_CA", requires = "tls_cert")]
+    tls_client_ca: Option<PathBuf>,
     /// File of tokens, one `read TOKEN` or `write TOKEN` a line. With no
     /// token configured at all, a read-write token is generated into
     /// DATA_DIR/auth-token (mode 0600).
@@ -112,6 +130,57 @@ struct ServeArgs {
     /// Reads need a token too (by default only writes do).
     #[arg(long, env = "DIPLOMACY_REQUIRE_AUTH_FOR_READS")]
     require_auth_for_reads: bool,
+}
+
+#[derive(Args)]
+struct LimitArgs {
+    /// Largest request message in bytes (larger: RESOURCE_EXHAUSTED).
+    #[arg(long, env = "DIPLOMACY_MAX_REQUEST_BYTES", default_value_t = 4 * 1024 * 1024)]
+    max_request_bytes: usize,
+    /// Largest response message in bytes.
+    #[arg(long, env = "DIPLOMACY_MAX_RESPONSE_BYTES", default_value_t = 16 * 1024 * 1024)]
+    max_response_bytes: usize,
+    /// Deadline in seconds for calls whose client sets none.
+    #[arg(long, env = "DIPLOMACY_DEFAULT_TIMEOUT_SECS", default_value_t = 30)]
+    default_timeout_secs: u64,
+    /// Calls in flight across all connections (more: RESOURCE_EXHAUSTED).
+    #[arg(long, env = "DIPLOMACY_MAX_CONCURRENT_CALLS", default_value_t = 512)]
+    max_concurrent_calls: usize,
+    /// HTTP/2 keepalive ping interval, seconds.
+    #[arg(long, env = "DIPLOMACY_KEEPALIVE_INTERVAL_SECS", default_value_t = 30)]
+    keepalive_interval_secs: u64,
+    /// HTTP/2 keepalive ping timeout, seconds.
+    #[arg(long, env = "DIPLOMACY_KEEPALIVE_TIMEOUT_SECS", default_value_t = 10)]
+    keepalive_timeout_secs: u64,
+    /// Close connections at this age (seconds) so clients rebalance.
+    #[arg(
+        long,
+        env = "DIPLOMACY_MAX_CONNECTION_AGE_SECS",
+        default_value_t = 1800
+    )]
+    max_connection_age_secs: u64,
+    /// Grace for calls on an aged connection, seconds.
+    #[arg(
+        long,
+        env = "DIPLOMACY_MAX_CONNECTION_AGE_GRACE_SECS",
+        default_value_t = 30
+    )]
+    max_connection_age_grace_secs: u64,
+}
+
+impl LimitArgs {
+    fn limits(&self) -> server::Limits {
+        server::Limits {
+            max_request_bytes: self.max_request_bytes,
+            max_response_bytes: self.max_response_bytes,
+            default_timeout: Duration::from_secs(self.default_timeout_secs),
+            max_concurrent_calls: self.max_concurrent_calls.max(1),
+            keepalive_interval: Duration::from_secs(self.keepalive_interval_secs),
+            keepalive_timeout: Duration::from_secs(self.keepalive_timeout_secs),
+            max_connection_age: Duration::from_secs(self.max_connection_age_secs),
+            max_connection_age_grace: Duration::from_secs(self.max_connection_age_grace_secs),
+        }
+    }
 }
 
 #[derive(Args)]
@@ -211,8 +280,20 @@ async fn serve(args: ServeArgs) -> CliResult {
     let address = listener.local_addr()?;
     tracing::info!(%address, data_dir = %args.data.data_dir.display(), "diplomacy ready on {address}");
     let options = ServeOptions {
+        drain_delay: Duration::from_secs(args.drain_delay_secs),
         drain_timeout: Duration::from_secs(args.drain_timeout_secs),
         tokens,
+        limits: args.limits.limits(),
+        cors_origins: args.cors_origins.clone(),
+        tls: match (&args.tls_cert, &args.tls_key) {
+            (Some(cert), Some(key)) => Some(server::TlsFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+                client_ca: args.tls_client_ca.clone(),
+            }),
+            _ => None,
+        },
+        ..ServeOptions::default()
     };
     server::serve(listener, store, options, shutdown).await
 }

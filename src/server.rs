@@ -1,5 +1,7 @@
-//! The server, assembled in one place: the five API services, health,
-//! reflection (v1 and v1alpha), and a bounded drain on shutdown.
+//! The server, assembled in one place: the six API services with the same
+//! limits and compression each, health, reflection (v1 and v1alpha),
+//! gRPC-Web with CORS, optional TLS, the middleware stack, and a graceful
+//! drain on shutdown.
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -7,14 +9,20 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 use tokio_stream::wrappers::TcpListenerStream;
-use tonic::transport::Server;
-use tonic_health::ServingStatus;
+use tonic::codec::CompressionEncoding;
+use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_server::HealthServer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::api;
 use crate::dataset;
 use crate::error::Error;
+use crate::health::{HealthService, HealthState};
 use crate::middleware::auth::{AuthLayer, Tokens};
+use crate::middleware::shed::LoadShedLayer;
 use crate::middleware::status::StatusFixLayer;
 use crate::pb::diplomacy::v1::country_service_server::CountryServiceServer;
 use crate::pb::diplomacy::v1::event_service_server::EventServiceServer;
@@ -46,21 +54,78 @@ pub struct StoreOptions {
     pub writer: WriterOptions,
 }
 
+/// Limits that protect the server.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Largest request message (decoded), in bytes; larger → RESOURCE_EXHAUSTED.
+    pub max_request_bytes: usize,
+    /// Largest response message, in bytes.
+    pub max_response_bytes: usize,
+    /// Deadline of a call whose client sets none (`grpc-timeout` shorter wins).
+    pub default_timeout: Duration,
+    /// Calls in flight across all connections; more → RESOURCE_EXHAUSTED at once.
+    pub max_concurrent_calls: usize,
+    /// HTTP/2 keepalive ping interval, and how long to wait for the answer.
+    pub keepalive_interval: Duration,
+    pub keepalive_timeout: Duration,
+    /// Connections are closed (gracefully, after `max_connection_age_grace`)
+    /// at this age, so long-lived clients rebalance across replicas.
+    pub max_connection_age: Duration,
+    pub max_connection_age_grace: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_request_bytes: 4 * 1024 * 1024,
+            max_response_bytes: 16 * 1024 * 1024,
+            default_timeout: Duration::from_secs(30),
+            max_concurrent_calls: 512,
+            keepalive_interval: Duration::from_secs(30),
+            keepalive_timeout: Duration::from_secs(10),
+            max_connection_age: Duration::from_secs(30 * 60),
+            max_connection_age_grace: Duration::from_secs(30),
+        }
+    }
+}
+
+/// PEM files for TLS; with `client_ca`, clients must present a certificate
+/// it signed (mutual TLS).
+#[derive(Clone, Debug)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    pub client_ca: Option<PathBuf>,
+}
+
 /// How the server behaves.
 #[derive(Clone, Debug)]
 pub struct ServeOptions {
-    /// Longest wait for in-flight calls and open streams after the shutdown
-    /// signal before the server stops anyway.
+    /// After the shutdown signal, how long new calls are still accepted
+    /// (health already says NOT_SERVING) while endpoints update.
+    pub drain_delay: Duration,
+    /// Then, the longest wait for in-flight calls before stopping anyway.
     pub drain_timeout: Duration,
     /// Who may read and write.
     pub tokens: Tokens,
+    pub limits: Limits,
+    /// Origins allowed to call over gRPC-Web from a browser; empty: any.
+    pub cors_origins: Vec<String>,
+    pub tls: Option<TlsFiles>,
+    /// How often health re-checks that the store can be read.
+    pub health_probe_interval: Duration,
 }
 
 impl Default for ServeOptions {
     fn default() -> Self {
         Self {
+            drain_delay: Duration::from_secs(5),
             drain_timeout: Duration::from_secs(10),
             tokens: Tokens::default(),
+            limits: Limits::default(),
+            cors_origins: Vec::new(),
+            tls: None,
+            health_probe_interval: Duration::from_secs(2),
         }
     }
 }
@@ -85,64 +150,177 @@ pub async fn open_store(options: &StoreOptions) -> Result<Arc<Store>, Error> {
     Ok(Arc::new(store))
 }
 
-/// Serves every service on `listener` until `shutdown` resolves, then drains
-/// (bounded by `options.drain_timeout`) and flushes the store.
+/// Applies the same message limits and compression to every service.
+macro_rules! configured {
+    ($server:expr, $limits:expr) => {
+        $server
+            .max_decoding_message_size($limits.max_request_bytes)
+            .max_encoding_message_size($limits.max_response_bytes)
+            .accept_compressed(CompressionEncoding::Gzip)
+            .accept_compressed(CompressionEncoding::Zstd)
+            .send_compressed(CompressionEncoding::Gzip)
+            .send_compressed(CompressionEncoding::Zstd)
+    };
+}
+
+fn cors(origins: &[String]) -> Result<CorsLayer, Box<dyn std::error::Error + Send + Sync>> {
+    let allow = if origins.is_empty() {
+        AllowOrigin::any()
+    } else {
+        let values = origins
+            .iter()
+            .map(|o| o.parse())
+            .collect::<Result<Vec<http::HeaderValue>, _>>()
+            .map_err(|e| format!("bad CORS origin: {e}"))?;
+        AllowOrigin::list(values)
+    };
+    Ok(CorsLayer::new()
+        .allow_origin(allow)
+        .allow_methods([http::Method::POST, http::Method::OPTIONS])
+        .allow_headers(tower_http::cors::Any)
+        .expose_headers([
+            http::HeaderName::from_static("grpc-status"),
+            http::HeaderName::from_static("grpc-message"),
+            http::HeaderName::from_static("grpc-status-details-bin"),
+        ]))
+}
+
+fn tls_config(
+    files: &TlsFiles,
+) -> Result<ServerTlsConfig, Box<dyn std::error::Error + Send + Sync>> {
+    let read = |path: &PathBuf| {
+        std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+    };
+    let mut config =
+        ServerTlsConfig::new().identity(Identity::from_pem(read(&files.cert)?, read(&files.key)?));
+    if let Some(ca) = &files.client_ca {
+        config = config.client_ca_root(Certificate::from_pem(read(ca)?));
+    }
+    Ok(config)
+}
+
+/// Keeps health NOT_SERVING while the store cannot be read, until the drain
+/// begins.
+fn spawn_store_probe(
+    store: Arc<Store>,
+    health: HealthState,
+    interval: Duration,
+    mut stopping: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(interval);
+        loop {
+            tokio::select! {
+                _ = ticker.tick() => {}
+                _ = stopping.changed() => return,
+            }
+            if *stopping.borrow() {
+                return;
+            }
+            let readable = store.probe().is_ok();
+            health.set_all(if readable {
+                ServingStatus::Serving
+            } else {
+                ServingStatus::NotServing
+            });
+        }
+    })
+}
+
+/// Serves every service on `listener` until `shutdown` resolves, then
+/// drains: health turns NOT_SERVING at once, new calls are still taken for
+/// `drain_delay`, open watch streams end with UNAVAILABLE, in-flight calls
+/// get up to `drain_timeout`, and the store is flushed.
 pub async fn serve(
     listener: TcpListener,
     store: Arc<Store>,
     options: ServeOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let (health, health_service) = tonic_health::server::health_reporter();
-    for name in SERVICE_NAMES {
-        health
-            .set_service_status(name, ServingStatus::Serving)
-            .await;
-    }
-    health.set_service_status("", ServingStatus::Serving).await;
+    let health = HealthState::new(&SERVICE_NAMES);
+    let (stopping_sender, stopping) = watch::channel(false);
+    let probe = spawn_store_probe(
+        Arc::clone(&store),
+        health.clone(),
+        options.health_probe_interval,
+        stopping.clone(),
+    );
 
     let reflection_v1 = reflection_builder().build_v1()?;
     let reflection_v1alpha = reflection_builder().build_v1alpha()?;
 
     let (drain_started, drain_signal) = tokio::sync::oneshot::channel::<()>();
     let draining_health = health.clone();
+    let drain_delay = options.drain_delay;
     let on_shutdown = async move {
         shutdown.await;
-        // Probes and the mesh see NOT_SERVING at once and stop routing here.
-        for name in SERVICE_NAMES.into_iter().chain([""]) {
-            draining_health
-                .set_service_status(name, ServingStatus::NotServing)
-                .await;
-        }
-        tracing::info!("shutting down: draining in-flight calls");
+        // Probes and the mesh see NOT_SERVING at once and stop routing here;
+        // calls still arriving meanwhile are served.
+        draining_health.set_all(ServingStatus::NotServing);
+        let _ = stopping_sender.send(true);
+        tracing::info!(delay = ?drain_delay, "shutting down: draining");
+        tokio::time::sleep(drain_delay).await;
         let _ = drain_started.send(());
     };
 
-    let server = Server::builder()
+    let limits = &options.limits;
+    let mut builder = Server::builder();
+    if let Some(files) = &options.tls {
+        builder = builder.tls_config(tls_config(files)?)?;
+    }
+    let router = builder
+        .accept_http1(true)
+        .timeout(limits.default_timeout)
+        .http2_keepalive_interval(Some(limits.keepalive_interval))
+        .http2_keepalive_timeout(Some(limits.keepalive_timeout))
+        .max_connection_age(limits.max_connection_age)
+        .max_connection_age_grace(limits.max_connection_age_grace)
         .layer(StatusFixLayer)
+        .layer(cors(&options.cors_origins)?)
+        .layer(tonic_web::GrpcWebLayer::new())
+        .layer(LoadShedLayer::new(limits.max_concurrent_calls))
         .layer(AuthLayer::new(options.tokens.clone()))
-        .add_service(health_service)
+        .add_service(HealthServer::new(HealthService::new(health.clone())))
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
-        .add_service(CountryServiceServer::new(api::Countries {
-            store: Arc::clone(&store),
-        }))
-        .add_service(TreatyServiceServer::new(api::Treaties {
-            store: Arc::clone(&store),
-        }))
-        .add_service(MeetingServiceServer::new(api::Meetings {
-            store: Arc::clone(&store),
-        }))
-        .add_service(EventServiceServer::new(api::Events {
-            store: Arc::clone(&store),
-        }))
-        .add_service(RelationServiceServer::new(api::Relations {
-            store: Arc::clone(&store),
-        }))
-        .add_service(RecordServiceServer::new(api::Records {
-            store: Arc::clone(&store),
-        }))
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), on_shutdown);
+        .add_service(configured!(
+            CountryServiceServer::new(api::Countries {
+                store: Arc::clone(&store)
+            }),
+            limits
+        ))
+        .add_service(configured!(
+            TreatyServiceServer::new(api::Treaties {
+                store: Arc::clone(&store)
+            }),
+            limits
+        ))
+        .add_service(configured!(
+            MeetingServiceServer::new(api::Meetings {
+                store: Arc::clone(&store)
+            }),
+            limits
+        ))
+        .add_service(configured!(
+            EventServiceServer::new(api::Events {
+                store: Arc::clone(&store)
+            }),
+            limits
+        ))
+        .add_service(configured!(
+            RelationServiceServer::new(api::Relations {
+                store: Arc::clone(&store)
+            }),
+            limits
+        ))
+        .add_service(configured!(
+            RecordServiceServer::new(api::Records {
+                store: Arc::clone(&store),
+                stopping
+            }),
+            limits
+        ));
+    let server = router.serve_with_incoming_shutdown(TcpListenerStream::new(listener), on_shutdown);
 
     // tonic waits for open server streams without limit: bound the drain.
     let drain_deadline = async move {
@@ -156,6 +334,8 @@ pub async fn serve(
         result = server => result?,
         () = drain_deadline => tracing::warn!("drain timed out: closing the remaining calls"),
     }
+    probe.abort();
+    let _ = probe.await;
     store.flush()?;
     tracing::info!("stopped");
     Ok(())

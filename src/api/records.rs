@@ -27,6 +27,8 @@ const STREAM_BUFFER: usize = 64;
 
 pub struct Records {
     pub store: Arc<Store>,
+    /// Turns true when the server starts draining: open watches then end.
+    pub stopping: tokio::sync::watch::Receiver<bool>,
 }
 
 fn collection_of(kind: pb::RecordKind) -> Option<Collection> {
@@ -228,6 +230,7 @@ impl RecordService for Records {
             durable,
             filter,
             sender,
+            self.stopping.clone(),
         ));
         Ok(Response::new(ReceiverStream::new(receiver)))
     }
@@ -242,6 +245,7 @@ async fn follow(
     durable: i64,
     filter: ChangeFilter,
     sender: mpsc::Sender<Result<pb::Change, Status>>,
+    mut stopping: tokio::sync::watch::Receiver<bool>,
 ) {
     let mut last = from;
     let mut upto = durable;
@@ -267,6 +271,16 @@ async fn follow(
         loop {
             tokio::select! {
                 () = sender.closed() => return,
+                _ = async { stopping.wait_for(|stopping| *stopping).await.map(drop) } => {
+                    // End cleanly so the client reconnects (to another replica)
+                    // with its last revision, instead of the stream hanging.
+                    let _ = sender
+                        .send(Err(Status::unavailable(format!(
+                            "the server is shutting down: watch again from revision {last}"
+                        ))))
+                        .await;
+                    return;
+                }
                 received = live.recv() => match received {
                     Ok(change) => {
                         if change.revision <= last {

@@ -115,6 +115,11 @@ impl<K: KvStore> Store<K> {
         Ok(Self { kv, writer })
     }
 
+    /// A cheap read that fails when the store cannot be read (for health).
+    pub fn probe(&self) -> Result<()> {
+        self.kv.get(keys::SCHEMA).map(drop)
+    }
+
     /// True when no record of any kind is stored (a new database).
     pub fn is_empty(&self) -> Result<bool> {
         let lower = b"r/".to_vec();

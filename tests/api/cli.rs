@@ -13,7 +13,9 @@ use crate::helpers::date;
 
 fn diplomacy() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_diplomacy"));
-    command.env("RUST_LOG", "info");
+    command
+        .env("RUST_LOG", "info")
+        .env("DIPLOMACY_DRAIN_DELAY_SECS", "0");
     command
 }
 

@@ -93,6 +93,7 @@ async fn spawn_configured(
         };
         let options = ServeOptions {
             tokens,
+            drain_delay: std::time::Duration::ZERO,
             ..ServeOptions::default()
         };
         server::serve(listener, Arc::clone(&store), options, stop)

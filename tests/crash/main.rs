@@ -61,6 +61,7 @@ fn start(data_dir: &Path) -> (Server, String) {
         ])
         .arg(data_dir)
         .env("DIPLOMACY_TOKEN", TOKEN)
+        .env("DIPLOMACY_DRAIN_DELAY_SECS", "0")
         .env("RUST_LOG", "info")
         .stderr(Stdio::piped())
         .spawn()

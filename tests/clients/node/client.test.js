@@ -28,7 +28,7 @@ before(async () => {
   assert.ok(fs.existsSync(binary), `${binary} not found: run \`cargo build\` first (tests/run.sh does)`);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'diplomacy-node-'));
   server = spawn(binary, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir], {
-    env: { ...process.env, RUST_LOG: 'info' },
+    env: { ...process.env, RUST_LOG: 'info', DIPLOMACY_DRAIN_DELAY_SECS: '0' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   address = await new Promise((resolve, reject) => {

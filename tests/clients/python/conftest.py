@@ -50,7 +50,7 @@ class Server:
             [str(_binary()), "serve", "--listen", "127.0.0.1:0", "--data-dir", self.data_dir],
             stderr=subprocess.PIPE,
             text=True,
-            env={**os.environ, "RUST_LOG": "info", "DIPLOMACY_TOKEN": TOKEN},
+            env={**os.environ, "RUST_LOG": "info", "DIPLOMACY_TOKEN": TOKEN, "DIPLOMACY_DRAIN_DELAY_SECS": "0"},
         )
         self.address = None
         for line in self.process.stderr:
