@@ -51,11 +51,14 @@ impl HealthState {
 
 pub struct HealthService {
     state: HealthState,
+    /// Turns true when the server drains: watches then send their last
+    /// status and end, so they do not hold the shutdown up.
+    stopping: watch::Receiver<bool>,
 }
 
 impl HealthService {
-    pub fn new(state: HealthState) -> Self {
-        Self { state }
+    pub fn new(state: HealthState, stopping: watch::Receiver<bool>) -> Self {
+        Self { state, stopping }
     }
 }
 
@@ -84,6 +87,7 @@ impl Health for HealthService {
     ) -> Result<Response<Self::WatchStream>, Status> {
         let service = request.into_inner().service;
         let mut updates = self.state.statuses.subscribe();
+        let mut stopping = self.stopping.clone();
         let stream = async_stream(move |sender| async move {
             let mut last = None;
             loop {
@@ -104,9 +108,13 @@ impl Health for HealthService {
                         return;
                     }
                 }
+                if *stopping.borrow() {
+                    return;
+                }
                 tokio::select! {
                     () = sender.closed() => return,
                     changed = updates.changed() => if changed.is_err() { return },
+                    _ = stopping.changed() => {}
                 }
             }
         });

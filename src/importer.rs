@@ -52,6 +52,10 @@ pub async fn import(
     };
     let mut valid = Vec::with_capacity(records.len());
     for (index, record) in records.into_iter().enumerate() {
+        if index % 256 == 255 {
+            // Validation is CPU work: let other calls (and deadlines) run.
+            tokio::task::yield_now().await;
+        }
         match check_import(&record) {
             Ok((collection, id)) => valid.push((index, collection, id, record)),
             Err(error) => report.errors.push(RecordError {

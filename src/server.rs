@@ -22,6 +22,7 @@ use crate::dataset;
 use crate::error::Error;
 use crate::health::{HealthService, HealthState};
 use crate::middleware::auth::{AuthLayer, Tokens};
+use crate::middleware::deadline::DeadlineLayer;
 use crate::middleware::shed::LoadShedLayer;
 use crate::middleware::status::StatusFixLayer;
 use crate::pb::diplomacy::v1::country_service_server::CountryServiceServer;
@@ -270,7 +271,6 @@ pub async fn serve(
     }
     let router = builder
         .accept_http1(true)
-        .timeout(limits.default_timeout)
         .http2_keepalive_interval(Some(limits.keepalive_interval))
         .http2_keepalive_timeout(Some(limits.keepalive_timeout))
         .max_connection_age(limits.max_connection_age)
@@ -280,7 +280,11 @@ pub async fn serve(
         .layer(tonic_web::GrpcWebLayer::new())
         .layer(LoadShedLayer::new(limits.max_concurrent_calls))
         .layer(AuthLayer::new(options.tokens.clone()))
-        .add_service(HealthServer::new(HealthService::new(health.clone())))
+        .layer(DeadlineLayer::new(limits.default_timeout))
+        .add_service(HealthServer::new(HealthService::new(
+            health.clone(),
+            stopping.clone(),
+        )))
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(configured!(

@@ -2,6 +2,7 @@
 //! status codes corrected where tonic's own differ from the gRPC spec.
 
 pub mod auth;
+pub mod deadline;
 pub mod shed;
 pub mod status;
 

@@ -75,6 +75,32 @@ async fn spawn_configured(
     writer: WriterOptions,
     tokens: Tokens,
 ) -> TestServer {
+    let options = ServeOptions {
+        tokens,
+        drain_delay: std::time::Duration::ZERO,
+        ..ServeOptions::default()
+    };
+    spawn_serving(data_dir, seed, writer, options).await
+}
+
+/// A seeded server with its own serve options (tokens are the test tokens).
+pub async fn spawn_with_options(configure: impl FnOnce(&mut ServeOptions)) -> TestServer {
+    let mut options = ServeOptions {
+        tokens: test_tokens(),
+        drain_delay: std::time::Duration::ZERO,
+        ..ServeOptions::default()
+    };
+    configure(&mut options);
+    let dir = tempfile::tempdir().expect("temp dir");
+    spawn_serving(dir, true, WriterOptions::default(), options).await
+}
+
+async fn spawn_serving(
+    data_dir: TempDir,
+    seed: bool,
+    writer: WriterOptions,
+    serve_options: ServeOptions,
+) -> TestServer {
     let options = StoreOptions {
         data_dir: data_dir.path().to_path_buf(),
         seed,
@@ -91,12 +117,7 @@ async fn spawn_configured(
         let stop = async {
             let _ = signal.await;
         };
-        let options = ServeOptions {
-            tokens,
-            drain_delay: std::time::Duration::ZERO,
-            ..ServeOptions::default()
-        };
-        server::serve(listener, Arc::clone(&store), options, stop)
+        server::serve(listener, Arc::clone(&store), serve_options, stop)
             .await
             .expect("server ran");
     });
@@ -170,6 +191,18 @@ impl TestServer {
     }
     pub fn records(&self) -> RecordServiceClient<Authed> {
         RecordServiceClient::new(self.authed())
+    }
+
+    /// Sends the shutdown signal without waiting.
+    pub fn begin_shutdown(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+
+    /// Waits until the server has stopped.
+    pub async fn stopped(mut self) {
+        self.shutdown_now().await;
     }
 
     /// Stops the server cleanly and hands back its data dir.

@@ -10,5 +10,6 @@ mod helpers;
 mod history;
 mod hostile;
 mod lifecycle;
+mod mesh;
 mod records;
 mod relations;
