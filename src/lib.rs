@@ -4,6 +4,7 @@
 //! Data flows one way: wire → [`api`] (convert, validate) → [`domain`]
 //! (decide) → [`store`] (persist) and back.
 
+pub mod admin;
 pub mod api;
 pub mod convert;
 pub mod dataset;

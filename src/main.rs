@@ -107,6 +107,9 @@ struct ServeArgs {
     drain_timeout_secs: u64,
     #[command(flatten)]
     limits: LimitArgs,
+    /// Admin HTTP listener for Prometheus `/metrics` (off by default).
+    #[arg(long, env = "DIPLOMACY_ADMIN_LISTEN")]
+    admin_listen: Option<SocketAddr>,
     /// Origins allowed to call over gRPC-Web (comma-separated); empty: any.
     #[arg(long, env = "DIPLOMACY_CORS_ORIGINS", value_delimiter = ',')]
     cors_origins: Vec<String>,
@@ -278,6 +281,18 @@ async fn serve(args: ServeArgs) -> CliResult {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let address = listener.local_addr()?;
+    if let Some(admin) = args.admin_listen {
+        let admin = tokio::net::TcpListener::bind(admin)
+            .await
+            .map_err(|e| format!("cannot listen on {admin} for metrics: {e}"))?;
+        let admin_address = admin.local_addr()?;
+        diplomacy::admin::metrics_handle();
+        tokio::spawn(diplomacy::admin::serve_admin(
+            admin,
+            std::sync::Arc::clone(&store),
+        ));
+        tracing::info!("metrics on http://{admin_address}/metrics");
+    }
     tracing::info!(%address, data_dir = %args.data.data_dir.display(), "diplomacy ready on {address}");
     let options = ServeOptions {
         drain_delay: Duration::from_secs(args.drain_delay_secs),

@@ -23,6 +23,7 @@ use crate::error::Error;
 use crate::health::{HealthService, HealthState};
 use crate::middleware::auth::{AuthLayer, Tokens};
 use crate::middleware::deadline::DeadlineLayer;
+use crate::middleware::metrics::MetricsLayer;
 use crate::middleware::shed::LoadShedLayer;
 use crate::middleware::status::StatusFixLayer;
 use crate::pb::diplomacy::v1::country_service_server::CountryServiceServer;
@@ -275,6 +276,7 @@ pub async fn serve(
         .http2_keepalive_timeout(Some(limits.keepalive_timeout))
         .max_connection_age(limits.max_connection_age)
         .max_connection_age_grace(limits.max_connection_age_grace)
+        .layer(MetricsLayer)
         .layer(StatusFixLayer)
         .layer(cors(&options.cors_origins)?)
         .layer(tonic_web::GrpcWebLayer::new())

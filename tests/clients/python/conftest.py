@@ -44,16 +44,20 @@ def _binary():
 
 
 class Server:
-    def __init__(self):
+    def __init__(self, *extra_args):
         self.data_dir = tempfile.mkdtemp(prefix="diplomacy-py-data-")
         self.process = subprocess.Popen(
-            [str(_binary()), "serve", "--listen", "127.0.0.1:0", "--data-dir", self.data_dir],
+            [str(_binary()), "serve", "--listen", "127.0.0.1:0", "--data-dir", self.data_dir, *extra_args],
             stderr=subprocess.PIPE,
             text=True,
             env={**os.environ, "RUST_LOG": "info", "DIPLOMACY_TOKEN": TOKEN, "DIPLOMACY_DRAIN_DELAY_SECS": "0"},
         )
         self.address = None
+        self.metrics_url = None
         for line in self.process.stderr:
+            metrics = re.search(r"metrics on (\S+)", line)
+            if metrics:
+                self.metrics_url = metrics.group(1)
             match = re.search(r"ready on (\S+)", line)
             if match:
                 self.address = match.group(1)
