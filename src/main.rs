@@ -29,7 +29,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the gRPC API.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Load records (JSON Lines of diplomacy.v1.Record) into a data dir.
     Import(ImportArgs),
     /// Write every record of a data dir as JSON Lines.
@@ -242,7 +242,7 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Serve(args) => serve(args).await,
+            Command::Serve(args) => serve(*args).await,
             Command::Import(args) => import(args).await,
             Command::Export(args) => export(args).await,
             Command::Descriptor(args) => descriptor(args),
