@@ -6,6 +6,8 @@
 //!
 //! Messages are counted from the gRPC framing of the bodies; the code is
 //! read from the response headers (errors before any message) or trailers.
+//! The same bookkeeping closes each call's tracing span (see `trace`) with
+//! its status and duration, and logs the call.
 
 use std::collections::HashMap;
 use std::pin::Pin;
@@ -101,6 +103,7 @@ struct Call {
     labels: Labels,
     started: Instant,
     handled: bool,
+    span: tracing::Span,
 }
 
 impl Call {
@@ -109,11 +112,16 @@ impl Call {
             return;
         }
         self.handled = true;
+        let elapsed = self.started.elapsed();
+        self.span.record("grpc_code", code);
+        self.span
+            .record("duration_ms", elapsed.as_secs_f64() * 1000.0);
+        tracing::info!(parent: &self.span, "handled");
         let mut labels = self.labels.base().to_vec();
         labels.push(("grpc_code", code.to_string()));
         metrics::counter!("grpc_server_handled_total", &labels).increment(1);
         metrics::histogram!("grpc_server_handling_seconds", &self.labels.base())
-            .record(self.started.elapsed().as_secs_f64());
+            .record(elapsed.as_secs_f64());
     }
 }
 
@@ -258,6 +266,26 @@ where
 
     fn call(&mut self, request: http::Request<tonic::body::Body>) -> Self::Future {
         let labels = Labels::of(request.uri().path());
+        let started = Instant::now();
+        let peer = request
+            .extensions()
+            .get::<tonic::transport::server::TcpConnectInfo>()
+            .and_then(|info| info.remote_addr())
+            .map(|addr| addr.to_string())
+            .unwrap_or_default();
+        let context = super::trace::trace_context(request.headers());
+        let span = tracing::info_span!(
+            "grpc",
+            grpc_service = %labels.service,
+            grpc_method = %labels.method,
+            grpc_type = labels.kind,
+            peer = %peer,
+            trace_id = context.as_ref().map(|c| c.trace_id.as_str()),
+            parent_id = context.as_ref().map(|c| c.parent_id.as_str()),
+            tracestate = context.as_ref().and_then(|c| c.tracestate.as_deref()),
+            grpc_code = tracing::field::Empty,
+            duration_ms = tracing::field::Empty,
+        );
         metrics::counter!("grpc_server_started_total", &labels.base()).increment(1);
         let request = request.map(|body| {
             tonic::body::Body::new(Metered {
@@ -268,28 +296,36 @@ where
                 call: None,
             })
         });
-        let future = self.inner.call(request);
-        Box::pin(async move {
-            let response = future.await?;
-            let mut call = Call {
-                labels: labels.clone(),
-                started: Instant::now(),
-                handled: false,
-            };
-            if let Some(status) = response.headers().get("grpc-status") {
-                // Trailers-only: the call is over.
-                call.handled(code_name(status.as_bytes()));
-            }
-            Ok(response.map(|body| {
-                tonic::body::Body::new(Metered {
-                    inner: body,
-                    counter: FrameCounter::default(),
-                    metric: "grpc_server_msg_sent_total",
-                    labels,
-                    call: Some(call),
-                })
-            }))
-        })
+        let future = {
+            let _entered = span.enter();
+            self.inner.call(request)
+        };
+        let call_span = span.clone();
+        Box::pin(tracing::Instrument::instrument(
+            async move {
+                let response = future.await?;
+                let mut call = Call {
+                    labels: labels.clone(),
+                    started,
+                    handled: false,
+                    span: call_span,
+                };
+                if let Some(status) = response.headers().get("grpc-status") {
+                    // Trailers-only: the call is over.
+                    call.handled(code_name(status.as_bytes()));
+                }
+                Ok(response.map(|body| {
+                    tonic::body::Body::new(Metered {
+                        inner: body,
+                        counter: FrameCounter::default(),
+                        metric: "grpc_server_msg_sent_total",
+                        labels,
+                        call: Some(call),
+                    })
+                }))
+            },
+            span,
+        ))
     }
 }
 

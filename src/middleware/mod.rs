@@ -6,6 +6,7 @@ pub mod deadline;
 pub mod metrics;
 pub mod shed;
 pub mod status;
+pub mod trace;
 
 use std::future::Future;
 use std::pin::Pin;

@@ -450,3 +450,96 @@ async fn check_finds_a_missing_and_an_orphan_index_entry() {
     );
     assert!(out.contains(": 2 problem(s)"), "{out}");
 }
+
+#[tokio::test]
+async fn json_logs_carry_a_span_per_call_joined_to_the_callers_trace() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut child = diplomacy()
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--log-format",
+            "json",
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map(ServerProcess)
+        .expect("start");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let address = loop {
+        let line = lines.next().expect("a ready line").expect("read");
+        let json: serde_json::Value = serde_json::from_str(&line).expect("every log line is JSON");
+        if let Some(message) = json["fields"]["message"].as_str() {
+            if let Some(rest) = message.split("ready on ").nth(1) {
+                break rest.to_string();
+            }
+        }
+    };
+    let rest = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>());
+    let mut client = RelationServiceClient::connect(format!("http://{address}"))
+        .await
+        .expect("connect");
+    let mut w3c = tonic::Request::new(GetRelationRequest {
+        name: "countries/TR/relations/AM".into(),
+        as_of: None,
+    });
+    w3c.metadata_mut().insert(
+        "traceparent",
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+            .parse()
+            .expect("header"),
+    );
+    client.get_relation(w3c).await.expect("call");
+    let mut b3 = tonic::Request::new(GetRelationRequest {
+        name: "countries/TR/relations/TR".into(),
+        as_of: None,
+    });
+    b3.metadata_mut().insert(
+        "b3",
+        "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1"
+            .parse()
+            .expect("header"),
+    );
+    client.get_relation(b3).await.expect_err("invalid");
+    drop(client);
+    assert!(terminate(&mut child).success());
+    let spans: Vec<serde_json::Value> = rest
+        .join()
+        .expect("log reader")
+        .iter()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON"))
+        .filter(|j| j["fields"]["message"] == "handled")
+        .map(|j| j["span"].clone())
+        .collect();
+    let find = |trace: &str| {
+        spans
+            .iter()
+            .find(|s| s["trace_id"] == trace)
+            .cloned()
+            .unwrap_or_else(|| panic!("{trace} in {spans:?}"))
+    };
+    let first = find("4bf92f3577b34da6a3ce929d0e0e4736");
+    assert_eq!(first["parent_id"], "00f067aa0ba902b7");
+    assert_eq!(
+        (
+            first["grpc_service"].as_str(),
+            first["grpc_method"].as_str()
+        ),
+        (Some("diplomacy.v1.RelationService"), Some("GetRelation"))
+    );
+    assert_eq!(first["grpc_code"], "OK");
+    assert!(
+        first["duration_ms"].as_f64().is_some()
+            && first["peer"]
+                .as_str()
+                .is_some_and(|p| p.starts_with("127.0.0.1:"))
+    );
+    let second = find("80f198ee56343ba864fe8b2a57d3eff7");
+    assert_eq!(
+        (second["parent_id"].as_str(), second["grpc_code"].as_str()),
+        (Some("e457b5a2e4d86bd1"), Some("InvalidArgument"))
+    );
+}
