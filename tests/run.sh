@@ -20,6 +20,17 @@ need node "install Node.js 18+ with npm (Debian: apt-get install nodejs npm)"
 need npm "install npm (Debian: apt-get install npm)"
 need git "install git (Debian: apt-get install git)"
 
+step "system tools: nginx (Debian package) for the proxy test"
+if [ -z "${NGINX:-}" ] && [ ! -x /usr/sbin/nginx ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null
+  else
+    echo "error: nginx is required for tests/api/nginx.rs: apt-get install nginx-light (as root), or set NGINX" >&2
+    exit 1
+  fi
+fi
+echo "nginx: $("${NGINX:-/usr/sbin/nginx}" -v 2>&1)"
+
 step "test tools: Python packages into .venv, npm packages into tests/clients/node/node_modules"
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv

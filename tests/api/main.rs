@@ -11,5 +11,6 @@ mod history;
 mod hostile;
 mod lifecycle;
 mod mesh;
+mod nginx;
 mod records;
 mod relations;
