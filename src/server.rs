@@ -266,6 +266,15 @@ pub async fn serve(
     };
 
     let limits = &options.limits;
+    let mut tokens = options.tokens.clone();
+    if options
+        .tls
+        .as_ref()
+        .is_some_and(|tls| tls.client_ca.is_some())
+    {
+        // Mutual TLS: a verified client certificate stands in for a token.
+        tokens.client_certificates = Some(crate::middleware::auth::Scope::ReadWrite);
+    }
     let mut builder = Server::builder();
     if let Some(files) = &options.tls {
         builder = builder.tls_config(tls_config(files)?)?;
@@ -281,7 +290,7 @@ pub async fn serve(
         .layer(cors(&options.cors_origins)?)
         .layer(tonic_web::GrpcWebLayer::new())
         .layer(LoadShedLayer::new(limits.max_concurrent_calls))
-        .layer(AuthLayer::new(options.tokens.clone()))
+        .layer(AuthLayer::new(tokens))
         .layer(DeadlineLayer::new(limits.default_timeout))
         .add_service(HealthServer::new(HealthService::new(
             health.clone(),

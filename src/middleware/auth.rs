@@ -27,6 +27,9 @@ pub struct Tokens {
     digests: Vec<([u8; 32], Scope)>,
     /// Reads need a token too.
     pub require_for_reads: bool,
+    /// With mutual TLS, what a verified client certificate allows (it then
+    /// stands in for a token); `None`: certificates are not credentials.
+    pub client_certificates: Option<Scope>,
 }
 
 impl std::fmt::Debug for Tokens {
@@ -186,6 +189,17 @@ fn bearer<B>(request: &http::Request<B>) -> Option<&str> {
         .then_some(token.trim())
 }
 
+/// True when the connection presented a client certificate that TLS verified
+/// against the configured client CA.
+fn has_client_certificate<B>(request: &http::Request<B>) -> bool {
+    use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
+    request
+        .extensions()
+        .get::<TlsConnectInfo<TcpConnectInfo>>()
+        .and_then(|info| info.peer_certs())
+        .is_some_and(|certs| !certs.is_empty())
+}
+
 /// Decides a request: `None` lets it through.
 fn refusal<B>(tokens: &Tokens, request: &http::Request<B>) -> Option<Status> {
     let access = access_of(request.uri().path());
@@ -198,6 +212,9 @@ fn refusal<B>(tokens: &Tokens, request: &http::Request<B>) -> Option<Status> {
         return None;
     }
     let scope = match bearer(request) {
+        None if tokens.client_certificates.is_some() && has_client_certificate(request) => {
+            tokens.client_certificates
+        }
         None => {
             return Some(Status::unauthenticated(
                 "this call needs `authorization: Bearer <token>` metadata",

@@ -234,6 +234,22 @@ where
     }
 }
 
+/// The client's address, over plaintext or TLS.
+fn peer_of<B>(request: &http::Request<B>) -> String {
+    use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
+    let extensions = request.extensions();
+    extensions
+        .get::<TcpConnectInfo>()
+        .or_else(|| {
+            extensions
+                .get::<TlsConnectInfo<TcpConnectInfo>>()
+                .map(|i| i.get_ref())
+        })
+        .and_then(|info| info.remote_addr())
+        .map(|addr| addr.to_string())
+        .unwrap_or_default()
+}
+
 #[derive(Clone, Copy, Default)]
 pub struct MetricsLayer;
 
@@ -267,12 +283,7 @@ where
     fn call(&mut self, request: http::Request<tonic::body::Body>) -> Self::Future {
         let labels = Labels::of(request.uri().path());
         let started = Instant::now();
-        let peer = request
-            .extensions()
-            .get::<tonic::transport::server::TcpConnectInfo>()
-            .and_then(|info| info.remote_addr())
-            .map(|addr| addr.to_string())
-            .unwrap_or_default();
+        let peer = peer_of(&request);
         let context = super::trace::trace_context(request.headers());
         let span = tracing::info_span!(
             "grpc",

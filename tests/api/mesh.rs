@@ -205,6 +205,15 @@ async fn an_expired_deadline_is_deadline_exceeded() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn over_the_concurrency_limit_calls_are_shed_fast_while_health_answers() {
     let server = spawn_with_options(|o| o.limits.max_concurrent_calls = 2).await;
+    // A flood of idle connections first: they must not starve anyone.
+    let mut idle = Vec::new();
+    for _ in 0..300 {
+        idle.push(
+            tokio::net::TcpStream::connect(server.addr)
+                .await
+                .expect("connect"),
+        );
+    }
     // Slow calls: validating 20,000 records each.
     let records: Vec<Record> = (0..20_000)
         .map(|i| Record {
