@@ -62,7 +62,10 @@ cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 
 step "Rust suites: unit, API, grpcurl"
-cargo test --all-targets --locked
+cargo test --all-targets --locked -- --skip no_acknowledged_write_is_lost_to_sigkill
+
+step "crash harness (SIGKILL under concurrent writes; CRASH_CYCLES=${CRASH_CYCLES:-20})"
+cargo test --locked --test crash -- --nocapture
 
 step "Python client suite (grpcio, stubs generated from proto/ now)"
 cargo build --locked --quiet
