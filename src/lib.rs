@@ -6,10 +6,12 @@
 
 pub mod admin;
 pub mod api;
+pub mod bench;
 pub mod convert;
 pub mod dataset;
 pub mod domain;
 pub mod error;
+pub mod generate;
 pub mod health;
 pub mod importer;
 pub mod middleware;

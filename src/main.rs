@@ -40,6 +40,10 @@ enum Command {
     /// Write the API's FileDescriptorSet (binary, with imports and comments),
     /// e.g. for Envoy's gRPC-JSON transcoder or offline tooling.
     Descriptor(DescriptorArgs),
+    /// Write a synthetic dataset (deterministic from a seed) as JSON Lines.
+    Generate(GenerateArgs),
+    /// Start the server on a data dir and measure it under load.
+    Bench(BenchArgs),
     /// Verify every index, reference count and the change log against the
     /// records of a data dir (while no server uses it); exits non-zero on
     /// any inconsistency.
@@ -48,6 +52,42 @@ enum Command {
     /// `import`: `iso-codes` (pycountry's `databases/` folder) gives official
     /// names and the dates of withdrawn codes.
     Reference(ReferenceArgs),
+}
+
+#[derive(Args)]
+struct GenerateArgs {
+    /// Seed of the generator: the same seed gives the same data.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Size relative to the default (1,000,000 meetings, 100,000 treaties,
+    /// 200,000 events).
+    #[arg(long, default_value_t = 1.0)]
+    scale: f64,
+    /// Write here instead of standard output.
+    #[arg(long)]
+    output: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct BenchArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// The seed the data was generated with (queries then hit its pairs).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Seconds per scenario.
+    #[arg(long, default_value_t = 5.0)]
+    duration_secs: f64,
+    /// Client connections.
+    #[arg(long, default_value_t = 2)]
+    connections: usize,
+    /// Calls in flight per connection.
+    #[arg(long, default_value_t = 32)]
+    in_flight: usize,
+    /// `all`, or a comma list: get-relation, history-page, list-relations,
+    /// stream-history, writes (the baseline always runs).
+    #[arg(long, default_value = "all")]
+    scenarios: String,
 }
 
 #[derive(Args)]
@@ -257,6 +297,8 @@ fn main() -> ExitCode {
             Command::Descriptor(args) => descriptor(args),
             Command::Reference(args) => reference(args),
             Command::Check(args) => check(args),
+            Command::Generate(args) => generate(args),
+            Command::Bench(args) => bench(args).await,
         }
     });
     match result {
@@ -677,4 +719,151 @@ fn check(args: CheckArgs) -> CliResult {
     } else {
         Err(format!("{} is inconsistent", args.data.data_dir.display()).into())
     }
+}
+
+fn generate(args: GenerateArgs) -> CliResult {
+    let sizes = diplomacy::generate::Sizes::scaled(args.scale);
+    let mut out: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(std::io::BufWriter::new(std::fs::File::create(path)?)),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout())),
+    };
+    let total = sizes.meetings + sizes.treaties + sizes.events;
+    let progress = Progress::new(total);
+    let mut written = 0;
+    let mut failure = None;
+    diplomacy::generate::generate(args.seed, sizes, |record| {
+        if failure.is_some() {
+            return;
+        }
+        match dataset::to_json_line(&record)
+            .map_err(|e| e.to_string())
+            .and_then(|line| writeln!(out, "{line}").map_err(|e| e.to_string()))
+        {
+            Ok(()) => {
+                written += 1;
+                if written % 10_000 == 0 || written == total {
+                    progress.set(written);
+                }
+            }
+            Err(e) => failure = Some(e),
+        }
+    });
+    progress.finish();
+    if let Some(e) = failure {
+        return Err(e.into());
+    }
+    out.flush()?;
+    eprintln!(
+        "generated {written} records ({} meetings, {} treaties, {} events)",
+        sizes.meetings, sizes.treaties, sizes.events
+    );
+    Ok(())
+}
+
+/// Total size of the files under `dir`.
+fn dir_size(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| match e.metadata() {
+                    Ok(m) if m.is_dir() => dir_size(&e.path()),
+                    Ok(m) => m.len(),
+                    Err(_) => 0,
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+fn resident_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+async fn bench(args: BenchArgs) -> CliResult {
+    use diplomacy::bench::{self, Load};
+    let scenarios = bench::parse_scenarios(&args.scenarios)?;
+    let (records, bytes) = {
+        let options = store_options(&args.data, false);
+        let store = Store::open(&options.data_dir, options.cache_bytes, options.writer)?;
+        let records: u64 = store.counts()?.values().sum();
+        (records, dir_size(&args.data.data_dir))
+    };
+    let token = format!("bench-{}-0123456789", std::process::id());
+    let started = Instant::now();
+    let mut child = std::process::Command::new(std::env::current_exe()?)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--drain-delay-secs",
+            "0",
+            "--data-dir",
+        ])
+        .arg(&args.data.data_dir)
+        .args(["--cache-mb", &args.data.cache_mb.to_string()])
+        .env("DIPLOMACY_TOKEN", &token)
+        .env("RUST_LOG", "warn,diplomacy=info")
+        .env("DIPLOMACY_MAX_CONCURRENT_CALLS", "100000")
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    let pid = child.id();
+    let stderr = child.stderr.take().ok_or("no stderr")?;
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stderr));
+    let address = loop {
+        let line = lines
+            .next()
+            .ok_or("the server exited before it was ready")??;
+        if let Some(rest) = line.split("ready on ").nth(1) {
+            break rest
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    let result = async {
+        let endpoint = tonic::transport::Endpoint::from_shared(format!("http://{address}"))?;
+        let mut first = diplomacy::pb::diplomacy::v1::relation_service_client::RelationServiceClient::new(endpoint.connect().await?);
+        first
+            .get_relation(pb::GetRelationRequest { name: "countries/AM/relations/AZ".into(), as_of: None })
+            .await?;
+        let first_answer = started.elapsed();
+        let mut channels = Vec::new();
+        for _ in 0..args.connections.max(1) {
+            channels.push(endpoint.connect().await?);
+        }
+        let load = Load {
+            connections: args.connections.max(1),
+            in_flight: args.in_flight.max(1),
+            duration: Duration::from_secs_f64(args.duration_secs),
+            seed: args.seed,
+            token: token.clone(),
+        };
+        let mut figures = Vec::new();
+        for scenario in scenarios {
+            eprintln!("running {} for {:.1} s …", scenario.name(), args.duration_secs);
+            figures.push(bench::run(scenario, &channels, &load, Some(pid)).await);
+        }
+        println!("{}", bench::table(&figures));
+        println!(
+            "records: {records}; on disk before the run: {bytes} bytes ({:.0} bytes/record); \
+             start to first GetRelation answer: {} ms; server resident memory after the run: {} KiB; \
+             load: {} connections × {} in flight, {:.1} s per scenario",
+            bytes as f64 / records.max(1) as f64,
+            first_answer.as_millis(),
+            resident_kib(pid).map_or("?".into(), |k| k.to_string()),
+            load.connections,
+            load.in_flight,
+            args.duration_secs,
+        );
+        Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
+    }
+    .await;
+    let _ = child.kill();
+    let _ = child.wait();
+    result
 }

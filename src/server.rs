@@ -281,6 +281,8 @@ pub async fn serve(
     }
     let router = builder
         .accept_http1(true)
+        // Small gRPC frames must not wait for delayed ACKs (a 40 ms tail).
+        .tcp_nodelay(true)
         .http2_keepalive_interval(Some(limits.keepalive_interval))
         .http2_keepalive_timeout(Some(limits.keepalive_timeout))
         .max_connection_age(limits.max_connection_age)

@@ -543,3 +543,70 @@ async fn json_logs_carry_a_span_per_call_joined_to_the_callers_trace() {
         (Some("e457b5a2e4d86bd1"), Some("InvalidArgument"))
     );
 }
+
+#[test]
+fn the_generator_and_the_load_generator_run() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("generated.jsonl");
+    run_ok(
+        diplomacy()
+            .args(["generate", "--seed", "3", "--scale", "0.001", "--output"])
+            .arg(&file),
+    );
+    let again = dir.path().join("again.jsonl");
+    run_ok(
+        diplomacy()
+            .args(["generate", "--seed", "3", "--scale", "0.001", "--output"])
+            .arg(&again),
+    );
+    assert_eq!(
+        std::fs::read(&file).expect("read"),
+        std::fs::read(&again).expect("read"),
+        "deterministic"
+    );
+    let data = dir.path().join("data");
+    run_ok(
+        diplomacy()
+            .arg("import")
+            .arg(&file)
+            .arg("--data-dir")
+            .arg(&data),
+    );
+    let table = run_ok(
+        diplomacy()
+            .args([
+                "bench",
+                "--seed",
+                "3",
+                "--duration-secs",
+                "0.3",
+                "--connections",
+                "1",
+                "--in-flight",
+                "2",
+                "--data-dir",
+            ])
+            .arg(&data),
+    );
+    for scenario in [
+        "health Check (baseline)",
+        "GetRelation",
+        "ListHistory",
+        "ListRelations",
+        "StreamHistory",
+        "CreateEvent",
+    ] {
+        let row = table
+            .lines()
+            .find(|l| l.starts_with(&format!("| {scenario}")))
+            .unwrap_or_else(|| panic!("no row for {scenario} in\n{table}"));
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        let calls_per_second: f64 = cells[2].parse().expect("calls/s");
+        assert!(calls_per_second > 0.0, "{row}");
+        assert_eq!(cells[11], "0", "no errors: {row}");
+    }
+    assert!(
+        table.contains("bytes/record") && table.contains("start to first GetRelation answer"),
+        "{table}"
+    );
+}

@@ -1,0 +1,338 @@
+//! `diplomacy bench`: a load generator. It starts the server binary on a
+//! generated data dir, drives each scenario from N connections × M calls in
+//! flight for a fixed time, and prints calls/s, latency percentiles (HDR
+//! histogram), server CPU per call (from the server's own CPU time in
+//! /proc) and the ratio to the health-check baseline measured in the same
+//! run.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use tokio_stream::StreamExt;
+use tonic::transport::Channel;
+
+use crate::generate::{countries, random_date, PairPicker};
+use crate::pb::diplomacy::v1 as pb;
+use crate::pb::diplomacy::v1::event_service_client::EventServiceClient;
+use crate::pb::diplomacy::v1::relation_service_client::RelationServiceClient;
+
+/// What to measure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scenario {
+    /// Health `Check`: the nearly empty handler every ratio is against.
+    Baseline,
+    GetRelation,
+    HistoryPage,
+    ListRelations,
+    StreamHistory,
+    Writes,
+}
+
+impl Scenario {
+    pub const ALL: [Scenario; 6] = [
+        Scenario::Baseline,
+        Scenario::GetRelation,
+        Scenario::HistoryPage,
+        Scenario::ListRelations,
+        Scenario::StreamHistory,
+        Scenario::Writes,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Scenario::Baseline => "health Check (baseline)",
+            Scenario::GetRelation => "GetRelation",
+            Scenario::HistoryPage => "ListHistory, 50 entries",
+            Scenario::ListRelations => "ListRelations, 50",
+            Scenario::StreamHistory => "StreamHistory, busiest pair",
+            Scenario::Writes => "CreateEvent, durable",
+        }
+    }
+}
+
+/// Load shape.
+#[derive(Clone, Debug)]
+pub struct Load {
+    pub connections: usize,
+    pub in_flight: usize,
+    pub duration: Duration,
+    /// The data's generator seed, so that queries hit its pairs.
+    pub seed: u64,
+    pub token: String,
+}
+
+/// One scenario's figures.
+#[derive(Clone, Debug)]
+pub struct Figures {
+    pub scenario: Scenario,
+    pub calls: u64,
+    pub errors: u64,
+    pub per_second: f64,
+    pub p50_us: u64,
+    pub p90_us: u64,
+    pub p99_us: u64,
+    pub p999_us: u64,
+    /// Server CPU time per call, in µs (None when not measurable).
+    pub cpu_us_per_call: Option<f64>,
+    /// Messages per second (stream entries; equals calls/s for unary).
+    pub items_per_second: f64,
+}
+
+/// CPU time (user + system) of process `pid` so far, from /proc.
+pub fn process_cpu(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces) start at ')'.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // Linux reports in USER_HZ, which is 100 on every mainstream platform.
+    Some(Duration::from_millis(ticks * 10))
+}
+
+fn bearer(token: &str) -> Option<tonic::metadata::MetadataValue<tonic::metadata::Ascii>> {
+    format!("Bearer {token}").parse().ok()
+}
+
+/// Runs one scenario against `channels`; `server_pid` for CPU figures.
+pub async fn run(
+    scenario: Scenario,
+    channels: &[Channel],
+    load: &Load,
+    server_pid: Option<u32>,
+) -> Figures {
+    let histogram = Arc::new(Mutex::new(
+        Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("bounds are valid"),
+    ));
+    let (calls, errors, items) = (
+        Arc::new(AtomicU64::new(0)),
+        Arc::new(AtomicU64::new(0)),
+        Arc::new(AtomicU64::new(0)),
+    );
+    let countries = Arc::new(countries());
+    let mut seed_rng = ChaCha8Rng::seed_from_u64(load.seed);
+    let pairs = Arc::new(PairPicker::new(countries.len(), &mut seed_rng));
+    let cpu_before = server_pid.and_then(process_cpu);
+    let started = Instant::now();
+    let deadline = started + load.duration;
+    let mut tasks = Vec::new();
+    for (c, channel) in channels.iter().enumerate() {
+        for f in 0..load.in_flight {
+            let (channel, histogram, calls, errors, items) = (
+                channel.clone(),
+                Arc::clone(&histogram),
+                Arc::clone(&calls),
+                Arc::clone(&errors),
+                Arc::clone(&items),
+            );
+            let (countries, pairs, token) = (
+                Arc::clone(&countries),
+                Arc::clone(&pairs),
+                load.token.clone(),
+            );
+            tasks.push(tokio::spawn(async move {
+                let mut rng = ChaCha8Rng::seed_from_u64((c * 1000 + f) as u64);
+                let mut local =
+                    Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("bounds are valid");
+                let mut health =
+                    tonic_health::pb::health_client::HealthClient::new(channel.clone());
+                let mut relations = RelationServiceClient::new(channel.clone());
+                let mut events = EventServiceClient::new(channel);
+                let mut n = 0u64;
+                while Instant::now() < deadline {
+                    let (a, b) = pairs.pick(&mut rng);
+                    let pair_name = format!(
+                        "{}/relations/{}",
+                        countries[a],
+                        countries[b].trim_start_matches("countries/")
+                    );
+                    let t0 = Instant::now();
+                    let result: Result<u64, tonic::Status> = match scenario {
+                        Scenario::Baseline => health
+                            .check(tonic_health::pb::HealthCheckRequest {
+                                service: String::new(),
+                            })
+                            .await
+                            .map(|_| 1),
+                        Scenario::GetRelation => relations
+                            .get_relation(pb::GetRelationRequest {
+                                name: pair_name,
+                                as_of: Some(random_date(&mut rng)),
+                            })
+                            .await
+                            .map(|_| 1),
+                        Scenario::HistoryPage => relations
+                            .list_history(pb::ListHistoryRequest {
+                                parent: pair_name,
+                                page_size: 50,
+                                ..Default::default()
+                            })
+                            .await
+                            .map(|r| r.get_ref().entries.len() as u64),
+                        Scenario::ListRelations => relations
+                            .list_relations(pb::ListRelationsRequest {
+                                parent: countries[a].clone(),
+                                as_of: Some(random_date(&mut rng)),
+                                page_size: 50,
+                                ..Default::default()
+                            })
+                            .await
+                            .map(|r| r.get_ref().relations.len() as u64),
+                        Scenario::StreamHistory => {
+                            let (a, b) = pairs.busiest();
+                            let parent = format!(
+                                "{}/relations/{}",
+                                countries[a],
+                                countries[b].trim_start_matches("countries/")
+                            );
+                            match relations
+                                .stream_history(pb::StreamHistoryRequest {
+                                    parent,
+                                    ..Default::default()
+                                })
+                                .await
+                            {
+                                Ok(response) => {
+                                    let mut stream = response.into_inner();
+                                    let mut count = 0;
+                                    let mut failed = None;
+                                    while let Some(entry) = stream.next().await {
+                                        match entry {
+                                            Ok(_) => count += 1,
+                                            Err(e) => {
+                                                failed = Some(e);
+                                                break;
+                                            }
+                                        }
+                                    }
+                                    failed.map_or(Ok(count), Err)
+                                }
+                                Err(e) => Err(e),
+                            }
+                        }
+                        Scenario::Writes => {
+                            n += 1;
+                            let mut request = tonic::Request::new(pb::CreateEventRequest {
+                                event: Some(pb::Event {
+                                    title: "bench".into(),
+                                    kind: pb::EventKind::Other as i32,
+                                    start_date: Some(random_date(&mut rng)),
+                                    actor: countries[a].clone(),
+                                    counterparts: vec![countries[b].clone()],
+                                    sources: vec![pb::Source {
+                                        title: "bench".into(),
+                                        ..Default::default()
+                                    }],
+                                    ..Default::default()
+                                }),
+                                event_id: format!("bench-{}-{c}-{f}-{n}", std::process::id()),
+                            });
+                            if let Some(value) = bearer(&token) {
+                                request.metadata_mut().insert("authorization", value);
+                            }
+                            events.create_event(request).await.map(|_| 1)
+                        }
+                    };
+                    let micros = t0.elapsed().as_micros().max(1) as u64;
+                    match result {
+                        Ok(count) => {
+                            let _ = local.record(micros);
+                            calls.fetch_add(1, Ordering::Relaxed);
+                            items.fetch_add(count, Ordering::Relaxed);
+                        }
+                        Err(_) => {
+                            errors.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                }
+                if let Ok(mut shared) = histogram.lock() {
+                    let _ = shared.add(&local);
+                }
+            }));
+        }
+    }
+    for task in tasks {
+        let _ = task.await;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let cpu = match (cpu_before, server_pid.and_then(process_cpu)) {
+        (Some(before), Some(after)) => Some(after.saturating_sub(before)),
+        _ => None,
+    };
+    let calls = calls.load(Ordering::Relaxed);
+    let histogram = histogram
+        .lock()
+        .map(|h| h.clone())
+        .unwrap_or_else(|e| e.into_inner().clone());
+    Figures {
+        scenario,
+        calls,
+        errors: errors.load(Ordering::Relaxed),
+        per_second: calls as f64 / elapsed,
+        p50_us: histogram.value_at_quantile(0.5),
+        p90_us: histogram.value_at_quantile(0.9),
+        p99_us: histogram.value_at_quantile(0.99),
+        p999_us: histogram.value_at_quantile(0.999),
+        cpu_us_per_call: cpu
+            .filter(|_| calls > 0)
+            .map(|cpu| cpu.as_secs_f64() * 1e6 / calls as f64),
+        items_per_second: items.load(Ordering::Relaxed) as f64 / elapsed,
+    }
+}
+
+/// The figures as a Markdown table, with ratios against the baseline.
+pub fn table(figures: &[Figures]) -> String {
+    let baseline = figures.iter().find(|f| f.scenario == Scenario::Baseline);
+    let mut out = String::from(
+        "| scenario | calls/s | × baseline | p50 µs | p90 µs | p99 µs | p99.9 µs | server CPU µs/call | × baseline CPU | items/s | errors |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for f in figures {
+        let ratio = baseline.map_or(String::from("-"), |b| {
+            format!("{:.2}", f.per_second / b.per_second.max(1e-9))
+        });
+        let cpu = f
+            .cpu_us_per_call
+            .map_or(String::from("-"), |c| format!("{c:.0}"));
+        let cpu_ratio = match (f.cpu_us_per_call, baseline.and_then(|b| b.cpu_us_per_call)) {
+            (Some(c), Some(b)) if b > 0.0 => format!("{:.2}", c / b),
+            _ => String::from("-"),
+        };
+        out.push_str(&format!(
+            "| {} | {:.0} | {ratio} | {} | {} | {} | {} | {cpu} | {cpu_ratio} | {:.0} | {} |\n",
+            f.scenario.name(),
+            f.per_second,
+            f.p50_us,
+            f.p90_us,
+            f.p99_us,
+            f.p999_us,
+            f.items_per_second,
+            f.errors
+        ));
+    }
+    out
+}
+
+/// Parses `all` or a comma list of scenario names (baseline, get-relation,
+/// history-page, list-relations, stream-history, writes).
+pub fn parse_scenarios(text: &str) -> Result<Vec<Scenario>, String> {
+    if text == "all" {
+        return Ok(Scenario::ALL.to_vec());
+    }
+    let mut chosen = vec![Scenario::Baseline];
+    for name in text.split(',') {
+        let scenario = match name.trim() {
+            "baseline" => continue,
+            "get-relation" => Scenario::GetRelation,
+            "history-page" => Scenario::HistoryPage,
+            "list-relations" => Scenario::ListRelations,
+            "stream-history" => Scenario::StreamHistory,
+            "writes" => Scenario::Writes,
+            other => return Err(format!("unknown scenario {other:?}")),
+        };
+        chosen.push(scenario);
+    }
+    Ok(chosen)
+}
