@@ -1,0 +1,138 @@
+//! Storage micro-benchmarks: what relation queries, history pages and
+//! writes cost, next to the raw sled operations they are built from.
+//! `cargo bench --bench store`; `cargo test --all-targets` runs each once so
+//! they cannot rot.
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use diplomacy::dataset::{check_import, upsert_all};
+use diplomacy::domain::relation::status_after;
+use diplomacy::domain::{Collection, CountryCode, CountryPair};
+use diplomacy::generate::{generate, Sizes};
+use diplomacy::store::index::index_entries;
+use diplomacy::store::{HistoryScope, Store, WriterOptions};
+
+fn raw_sled(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = sled::Config::new()
+        .path(dir.path())
+        .cache_capacity(64 << 20)
+        .open()
+        .expect("sled");
+    for i in 0..100_000u32 {
+        db.insert(format!("k/{i:08}"), vec![7u8; 200])
+            .expect("insert");
+    }
+    db.flush().expect("flush");
+    let mut i = 0u32;
+    c.bench_function("sled: get", |b| {
+        b.iter(|| {
+            i = (i + 7919) % 100_000;
+            black_box(db.get(format!("k/{i:08}")).expect("get"))
+        })
+    });
+    c.bench_function("sled: range scan of 100 rows", |b| {
+        b.iter(|| {
+            i = (i + 7919) % 99_000;
+            let rows = db.range(format!("k/{i:08}")..).take(100).count();
+            black_box(rows)
+        })
+    });
+    let mut n = 0u64;
+    c.bench_function("sled: batch insert of 12 keys (one record's worth)", |b| {
+        b.iter(|| {
+            let mut batch = sled::Batch::default();
+            for k in 0..12 {
+                n += 1;
+                batch.insert(format!("w/{n:012}/{k}").as_bytes(), vec![1u8; 150]);
+            }
+            db.apply_batch(batch).expect("batch")
+        })
+    });
+    c.bench_function("sled: flush after one insert", |b| {
+        b.iter(|| {
+            n += 1;
+            db.insert(format!("f/{n:012}"), vec![1u8; 150])
+                .expect("insert");
+            db.flush().expect("flush")
+        })
+    });
+}
+
+fn store(c: &mut Criterion) {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::open(dir.path(), 64 << 20, WriterOptions::default()).expect("store");
+    let mut records = Vec::new();
+    generate(1, Sizes::scaled(0.01), |r| records.push(r));
+    runtime.block_on(async {
+        diplomacy::dataset::initialise(&store, false)
+            .await
+            .expect("countries");
+        let checked = records
+            .iter()
+            .map(|r| {
+                check_import(r)
+                    .map(|(c, id)| (c, id, r.clone()))
+                    .expect("valid")
+            })
+            .collect();
+        upsert_all(&store, checked).await.expect("import");
+    });
+    // The busiest pair of seed 1.
+    let countries = diplomacy::generate::countries();
+    let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(1);
+    let (a, b) = diplomacy::generate::PairPicker::new(countries.len(), &mut rng).busiest();
+    let code = |i: usize| CountryCode::from_name(&countries[i]).expect("code");
+    let pair = CountryPair::new(code(a), code(b)).expect("pair");
+    let day = time::macros::date!(2000 - 01 - 01);
+
+    c.bench_function("store: relation facts + status of the busiest pair", |b| {
+        b.iter(|| {
+            let facts = store.pair_facts(pair, day).expect("facts");
+            black_box(status_after(&facts.status))
+        })
+    });
+    c.bench_function("store: history page of 50 entries", |b| {
+        b.iter(|| {
+            let page: Vec<_> = store
+                .history(HistoryScope::Pair(pair), None, None, None)
+                .take(50)
+                .collect();
+            black_box(page)
+        })
+    });
+    let treaty = records
+        .iter()
+        .find(|r| matches!(r, diplomacy::records::Record::Treaty(_)))
+        .expect("a treaty")
+        .clone();
+    c.bench_function("records: index entries of one treaty", |b| {
+        b.iter(|| black_box(index_entries(Collection::Treaties, "g0", &treaty)))
+    });
+    let mut n = 0;
+    c.bench_function("store: one durable write (own flush)", |b| {
+        b.iter_batched(
+            || {
+                n += 1;
+                let mut record = records[n % records.len()].clone();
+                if let diplomacy::records::Record::Meeting(m) = &mut record {
+                    m.summary = format!("bench {n}");
+                }
+                check_import(&record)
+                    .map(|(c, id)| (c, id, record))
+                    .expect("valid")
+            },
+            |one| {
+                runtime
+                    .block_on(upsert_all(&store, vec![one]))
+                    .expect("write")
+            },
+            BatchSize::SmallInput,
+        )
+    });
+}
+
+criterion_group!(benches, raw_sled, store);
+criterion_main!(benches);
