@@ -610,3 +610,77 @@ fn the_generator_and_the_load_generator_run() {
         "{table}"
     );
 }
+
+#[test]
+fn importing_100000_records_shows_progress() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("bulk.jsonl");
+    let pairs = [("FR", "DE"), ("AM", "AZ"), ("US", "CA"), ("JP", "KR")];
+    let mut text = String::with_capacity(100_000 * 220);
+    for i in 0..100_000 {
+        let (a, b) = pairs[i % pairs.len()];
+        text.push_str(&format!(
+            "{{\"event\": {{\"name\": \"events/bulk-{i}\", \"title\": \"Bulk {i}\", \"kind\": \"EVENT_KIND_OTHER\", \
+             \"start_date\": {{\"year\": {}, \"month\": {}}}, \"actor\": \"countries/{a}\", \"counterparts\": [\"countries/{b}\"], \
+             \"sources\": [{{\"title\": \"bulk\"}}]}}}}\n",
+            1950 + i % 70,
+            1 + i % 12
+        ));
+    }
+    std::fs::write(&file, text).expect("write");
+    let output = diplomacy()
+        .arg("import")
+        .arg(&file)
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .output()
+        .expect("import");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let progress: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("progress: "))
+        .collect();
+    assert!(
+        progress.len() >= 2,
+        "progress is shown while importing: {stderr}"
+    );
+    assert!(progress.iter().any(|l| l.contains("records/s")), "{stderr}");
+    assert!(
+        progress
+            .last()
+            .is_some_and(|l| l.starts_with("progress: 100000/100000")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("imported 100000 records: 100000 written"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_damaged_database_fails_at_start_with_a_clear_message() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("conf"),
+        b"this is not a sled config\n\xff\xfe",
+    )
+    .expect("write");
+    std::fs::write(dir.path().join("db"), vec![0xA5u8; 4096]).expect("write");
+    let output = diplomacy()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .expect("serve");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&dir.path().display().to_string()),
+        "names the path: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "no panic: {stderr}");
+    assert!(
+        stderr.contains("restore") || stderr.contains("import"),
+        "says what to do: {stderr}"
+    );
+}
