@@ -289,19 +289,56 @@ impl<K: KvStore> Store<K> {
                     .map_err(|e| corrupt("conflict index", e))?,
             );
         }
-        let mut latest = None;
-        for entry in self.dated(PairFamily::Meeting, pair, day) {
-            let (_, value) = entry?;
-            facts.meeting_count += 1;
-            latest = Some(value);
-        }
+        facts.meeting_count = self.meetings_until(pair, day)?;
+        let prefix = keys::pair(PairFamily::Meeting, pair);
+        let upper = keys::after_day(&prefix, day);
+        let latest = self
+            .kv
+            .scan(Bound::Included(prefix), Bound::Excluded(upper), true)
+            .next()
+            .transpose()?;
         facts.latest_meeting = latest
-            .map(|v| {
+            .map(|(_, v)| {
                 pb::MeetingSummary::decode(v.as_slice()).map_err(|e| corrupt("meeting index", e))
             })
             .transpose()?;
         facts.mediators = self.mediators(pair, day)?;
         Ok(facts)
+    }
+
+    /// Meetings of `pair` on or before `day`: whole years from the year
+    /// counters, whole months of `day`'s year from the month counters, then
+    /// the entries of `day`'s month.
+    fn meetings_until(&self, pair: CountryPair, day: Date) -> Result<usize> {
+        let pair_part = format!("{}{}", pair.low(), pair.high());
+        let day_key = crate::domain::date::day_key(day);
+        let [year_key, month_key] = keys::meeting_counters(&pair_part, &day_key);
+        let sum = |lower: Vec<u8>, upper: Vec<u8>| -> Result<u64> {
+            let mut total = 0;
+            for entry in self
+                .kv
+                .scan(Bound::Included(lower), Bound::Excluded(upper), false)
+            {
+                total += writer::read_u64(Some(entry?.1));
+            }
+            Ok(total)
+        };
+        let years = sum(format!("k/{pair_part}/Y").into_bytes(), year_key)?;
+        let months = sum(
+            format!("k/{pair_part}/M{}", &day_key[..4]).into_bytes(),
+            month_key,
+        )?;
+        let prefix = keys::pair(PairFamily::Meeting, pair);
+        let month_start = keys::join(&prefix, &[&day_key[..6]]);
+        let days = self
+            .kv
+            .scan(
+                Bound::Included(month_start),
+                Bound::Excluded(keys::after_day(&prefix, day)),
+                false,
+            )
+            .count();
+        Ok((years + months) as usize + days)
     }
 
     /// Entries of one family of `pair` dated on or before `day`, oldest first.

@@ -307,6 +307,7 @@ fn apply(tx: &WriteSet<'_>, op: &WriteOp, revision: i64) -> Result<Outcome> {
             tx.insert(k, v);
         }
     }
+    adjust_meeting_counts(tx, &old_entries, &new_entries)?;
     let old_refs = old.as_ref().map(referenced_countries).unwrap_or_default();
     let new_refs = new.as_ref().map(referenced_countries).unwrap_or_default();
     adjust_refcounts(tx, &old_refs, &new_refs)?;
@@ -325,6 +326,43 @@ fn apply(tx: &WriteSet<'_>, op: &WriteOp, revision: i64) -> Result<Outcome> {
         }
         (None, None) => Outcome::Absent,
     })
+}
+
+/// Keeps the per-year and per-month meeting counters of each pair in step
+/// with the pair meeting entries (`m/{AB}/{date}/…`) this write adds and
+/// removes.
+fn adjust_meeting_counts(
+    tx: &WriteSet<'_>,
+    old: &std::collections::BTreeMap<Vec<u8>, Vec<u8>>,
+    new: &std::collections::BTreeMap<Vec<u8>, Vec<u8>>,
+) -> Result<()> {
+    let removed = old
+        .keys()
+        .filter(|k| k.starts_with(b"m/") && !new.contains_key(*k))
+        .map(|k| (k, -1));
+    let added = new
+        .keys()
+        .filter(|k| k.starts_with(b"m/") && !old.contains_key(*k))
+        .map(|k| (k, 1));
+    for (key, delta) in removed.chain(added) {
+        let text = String::from_utf8_lossy(key);
+        let mut parts = text.split('/').skip(1);
+        let (Some(pair), Some(date)) = (parts.next(), parts.next()) else {
+            continue;
+        };
+        if date.len() < 8 {
+            continue;
+        }
+        for counter in keys::meeting_counters(pair, date) {
+            let count = read_u64(tx.get(&counter)?).saturating_add_signed(delta);
+            if count == 0 {
+                tx.remove(&counter);
+            } else {
+                tx.insert(&counter, &count.to_be_bytes());
+            }
+        }
+    }
+    Ok(())
 }
 
 fn adjust_refcounts(
