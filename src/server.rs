@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::codec::CompressionEncoding;
 use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
 use tonic_health::pb::health_check_response::ServingStatus;
@@ -281,8 +280,6 @@ pub async fn serve(
     }
     let router = builder
         .accept_http1(true)
-        // Small gRPC frames must not wait for delayed ACKs (a 40 ms tail).
-        .tcp_nodelay(true)
         .http2_keepalive_interval(Some(limits.keepalive_interval))
         .http2_keepalive_timeout(Some(limits.keepalive_timeout))
         .max_connection_age(limits.max_connection_age)
@@ -337,7 +334,13 @@ pub async fn serve(
             }),
             limits
         ));
-    let server = router.serve_with_incoming_shutdown(TcpListenerStream::new(listener), on_shutdown);
+    // The builder's own TCP settings only apply to listeners it binds itself:
+    // set them on ours. Without TCP_NODELAY, a response's trailers wait for
+    // the client's delayed ACK (a 40 ms stall per call).
+    let incoming = tonic::transport::server::TcpIncoming::from(listener)
+        .with_nodelay(Some(true))
+        .with_keepalive(Some(limits.keepalive_interval));
+    let server = router.serve_with_incoming_shutdown(incoming, on_shutdown);
 
     // tonic waits for open server streams without limit: bound the drain.
     let drain_deadline = async move {
