@@ -115,6 +115,19 @@ pub struct ServeOptions {
     pub tls: Option<TlsFiles>,
     /// How often health re-checks that the store can be read.
     pub health_probe_interval: Duration,
+    /// Replaces the store read that health checks (tests simulate an
+    /// unreadable store with it).
+    pub health_probe: Option<HealthProbe>,
+}
+
+/// A check that the store can be read: true when it can.
+#[derive(Clone)]
+pub struct HealthProbe(pub Arc<dyn Fn() -> bool + Send + Sync>);
+
+impl std::fmt::Debug for HealthProbe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HealthProbe")
+    }
 }
 
 impl Default for ServeOptions {
@@ -127,6 +140,7 @@ impl Default for ServeOptions {
             cors_origins: Vec::new(),
             tls: None,
             health_probe_interval: Duration::from_secs(2),
+            health_probe: None,
         }
     }
 }
@@ -204,6 +218,7 @@ fn tls_config(
 /// begins.
 fn spawn_store_probe(
     store: Arc<Store>,
+    probe: Option<HealthProbe>,
     health: HealthState,
     interval: Duration,
     mut stopping: watch::Receiver<bool>,
@@ -218,7 +233,10 @@ fn spawn_store_probe(
             if *stopping.borrow() {
                 return;
             }
-            let readable = store.probe().is_ok();
+            let readable = match &probe {
+                Some(probe) => (probe.0)(),
+                None => store.probe().is_ok(),
+            };
             health.set_all(if readable {
                 ServingStatus::Serving
             } else {
@@ -242,6 +260,7 @@ pub async fn serve(
     let (stopping_sender, stopping) = watch::channel(false);
     let probe = spawn_store_probe(
         Arc::clone(&store),
+        options.health_probe.clone(),
         health.clone(),
         options.health_probe_interval,
         stopping.clone(),

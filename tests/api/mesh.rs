@@ -499,3 +499,46 @@ async fn tls_and_mutual_tls() {
     let _ = stop.send(());
     task.await.expect("task").expect("served");
 }
+
+#[tokio::test]
+async fn health_is_not_serving_while_the_store_cannot_be_read() {
+    let readable = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let probe_state = Arc::clone(&readable);
+    let server = spawn_with_options(move |o| {
+        o.health_probe_interval = Duration::from_millis(50);
+        o.health_probe = Some(diplomacy::server::HealthProbe(Arc::new(move || {
+            probe_state.load(Ordering::Relaxed)
+        })));
+    })
+    .await;
+    let mut health = HealthClient::new(server.channel.clone());
+    let status = |service: &'static str| {
+        let mut health = health.clone();
+        async move {
+            health
+                .check(HealthCheckRequest {
+                    service: service.into(),
+                })
+                .await
+                .expect("check")
+                .into_inner()
+                .status
+        }
+    };
+    assert_eq!(status("").await, ServingStatus::Serving as i32);
+    readable.store(false, Ordering::Relaxed);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(status("").await, ServingStatus::NotServing as i32);
+    assert_eq!(
+        status("diplomacy.v1.RelationService").await,
+        ServingStatus::NotServing as i32
+    );
+    readable.store(true, Ordering::Relaxed);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(status("").await, ServingStatus::Serving as i32);
+    let _ = health
+        .check(HealthCheckRequest {
+            service: String::new(),
+        })
+        .await;
+}
