@@ -175,6 +175,94 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    #[test]
+    fn every_other_rpc_answers_random_input_precisely(
+        name in any_name(),
+        text in prop_oneof![any::<String>(), Just(String::new())],
+        date in any_date(),
+        number in any::<i64>(),
+        kinds in proptest::collection::vec(any::<i32>(), 0..4),
+        countries in any_countries(),
+        paths in proptest::collection::vec(prop_oneof![any::<String>(), "[a-z_.]{1,20}"], 0..4),
+        token in any_token(),
+        page_size in any::<i32>(),
+    ) {
+        let rt = runtime();
+        rt.block_on(async {
+            let server = spawn_seeded().await;
+            let before = revision(&server).await;
+            let mask = Some(prost_types::FieldMask { paths: paths.clone() });
+            let event = Event {
+                name: name.clone(),
+                title: text.clone(),
+                kind: kinds.first().copied().unwrap_or_default(),
+                start_date: date,
+                end_date: date,
+                actor: countries.first().cloned().unwrap_or_default(),
+                counterparts: countries.clone(),
+                related_records: vec![name.clone()],
+                sources: vec![Source { title: text.clone(), url: text.clone(), publish_date: date, ..Default::default() }],
+                etag: token.clone(),
+                ..Default::default()
+            };
+            let meeting = Meeting {
+                name: name.clone(),
+                title: text.clone(),
+                kind: kinds.first().copied().unwrap_or_default(),
+                start_date: date,
+                host_country: text.clone(),
+                participants: countries.iter().map(|c| Participant { person: text.clone(), country: c.clone(), ..Default::default() }).collect(),
+                mediators: countries.clone(),
+                sources: vec![source()],
+                ..Default::default()
+            };
+            let country = Country { name: name.clone(), display_name: text.clone(), alpha3: text.clone(), numeric_code: number as u32, start_date: date, end_date: date, successors: countries.clone(), sources: vec![source()], ..Default::default() };
+
+            let mut writes = 0i64;
+            let mut events = server.events();
+            assert_precise(&events.create_event(CreateEventRequest { event: Some(event.clone()), event_id: text.clone() }).await.map(drop), "CreateEvent"); writes += 1;
+            assert_precise(&events.update_event(UpdateEventRequest { event: Some(event.clone()), update_mask: mask.clone() }).await.map(drop), "UpdateEvent"); writes += 1;
+            assert_precise(&events.delete_event(DeleteEventRequest { name: name.clone(), etag: token.clone() }).await.map(drop), "DeleteEvent"); writes += 1;
+            assert_precise(&events.list_events(ListEventsRequest { page_size, page_token: token.clone(), country: text.clone() }).await.map(drop), "ListEvents");
+            let mut meetings = server.meetings();
+            assert_precise(&meetings.create_meeting(CreateMeetingRequest { meeting: Some(meeting.clone()), meeting_id: text.clone() }).await.map(drop), "CreateMeeting"); writes += 1;
+            assert_precise(&meetings.update_meeting(UpdateMeetingRequest { meeting: Some(meeting), update_mask: mask.clone() }).await.map(drop), "UpdateMeeting"); writes += 1;
+            assert_precise(&meetings.list_meetings(ListMeetingsRequest { page_size, page_token: token.clone(), participant: text.clone() }).await.map(drop), "ListMeetings");
+            let mut countries_client = server.countries();
+            assert_precise(&countries_client.create_country(CreateCountryRequest { country: Some(country.clone()), country_id: text.clone() }).await.map(drop), "CreateCountry"); writes += 1;
+            assert_precise(&countries_client.update_country(UpdateCountryRequest { country: Some(country), update_mask: mask }).await.map(drop), "UpdateCountry"); writes += 1;
+            assert_precise(&countries_client.delete_country(DeleteCountryRequest { name: name.clone(), etag: token.clone() }).await.map(drop), "DeleteCountry"); writes += 1;
+            assert_precise(&server.treaties().list_treaties(ListTreatiesRequest { page_size, page_token: token.clone(), party: text.clone() }).await.map(drop), "ListTreaties");
+            assert_precise(&server.treaties().delete_treaty(DeleteTreatyRequest { name: name.clone(), etag: token.clone() }).await.map(drop), "DeleteTreaty"); writes += 1;
+
+            let stream = server.relations().stream_history(StreamHistoryRequest { parent: name.clone(), start_date: date, end_date: date, kinds: kinds.clone() }).await;
+            assert_precise(&stream.map(drop), "StreamHistory");
+            let watch = server.records().watch_changes(WatchChangesRequest { from_revision: number, kinds: kinds.clone(), countries: countries.clone() }).await;
+            assert_precise(&watch.map(drop), "WatchChanges");
+            let export = server.records().export_records(ExportRecordsRequest { kinds: kinds.clone() }).await;
+            assert_precise(&export.map(drop), "ExportRecords");
+            let import = server
+                .records()
+                .import_records(tokio_stream::iter(vec![ImportRecordsRequest {
+                    mode: kinds.first().copied().unwrap_or_default(),
+                    validate_only: number % 2 == 0,
+                    records: vec![Record { kind: Some(record::Kind::Event(event)) }, Record { kind: None }],
+                }]))
+                .await;
+            assert_precise(&import.map(drop), "ImportRecords");
+            writes += 1;
+
+            // At most one revision per write call (an import of one valid
+            // record included): refused calls added none.
+            let after = revision(&server).await;
+            assert!(after - before <= writes, "{} revisions from {writes} write calls", after - before);
+        });
+    }
+}
+
 #[tokio::test]
 async fn oversized_and_overlong_input_is_refused() {
     let server = spawn_seeded().await;
