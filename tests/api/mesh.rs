@@ -542,3 +542,55 @@ async fn health_is_not_serving_while_the_store_cannot_be_read() {
         })
         .await;
 }
+
+/// Makes one gRPC-Web call on a kept-alive HTTP/1.1 connection, waits
+/// `idle`, and tells whether the server has closed the connection by then.
+async fn closed_after(server: &TestServer, idle: Duration) -> bool {
+    use prost::Message;
+    let message = get_relation().encode_to_vec();
+    let mut body = vec![0u8];
+    body.extend_from_slice(&(message.len() as u32).to_be_bytes());
+    body.extend_from_slice(&message);
+    let request = format!(
+        "POST /diplomacy.v1.RelationService/GetRelation HTTP/1.1\r\nHost: {}\r\nContent-Type: application/grpc-web+proto\r\nContent-Length: {}\r\n\r\n",
+        server.addr,
+        body.len()
+    );
+    let mut stream = tokio::net::TcpStream::connect(server.addr)
+        .await
+        .expect("connect");
+    stream.write_all(request.as_bytes()).await.expect("write");
+    stream.write_all(&body).await.expect("write");
+    let mut buffer = vec![0u8; 64 * 1024];
+    let read = stream.read(&mut buffer).await.expect("first response");
+    assert!(String::from_utf8_lossy(&buffer[..read]).starts_with("HTTP/1.1 200"));
+    tokio::time::sleep(idle).await;
+    let mut rest = Vec::new();
+    matches!(
+        tokio::time::timeout(Duration::from_millis(700), stream.read_to_end(&mut rest)).await,
+        Ok(Ok(_))
+    )
+}
+
+#[tokio::test]
+async fn old_connections_are_closed_so_clients_rebalance() {
+    let aging = spawn_with_options(|o| {
+        o.limits.max_connection_age = Duration::from_millis(500);
+        o.limits.max_connection_age_grace = Duration::from_millis(200);
+    })
+    .await;
+    assert!(
+        closed_after(&aging, Duration::from_millis(1500)).await,
+        "the aged connection is closed"
+    );
+    aging
+        .relations()
+        .get_relation(get_relation())
+        .await
+        .expect("a new connection works");
+    let default = spawn_seeded().await;
+    assert!(
+        !closed_after(&default, Duration::from_millis(1500)).await,
+        "a young connection stays open"
+    );
+}
