@@ -594,3 +594,51 @@ async fn old_connections_are_closed_so_clients_rebalance() {
         "a young connection stays open"
     );
 }
+
+/// Opens a raw HTTP/2 connection that never answers the server's pings, and
+/// tells whether the server has closed it after `wait`.
+async fn silent_h2_closed_after(server: &TestServer, wait: Duration) -> bool {
+    let mut stream = tokio::net::TcpStream::connect(server.addr)
+        .await
+        .expect("connect");
+    stream
+        .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+        .await
+        .expect("preface");
+    // An empty SETTINGS frame: length 0, type 4, no flags, stream 0.
+    stream
+        .write_all(&[0, 0, 0, 4, 0, 0, 0, 0, 0])
+        .await
+        .expect("settings");
+    let deadline = Instant::now() + wait;
+    let mut buffer = vec![0u8; 4096];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return false;
+        }
+        match tokio::time::timeout(left, stream.read(&mut buffer)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return true,
+            Ok(Ok(_)) => continue, // frames from the server (settings, pings): never answered
+            Err(_) => return false,
+        }
+    }
+}
+
+#[tokio::test]
+async fn keepalive_pings_drop_a_peer_that_stopped_answering() {
+    let pinging = spawn_with_options(|o| {
+        o.limits.keepalive_interval = Duration::from_millis(200);
+        o.limits.keepalive_timeout = Duration::from_millis(200);
+    })
+    .await;
+    assert!(
+        silent_h2_closed_after(&pinging, Duration::from_secs(3)).await,
+        "a silent peer is dropped"
+    );
+    let default = spawn_seeded().await;
+    assert!(
+        !silent_h2_closed_after(&default, Duration::from_millis(1000)).await,
+        "not before its keepalive"
+    );
+}
