@@ -15,6 +15,8 @@ pub mod generate;
 pub mod health;
 pub mod importer;
 pub mod middleware;
+#[cfg(feature = "otlp")]
+pub mod otlp;
 pub mod records;
 pub mod reference;
 pub mod server;

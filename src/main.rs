@@ -150,6 +150,11 @@ struct ServeArgs {
     drain_timeout_secs: u64,
     #[command(flatten)]
     limits: LimitArgs,
+    /// OpenTelemetry collector to export each call's span to over OTLP/gRPC,
+    /// e.g. `http://127.0.0.1:4317`.
+    #[cfg(feature = "otlp")]
+    #[arg(long, env = "DIPLOMACY_OTLP_ENDPOINT")]
+    otlp_endpoint: Option<String>,
     /// Admin HTTP listener for Prometheus `/metrics` (off by default).
     #[arg(long, env = "DIPLOMACY_ADMIN_LISTEN")]
     admin_listen: Option<SocketAddr>,
@@ -361,7 +366,14 @@ async fn serve(args: ServeArgs) -> CliResult {
         },
         ..ServeOptions::default()
     };
-    server::serve(listener, store, options, shutdown).await
+    #[cfg(feature = "otlp")]
+    if let Some(endpoint) = &args.otlp_endpoint {
+        diplomacy::otlp::start(endpoint.clone());
+    }
+    let served = server::serve(listener, store, options, shutdown).await;
+    #[cfg(feature = "otlp")]
+    diplomacy::otlp::flush(Duration::from_secs(5)).await;
+    served
 }
 
 /// The configured tokens; a generated one when none is configured.

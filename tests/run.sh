@@ -60,11 +60,15 @@ fi
 step "format and lints"
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
+cargo clippy --all-targets --locked --features otlp -- -D warnings
 
 step "Rust suites: unit, API, grpcurl, benches (each once)"
 # Every test target but the crash harness, which runs next with its report
 # shown. A new tests/<name>/ target must be added here.
 cargo test --locked --lib --bins --benches --test api --test grpcurl
+
+step "OTLP export (cargo feature otlp) to a collector started by the test"
+cargo test --locked --features otlp --test otlp
 
 step "crash harness (SIGKILL under concurrent writes; CRASH_CYCLES=${CRASH_CYCLES:-20})"
 cargo test --locked --test crash -- --nocapture

@@ -104,6 +104,12 @@ struct Call {
     started: Instant,
     handled: bool,
     span: tracing::Span,
+    #[cfg(feature = "otlp")]
+    export: Option<(
+        Option<super::trace::TraceContext>,
+        std::time::SystemTime,
+        String,
+    )>,
 }
 
 impl Call {
@@ -122,6 +128,23 @@ impl Call {
         metrics::counter!("grpc_server_handled_total", &labels).increment(1);
         metrics::histogram!("grpc_server_handling_seconds", &self.labels.base())
             .record(elapsed.as_secs_f64());
+        #[cfg(feature = "otlp")]
+        if let Some((context, start, peer)) = self.export.take() {
+            crate::otlp::record(crate::otlp::FinishedCall {
+                context,
+                name: format!("{}/{}", self.labels.service, self.labels.method),
+                start,
+                end: start + elapsed,
+                attributes: vec![
+                    ("rpc.system", "grpc".to_string()),
+                    ("rpc.service", self.labels.service.clone()),
+                    ("rpc.method", self.labels.method.clone()),
+                    ("rpc.grpc.status_code", code.to_string()),
+                    ("net.peer.name", peer),
+                ],
+                ok: code == "OK",
+            });
+        }
     }
 }
 
@@ -312,6 +335,8 @@ where
             self.inner.call(request)
         };
         let call_span = span.clone();
+        #[cfg(feature = "otlp")]
+        let export = Some((context.clone(), std::time::SystemTime::now(), peer.clone()));
         Box::pin(tracing::Instrument::instrument(
             async move {
                 let response = future.await?;
@@ -320,6 +345,8 @@ where
                     started,
                     handled: false,
                     span: call_span,
+                    #[cfg(feature = "otlp")]
+                    export,
                 };
                 if let Some(status) = response.headers().get("grpc-status") {
                     // Trailers-only: the call is over.

@@ -85,7 +85,7 @@ pub fn terminate(child: &mut Child) -> std::process::ExitStatus {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_binary_serves_the_seed_and_stops_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().expect("temp dir");
     let (mut child, address) = start_binary(dir.path());
@@ -130,7 +130,7 @@ fn run_ok(command: &mut Command) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn export_then_import_into_an_empty_store_gives_an_identical_export() {
     let first = tempfile::tempdir().expect("temp dir");
     let options = StoreOptions {
@@ -179,7 +179,7 @@ async fn export_then_import_into_an_empty_store_gives_an_identical_export() {
     assert_eq!(exported.lines().count(), third.lines().count());
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn import_refuses_a_file_with_bad_lines_and_writes_nothing() {
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("bad.jsonl");
@@ -286,7 +286,7 @@ fn pycountry_databases() -> std::path::PathBuf {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn iso_codes_reference_data_goes_through_the_import_path() {
     use diplomacy::pb::diplomacy::v1::country_service_client::CountryServiceClient;
     use diplomacy::pb::diplomacy::v1::GetCountryRequest;
@@ -406,7 +406,7 @@ fn a_new_server_generates_a_private_token_and_never_logs_it() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn check_finds_a_missing_and_an_orphan_index_entry() {
     let dir = tempfile::tempdir().expect("temp dir");
     let options = StoreOptions {
@@ -451,7 +451,7 @@ async fn check_finds_a_missing_and_an_orphan_index_entry() {
     assert!(out.contains(": 2 problem(s)"), "{out}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_logs_carry_a_span_per_call_joined_to_the_callers_trace() {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut child = diplomacy()
