@@ -169,7 +169,7 @@ pub async fn update<R: Resource>(
     let mut patch = patch.ok_or_else(|| Error::invalid(R::FIELD, "is required"))?;
     let name = patch.name().to_string();
     let id = parse_name::<R>(&name, &format!("{}.name", R::FIELD))?;
-    let given_etag = std::mem::take(meta_of(&mut patch).etag);
+    let given_etag = std::mem::take(patch.meta().etag);
     let mask = mask.cloned();
     let compute_name = name.clone();
     let outcome = store
@@ -195,10 +195,6 @@ pub async fn update<R: Resource>(
         })
         .await?;
     resource_of(outcome, &name)
-}
-
-fn meta_of<R: Resource>(resource: &mut R) -> crate::records::Meta<'_> {
-    resource.meta()
 }
 
 pub async fn delete<R: Resource>(store: &Store, name: &str, etag: &str) -> Result<()> {

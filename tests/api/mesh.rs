@@ -169,13 +169,10 @@ async fn health_follows_the_spec_for_unknown_services() {
     assert_eq!(first.status, ServingStatus::ServiceUnknown as i32);
 }
 
-#[tokio::test]
-async fn an_expired_deadline_is_deadline_exceeded() {
-    // tonic clients cancel on their own when their deadline passes, so the
-    // server's side is shown with its default deadline: the same code path
-    // as a client's shorter `grpc-timeout` (parsed in middleware::deadline).
-    let server = spawn_with_options(|o| o.limits.default_timeout = Duration::from_millis(50)).await;
-    let records: Vec<Record> = (0..20_000)
+/// 20,000 valid records: an import that only validates them still takes a
+/// while, which the deadline and shedding tests need.
+fn slow_to_validate() -> Vec<Record> {
+    (0..20_000)
         .map(|i| Record {
             kind: Some(record::Kind::Event(Event {
                 name: format!("events/slow-{i}"),
@@ -188,7 +185,16 @@ async fn an_expired_deadline_is_deadline_exceeded() {
                 ..Default::default()
             })),
         })
-        .collect();
+        .collect()
+}
+
+#[tokio::test]
+async fn an_expired_deadline_is_deadline_exceeded() {
+    // tonic clients cancel on their own when their deadline passes, so the
+    // server's side is shown with its default deadline: the same code path
+    // as a client's shorter `grpc-timeout` (parsed in middleware::deadline).
+    let server = spawn_with_options(|o| o.limits.default_timeout = Duration::from_millis(50)).await;
+    let records = slow_to_validate();
     let request = tonic::Request::new(tokio_stream::iter(vec![ImportRecordsRequest {
         mode: ImportMode::AllOrNothing as i32,
         validate_only: true,
@@ -215,20 +221,7 @@ async fn over_the_concurrency_limit_calls_are_shed_fast_while_health_answers() {
         );
     }
     // Slow calls: validating 20,000 records each.
-    let records: Vec<Record> = (0..20_000)
-        .map(|i| Record {
-            kind: Some(record::Kind::Event(Event {
-                name: format!("events/shed-{i}"),
-                title: "shed".into(),
-                kind: EventKind::Other as i32,
-                start_date: date(2000, 1, 1),
-                actor: "countries/FR".into(),
-                counterparts: vec!["countries/DE".into()],
-                sources: vec![crate::records::source()],
-                ..Default::default()
-            })),
-        })
-        .collect();
+    let records = slow_to_validate();
     let mut calls = Vec::new();
     for _ in 0..12 {
         let mut client = server.records();

@@ -522,45 +522,26 @@ async fn invalid_records_are_refused_and_change_nothing() {
         .expect_err("nothing written");
     assert_eq!(status.code(), tonic::Code::NotFound);
 
-    let status = treaties
-        .update_treaty(UpdateTreatyRequest {
-            treaty: Some(Treaty {
-                name: "treaties/t04".into(),
-                ..Default::default()
-            }),
-            update_mask: Some(FieldMask {
-                paths: vec!["no_such_field".into()],
-            }),
-        })
-        .await
-        .expect_err("mask");
-    assert_bad_field(&status, "update_mask");
-    let status = treaties
-        .update_treaty(UpdateTreatyRequest {
-            treaty: Some(Treaty {
-                name: "treaties/t04".into(),
-                ..Default::default()
-            }),
-            update_mask: Some(FieldMask {
-                paths: vec!["title".into()],
-            }),
-        })
-        .await
-        .expect_err("an empty title");
-    assert_bad_field(&status, "treaty.title");
-    let status = treaties
-        .update_treaty(UpdateTreatyRequest {
-            treaty: Some(Treaty {
-                name: "treaties/t04".into(),
-                ..Default::default()
-            }),
-            update_mask: Some(FieldMask {
-                paths: vec!["create_time".into()],
-            }),
-        })
-        .await
-        .expect_err("immutable");
-    assert_bad_field(&status, "update_mask");
+    // An unknown path, an emptied required field, an immutable field.
+    for (path, field) in [
+        ("no_such_field", "update_mask"),
+        ("title", "treaty.title"),
+        ("create_time", "update_mask"),
+    ] {
+        let status = treaties
+            .update_treaty(UpdateTreatyRequest {
+                treaty: Some(Treaty {
+                    name: "treaties/t04".into(),
+                    ..Default::default()
+                }),
+                update_mask: Some(FieldMask {
+                    paths: vec![path.into()],
+                }),
+            })
+            .await
+            .expect_err(path);
+        assert_bad_field(&status, field);
+    }
     let status = treaties
         .update_treaty(UpdateTreatyRequest {
             treaty: Some(Treaty {
