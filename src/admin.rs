@@ -71,12 +71,19 @@ pub async fn serve_admin(listener: TcpListener, store: Arc<Store>) {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
-        let service = service_fn(
-            move |request: hyper::Request<hyper::body::Incoming>| async move {
+        let store = Arc::clone(&store);
+        let service = service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+            // Cheap to read, so current at every scrape.
+            let (cache_bytes, cache_pairs) = store.relation_cache_usage();
+            async move {
                 let response = match request.uri().path() {
-                    "/metrics" => hyper::Response::builder()
-                        .header("content-type", "text/plain; version=0.0.4")
-                        .body(Full::new(Bytes::from(handle.render()))),
+                    "/metrics" => {
+                        metrics::gauge!("diplomacy_relation_cache_bytes").set(cache_bytes as f64);
+                        metrics::gauge!("diplomacy_relation_cache_pairs").set(cache_pairs as f64);
+                        hyper::Response::builder()
+                            .header("content-type", "text/plain; version=0.0.4")
+                            .body(Full::new(Bytes::from(handle.render())))
+                    }
                     "/healthz" => {
                         hyper::Response::builder().body(Full::new(Bytes::from_static(b"ok\n")))
                     }
@@ -87,8 +94,8 @@ pub async fn serve_admin(listener: TcpListener, store: Arc<Store>) {
                 Ok::<_, Infallible>(
                     response.unwrap_or_else(|_| hyper::Response::new(Full::new(Bytes::new()))),
                 )
-            },
-        );
+            }
+        });
         tokio::spawn(async move {
             let _ = http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)

@@ -20,7 +20,7 @@ need node "install Node.js 18+ with npm (Debian: apt-get install nodejs npm)"
 need npm "install npm (Debian: apt-get install npm)"
 need git "install git (Debian: apt-get install git)"
 
-step "system tools: nginx (Debian package) for the proxy test"
+step "system tools: nginx for the proxy test, nghttp2-client for the h2load cross-check (Debian packages)"
 if [ -z "${NGINX:-}" ] && [ ! -x /usr/sbin/nginx ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null
@@ -30,6 +30,15 @@ if [ -z "${NGINX:-}" ] && [ ! -x /usr/sbin/nginx ]; then
   fi
 fi
 echo "nginx: $("${NGINX:-/usr/sbin/nginx}" -v 2>&1)"
+if ! command -v h2load >/dev/null 2>&1 || ! command -v nghttp >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nghttp2-client >/dev/null
+  else
+    echo "error: h2load and nghttp are required for benches/h2load.sh: apt-get install nghttp2-client (as root)" >&2
+    exit 1
+  fi
+fi
+echo "h2load: $(h2load --version 2>&1 | head -1)"
 
 step "test tools: Python packages into .venv, npm packages into tests/clients/node/node_modules"
 if [ ! -x .venv/bin/python ]; then
@@ -77,6 +86,13 @@ step "Python client suite (grpcio, stubs generated from proto/ now)"
 cargo build --locked --quiet
 export DIPLOMACY_BIN="$PWD/target/debug/diplomacy"
 .venv/bin/python -m pytest tests/clients/python -q
+
+step "h2load cross-check script, smoke run on tiny data (benches/h2load.sh)"
+h2_data=$(mktemp -d)
+trap 'rm -rf "$h2_data"' EXIT
+"$DIPLOMACY_BIN" generate --seed 1 --scale 0.001 --output "$h2_data/facts.jsonl"
+"$DIPLOMACY_BIN" import "$h2_data/facts.jsonl" --data-dir "$h2_data/db"
+bash benches/h2load.sh "$h2_data/db" countries/AM/relations/AZ 2000
 
 step "Node.js client suite (@grpc/grpc-js + @grpc/proto-loader)"
 (cd tests/clients/node && node --test)

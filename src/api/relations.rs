@@ -8,9 +8,9 @@ use tonic::{Request, Response, Status};
 
 use super::page;
 use super::resources::{ensure_known, existing_country, short};
-use crate::convert::{date_from_pb, date_to_pb, stored_date};
+use crate::convert::{date_from_pb, date_to_pb};
 use crate::domain::names::{parse_relation_name, PairNameError};
-use crate::domain::relation::{conflict_covers, status_after, DiplomaticStatus, TreatyInterval};
+use crate::domain::relation::DiplomaticStatus;
 use crate::domain::{CountryCode, CountryPair, PartialDate};
 use crate::error::{Error, FieldViolation, Result};
 use crate::pb::diplomacy::v1 as pb;
@@ -70,31 +70,14 @@ pub fn relation_of(
 ) -> Result<pb::Relation> {
     let day = as_of.last_day();
     let facts = store.pair_facts(pair, day)?;
-    let status = status_after(&facts.status);
-    let mut source_records: Vec<String> = facts.status.iter().map(|f| f.record.clone()).collect();
+    let status = facts.status;
+    // The status rests on the fact that set it, not on every earlier one.
+    let mut source_records: Vec<String> = status.record.iter().cloned().collect();
 
-    let mut allied = false;
-    let mut treaties_in_force = Vec::new();
-    for treaty in facts.treaties {
-        let interval = TreatyInterval {
-            from: stored_date(treaty.from.as_ref()),
-            until: stored_date(treaty.until.as_ref()),
-        };
-        if let (true, Some(summary)) = (interval.in_force_on(day), treaty.summary) {
-            allied |= treaty.allied;
-            source_records.push(summary.name.clone());
-            treaties_in_force.push(summary);
-        }
-    }
-    let armed_conflicts: Vec<_> = facts
-        .conflicts
-        .into_iter()
-        .filter(|c| {
-            stored_date(c.start_date.as_ref())
-                .is_some_and(|start| conflict_covers(start, stored_date(c.end_date.as_ref()), day))
-        })
-        .collect();
-    source_records.extend(armed_conflicts.iter().map(|c| c.name.clone()));
+    // An alliance is sourced even when it is not among the listed treaties.
+    source_records.extend(facts.alliances.iter().cloned());
+    source_records.extend(facts.treaties_in_force.iter().map(|t| t.name.clone()));
+    source_records.extend(facts.armed_conflicts.iter().map(|c| c.name.clone()));
     source_records.extend(facts.latest_meeting.iter().map(|m| m.name.clone()));
     source_records.sort();
     source_records.dedup();
@@ -106,14 +89,20 @@ pub fn relation_of(
         diplomatic_status: status_to_pb(status.status) as i32,
         status_since: status.since.map(date_to_pb),
         status_record: status.record.unwrap_or_default(),
-        treaties_in_force,
-        allied,
-        armed_conflicts,
-        meeting_count: i32::try_from(facts.meeting_count).unwrap_or(i32::MAX),
+        treaties_in_force: facts.treaties_in_force,
+        allied: !facts.alliances.is_empty(),
+        armed_conflicts: facts.armed_conflicts,
+        meeting_count: count(facts.meeting_count),
         latest_meeting: facts.latest_meeting,
         mediators: facts.mediators.iter().map(CountryCode::name).collect(),
         source_records,
+        treaties_in_force_count: count(facts.treaties_in_force_count),
+        armed_conflicts_count: count(facts.armed_conflicts_count),
     })
+}
+
+fn count(n: usize) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
 }
 
 /// A checked history query, shared by `ListHistory` and `StreamHistory`.

@@ -69,7 +69,7 @@ pub fn existing_country(store: &Store, name: &str, field: &str) -> Result<Countr
 }
 
 pub fn ensure_known(store: &Store, code: CountryCode, field: &str) -> Result<()> {
-    if store.get(Collection::Countries, code.as_str())?.is_none() {
+    if !store.country_exists(code) {
         return Err(Error::invalid(
             field,
             format!("unknown country code {code}"),

@@ -76,6 +76,28 @@ pub fn status_after<'a>(facts: impl IntoIterator<Item = &'a StatusFact>) -> Stat
     outcome
 }
 
+/// `status_after`, reading the facts newest first and stopping at the one
+/// that decides: the last fact other than a recognition, or else the first
+/// recognition. A busy pair has thousands of facts; this reads a few.
+pub fn status_from_newest<'a>(
+    facts_newest_first: impl IntoIterator<Item = &'a StatusFact>,
+) -> StatusOutcome {
+    let mut earliest_recognition = None;
+    for fact in facts_newest_first {
+        if fact.change == StatusChange::Recognition {
+            earliest_recognition = Some(fact);
+        } else {
+            return status_after([fact]);
+        }
+    }
+    status_after(earliest_recognition)
+}
+
+/// Most treaties in force, and most armed conflicts, that one relation
+/// lists (the newest): a busy pair can have thousands, and an answer on the
+/// request path of other services must stay small. Counts give the totals.
+pub const MAX_LISTED: usize = 100;
+
 /// The recorded standing of a treaty, as far as being in force goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TreatyStanding {
@@ -226,5 +248,30 @@ mod tests {
             None,
             d("2026-01-01").first_day()
         ));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn reading_newest_first_decides_as_the_fold_does(
+            changes in proptest::collection::vec(0usize..6, 0..12)
+        ) {
+            let all = [
+                StatusChange::Recognition,
+                StatusChange::NoRelations,
+                StatusChange::Established,
+                StatusChange::Restored,
+                StatusChange::Downgraded,
+                StatusChange::Severed,
+            ];
+            let facts: Vec<StatusFact> = changes
+                .iter()
+                .enumerate()
+                .map(|(i, c)| fact(&format!("{}", 1950 + i), all[*c]))
+                .collect();
+            proptest::prop_assert_eq!(
+                status_from_newest(facts.iter().rev()),
+                status_after(&facts)
+            );
+        }
     }
 }

@@ -93,39 +93,6 @@ impl<K: KvStore> Store<K> {
             }
         }
 
-        let mut meeting_counts: BTreeMap<Vec<u8>, u64> = BTreeMap::new();
-        for key in expected.keys().filter(|k| k.starts_with(b"m/")) {
-            let text = String::from_utf8_lossy(key);
-            let mut parts = text.split('/').skip(1);
-            if let (Some(pair), Some(date)) = (parts.next(), parts.next()) {
-                if date.len() >= 8 {
-                    for counter in keys::meeting_counters(pair, date) {
-                        *meeting_counts.entry(counter).or_default() += 1;
-                    }
-                }
-            }
-        }
-        let upper = keys::prefix_end(keys::MEETING_COUNTS);
-        for entry in self.kv.scan(
-            Bound::Included(keys::MEETING_COUNTS.to_vec()),
-            Bound::Excluded(upper),
-            false,
-        ) {
-            let (key, value) = entry?;
-            let stored = read_u64(Some(value));
-            match meeting_counts.remove(&key) {
-                Some(wanted) if wanted == stored => {}
-                wanted => report.problem(format!(
-                    "meeting counter {} says {stored}, the meetings say {}",
-                    show(&key),
-                    wanted.unwrap_or(0)
-                )),
-            }
-        }
-        for key in meeting_counts.keys() {
-            report.problem(format!("meeting counter {} is missing", show(key)));
-        }
-
         for prefix in INDEX_PREFIXES {
             let upper = keys::prefix_end(prefix);
             for entry in self.kv.scan(

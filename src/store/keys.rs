@@ -18,11 +18,10 @@
 //! | `c/`   | `c/{AB}/{start}/{record}`             | `ConflictSummary`       |
 //! | `m/`   | `m/{AB}/{date}/{record}`              | `MeetingSummary`        |
 //! | `d/`   | `d/{AB}/{MEDIATOR}/{date}/{record}`   | —                       |
-//! | `k/`   | `k/{AB}/Y{yyyy}`, `k/{AB}/M{yyyymm}`  | meetings then (u64)     |
 //!
-//! The `k/` counters let `GetRelation` count a pair's meetings up to a day
-//! in a few dozen reads however many meetings the pair has: whole years,
-//! then whole months of the last year, then the days of the last month.
+//! Relation queries read the `s/`, `t/`, `c/`, `m/` and `d/` entries of a
+//! pair through an in-memory copy (`cache`). Schema 1 also kept per-pair
+//! meeting counters under `k/`; opening such a database removes them.
 //!
 //! `{AB}` is a pair in code order, e.g. `AMAZ`.
 
@@ -101,15 +100,8 @@ pub fn pair(family: PairFamily, pair: CountryPair) -> Vec<u8> {
     format!("{}/{}{}/", family.tag(), pair.low(), pair.high()).into_bytes()
 }
 
-pub const MEETING_COUNTS: &[u8] = b"k/";
-
-/// The year and month meeting counters of `pair` for a `YYYYMMDD…` date key.
-pub fn meeting_counters(pair_part: &str, date: &str) -> [Vec<u8>; 2] {
-    [
-        format!("k/{pair_part}/Y{}", &date[..4]).into_bytes(),
-        format!("k/{pair_part}/M{}", &date[..6]).into_bytes(),
-    ]
-}
+/// Prefix of schema 1's meeting counters, removed when the schema moves on.
+pub const OLD_MEETING_COUNTS: &[u8] = b"k/";
 
 /// `prefix` + parts joined by `/`.
 pub fn join(prefix: &[u8], parts: &[&str]) -> Vec<u8> {

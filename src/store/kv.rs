@@ -34,7 +34,12 @@ pub trait KvStore: KvRead + Send + Sync + 'static {
     /// Applies `writes` atomically: a reader holding `read_gate` sees all of
     /// them or none, and a crash keeps all or none. There is one writer (the
     /// store's writer thread), so read-modify-write sequences need no locks.
-    fn apply(&self, writes: Writes) -> Result<(), Error>;
+    fn apply(&self, writes: Writes) -> Result<(), Error> {
+        self.apply_and(writes, &mut || {})
+    }
+    /// `apply`, then `during` while readers are still held off: what it
+    /// changes in memory appears to readers together with the writes.
+    fn apply_and(&self, writes: Writes, during: &mut dyn FnMut()) -> Result<(), Error>;
     /// Held by a reader that makes several reads which must agree.
     fn read_gate(&self) -> RwLockReadGuard<'_, ()>;
     /// Makes every write so far durable (blocking).
@@ -151,7 +156,7 @@ impl KvStore for SledKv {
         }
     }
 
-    fn apply(&self, writes: Writes) -> Result<(), Error> {
+    fn apply_and(&self, writes: Writes, during: &mut dyn FnMut()) -> Result<(), Error> {
         if writes.is_empty() {
             return Ok(());
         }
@@ -164,7 +169,9 @@ impl KvStore for SledKv {
         }
         // A poisoned gate only means a reader panicked; the data is intact.
         let _exclusive = self.gate.write().unwrap_or_else(|e| e.into_inner());
-        self.db.apply_batch(batch).map_err(engine_error)
+        self.db.apply_batch(batch).map_err(engine_error)?;
+        during();
+        Ok(())
     }
 
     fn read_gate(&self) -> RwLockReadGuard<'_, ()> {

@@ -5,6 +5,7 @@
 //! and all its index entries in one transaction, and callers `flush` before
 //! acknowledging it.
 
+pub mod cache;
 pub mod check;
 pub mod index;
 pub mod keys;
@@ -19,38 +20,45 @@ use std::sync::Arc;
 use prost::Message;
 use time::Date;
 
-use self::index::{StatusValue, TreatyValue};
+use self::cache::ReadCache;
 use self::keys::PairFamily;
 pub use self::kv::{KvRead, KvStore, SledKv};
 use self::writer::Writer;
 pub use self::writer::{Outcome, WriteOp, WriterOptions};
-use crate::convert::stored_date;
-use crate::domain::relation::StatusFact;
+use crate::domain::relation::{status_from_newest, StatusOutcome, MAX_LISTED};
 use crate::domain::{Collection, CountryCode, CountryPair};
 use crate::error::{Error, Result};
 use crate::pb::diplomacy::v1 as pb;
 use crate::records::{decode_record, Record};
 
 /// The layout version this build reads and writes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Records and indexes over a key-value engine. Reads go straight to the
 /// engine; every write goes through the single writer.
 pub struct Store<K = SledKv> {
     kv: Arc<K>,
+    cache: Arc<ReadCache>,
     writer: Writer,
 }
 
-/// The facts of one pair dated up to a day, as the relation query needs them.
-#[derive(Debug, Default)]
+/// The facts of one pair on a day, as the relation query needs them.
+#[derive(Debug)]
 pub struct PairFacts {
-    /// Status-setting facts, oldest first.
-    pub status: Vec<StatusFact>,
-    /// Treaties that entered into force on or before the day (some may have
-    /// ended since: the caller decides).
-    pub treaties: Vec<TreatyValue>,
-    /// Armed conflicts that began on or before the day.
-    pub conflicts: Vec<pb::ConflictSummary>,
+    /// The status that the pair's status facts up to the day give.
+    pub status: StatusOutcome,
+    /// Treaties in force on the day: the `MAX_LISTED` that entered into
+    /// force last, oldest first.
+    pub treaties_in_force: Vec<pb::TreatySummary>,
+    /// How many treaties are in force on the day, listed or not.
+    pub treaties_in_force_count: usize,
+    /// Alliances in force on the day, listed or not.
+    pub alliances: Vec<String>,
+    /// Armed conflicts covering the day: the `MAX_LISTED` that began last,
+    /// oldest first.
+    pub armed_conflicts: Vec<pb::ConflictSummary>,
+    /// How many armed conflicts cover the day, listed or not.
+    pub armed_conflicts_count: usize,
     pub meeting_count: usize,
     pub latest_meeting: Option<pb::MeetingSummary>,
     /// Third countries that hosted or mediated on or before the day.
@@ -80,6 +88,35 @@ impl Store<SledKv> {
     }
 }
 
+/// Schema 1 → 2: the meeting counters are no longer kept (relation queries
+/// count from memory); remove them, then record the new version.
+fn upgrade_from_1<K: KvStore>(kv: &K) -> Result<()> {
+    let upper = keys::prefix_end(keys::OLD_MEETING_COUNTS);
+    loop {
+        let mut writes = kv::Writes::new();
+        for entry in kv
+            .scan(
+                Bound::Included(keys::OLD_MEETING_COUNTS.to_vec()),
+                Bound::Excluded(upper.clone()),
+                false,
+            )
+            .take(10_000)
+        {
+            writes.insert(entry?.0, None);
+        }
+        if writes.is_empty() {
+            break;
+        }
+        kv.apply(writes)?;
+    }
+    let mut writes = kv::Writes::new();
+    writes.insert(
+        keys::SCHEMA.to_vec(),
+        Some(SCHEMA_VERSION.to_string().into_bytes()),
+    );
+    kv.apply(writes)
+}
+
 fn corrupt(what: &str, error: impl std::fmt::Display) -> Error {
     Error::DataLoss(format!("{what}: {error}"))
 }
@@ -107,12 +144,16 @@ impl<K: KvStore> Store<K> {
                         "the database was written by schema version {version}, newer than this build's {SCHEMA_VERSION}: run a newer diplomacy, or point --data-dir elsewhere"
                     )));
                 }
+                if version < SCHEMA_VERSION {
+                    upgrade_from_1(&kv)?;
+                }
             }
         }
         kv.flush()?;
+        let cache = Arc::new(ReadCache::load(&kv, options.relation_cache_bytes)?);
         let kv = Arc::new(kv);
-        let writer = Writer::start(Arc::clone(&kv), options)?;
-        Ok(Self { kv, writer })
+        let writer = Writer::start(Arc::clone(&kv), Arc::clone(&cache), options)?;
+        Ok(Self { kv, cache, writer })
     }
 
     /// A cheap read that fails when the store cannot be read (for health).
@@ -130,6 +171,16 @@ impl<K: KvStore> Store<K> {
             .next()
             .transpose()?
             .is_none())
+    }
+
+    /// Whether the country record exists (from memory).
+    pub fn country_exists(&self, code: CountryCode) -> bool {
+        self.cache.country_exists(code)
+    }
+
+    /// Estimated bytes and number of pairs held in the relation cache.
+    pub fn relation_cache_usage(&self) -> (usize, usize) {
+        self.cache.pair_usage()
     }
 
     pub fn get(&self, collection: Collection, id: &str) -> Result<Option<Record>> {
@@ -256,135 +307,69 @@ impl<K: KvStore> Store<K> {
         self.kv.size_on_disk()
     }
 
-    /// The facts of `pair` dated on or before `day`.
+    /// The facts of `pair` dated on or before `day`, from the pair's cached
+    /// index (loaded on first use).
     pub fn pair_facts(&self, pair: CountryPair, day: Date) -> Result<PairFacts> {
-        // All the pair's indexes as of one moment.
+        // The cached index and the meeting read below as of one moment.
         let _gate = self.kv.read_gate();
-        let mut facts = PairFacts::default();
-        for entry in self.dated(PairFamily::Status, pair, day) {
-            let (key, value) = entry?;
-            let status =
-                StatusValue::decode(value.as_slice()).map_err(|e| corrupt("status index", e))?;
-            let change = index::change_from_code(status.change);
-            let date = stored_date(status.date.as_ref());
-            let record = record_of_key(&key);
-            if let (Some(change), Some(date)) = (change, date) {
-                facts.status.push(StatusFact {
-                    date,
-                    change,
-                    record,
-                });
+        let index = self.cache.pair(&*self.kv, pair)?;
+        let index = index.read().unwrap_or_else(|e| e.into_inner());
+        let until = format!("{}9", crate::domain::date::day_key(day)).into_bytes();
+        let (meeting_count, latest) = index.meetings_until(&until);
+        let latest_meeting = match latest {
+            Some(rest) => {
+                let mut key = keys::pair(PairFamily::Meeting, pair);
+                key.extend_from_slice(rest);
+                let value = self
+                    .kv
+                    .get(&key)?
+                    .ok_or_else(|| corrupt("meeting index", String::from_utf8_lossy(&key)))?;
+                Some(
+                    pb::MeetingSummary::decode(value.as_slice())
+                        .map_err(|e| corrupt("meeting index", e))?,
+                )
             }
-        }
-        for entry in self.dated(PairFamily::Treaty, pair, day) {
-            let (_, value) = entry?;
-            facts.treaties.push(
-                TreatyValue::decode(value.as_slice()).map_err(|e| corrupt("treaty index", e))?,
-            );
-        }
-        for entry in self.dated(PairFamily::Conflict, pair, day) {
-            let (_, value) = entry?;
-            facts.conflicts.push(
-                pb::ConflictSummary::decode(value.as_slice())
-                    .map_err(|e| corrupt("conflict index", e))?,
-            );
-        }
-        facts.meeting_count = self.meetings_until(pair, day)?;
-        let prefix = keys::pair(PairFamily::Meeting, pair);
-        let upper = keys::after_day(&prefix, day);
-        let latest = self
-            .kv
-            .scan(Bound::Included(prefix), Bound::Excluded(upper), true)
-            .next()
-            .transpose()?;
-        facts.latest_meeting = latest
-            .map(|(_, v)| {
-                pb::MeetingSummary::decode(v.as_slice()).map_err(|e| corrupt("meeting index", e))
-            })
-            .transpose()?;
-        facts.mediators = self.mediators(pair, day)?;
-        Ok(facts)
-    }
-
-    /// Meetings of `pair` on or before `day`: whole years from the year
-    /// counters, whole months of `day`'s year from the month counters, then
-    /// the entries of `day`'s month.
-    fn meetings_until(&self, pair: CountryPair, day: Date) -> Result<usize> {
-        let pair_part = format!("{}{}", pair.low(), pair.high());
-        let day_key = crate::domain::date::day_key(day);
-        let [year_key, month_key] = keys::meeting_counters(&pair_part, &day_key);
-        let sum = |lower: Vec<u8>, upper: Vec<u8>| -> Result<u64> {
-            let mut total = 0;
-            for entry in self
-                .kv
-                .scan(Bound::Included(lower), Bound::Excluded(upper), false)
-            {
-                total += writer::read_u64(Some(entry?.1));
-            }
-            Ok(total)
+            None => None,
         };
-        let years = sum(format!("k/{pair_part}/Y").into_bytes(), year_key)?;
-        let months = sum(
-            format!("k/{pair_part}/M{}", &day_key[..4]).into_bytes(),
-            month_key,
-        )?;
-        let prefix = keys::pair(PairFamily::Meeting, pair);
-        let month_start = keys::join(&prefix, &[&day_key[..6]]);
-        let days = self
-            .kv
-            .scan(
-                Bound::Included(month_start),
-                Bound::Excluded(keys::after_day(&prefix, day)),
-                false,
-            )
-            .count();
-        Ok((years + months) as usize + days)
-    }
-
-    /// Entries of one family of `pair` dated on or before `day`, oldest first.
-    fn dated(
-        &self,
-        family: PairFamily,
-        pair: CountryPair,
-        day: Date,
-    ) -> impl Iterator<Item = Result<kv::Entry>> + '_ {
-        let prefix = keys::pair(family, pair);
-        let upper = keys::after_day(&prefix, day);
-        self.kv
-            .scan(Bound::Included(prefix), Bound::Excluded(upper), false)
-    }
-
-    /// Mediators with a first mediation on or before `day`: for each
-    /// mediator only its earliest entry is read, then the scan skips ahead.
-    fn mediators(&self, pair: CountryPair, day: Date) -> Result<Vec<CountryCode>> {
-        let prefix = keys::pair(PairFamily::Mediator, pair);
-        let end = keys::prefix_end(&prefix);
-        let mut lower = prefix.clone();
-        let mut found = Vec::new();
-        loop {
-            let next = self
-                .kv
-                .scan(Bound::Included(lower), Bound::Excluded(end.clone()), false)
-                .next()
-                .transpose()?;
-            let Some((key, _)) = next else {
-                break;
-            };
-            let rest = &key[prefix.len()..];
-            let Some(code) = rest
-                .get(..2)
-                .and_then(|c| std::str::from_utf8(c).ok())
-                .and_then(CountryCode::parse)
-            else {
-                return Err(corrupt("mediator index", String::from_utf8_lossy(&key)));
-            };
-            let first_date = rest.get(3..11).unwrap_or_default();
-            if first_date <= crate::domain::date::day_key(day).as_bytes() {
-                found.push(code);
+        // A busy pair has thousands of treaties and conflicts: each is tested
+        // in place, and only the listed ones are copied.
+        let mut treaties_in_force = Vec::new();
+        let mut treaties_in_force_count = 0;
+        let mut alliances = Vec::new();
+        for treaty in index.treaties_until_newest_first(&until) {
+            if treaty.interval.in_force_on(day) {
+                treaties_in_force_count += 1;
+                if treaty.allied {
+                    alliances.push(treaty.summary.name.clone());
+                }
+                if treaties_in_force.len() < MAX_LISTED {
+                    treaties_in_force.push(treaty.summary.clone());
+                }
             }
-            lower = keys::prefix_end(&keys::join(&prefix, &[code.as_str(), ""]));
         }
-        Ok(found)
+        treaties_in_force.reverse();
+        let mut armed_conflicts = Vec::new();
+        let mut armed_conflicts_count = 0;
+        for conflict in index.conflicts_until_newest_first(&until) {
+            if conflict.covers(day) {
+                armed_conflicts_count += 1;
+                if armed_conflicts.len() < MAX_LISTED {
+                    armed_conflicts.push(conflict.summary.clone());
+                }
+            }
+        }
+        armed_conflicts.reverse();
+        Ok(PairFacts {
+            status: status_from_newest(index.status_until_newest_first(&until)),
+            treaties_in_force,
+            treaties_in_force_count,
+            alliances,
+            armed_conflicts,
+            armed_conflicts_count,
+            meeting_count,
+            latest_meeting,
+            mediators: index.mediators_until(&until),
+        })
     }
 
     /// Countries that `code` has any recorded pair fact with, in code order,
@@ -500,12 +485,44 @@ fn bound_value(bound: &Bound<Vec<u8>>) -> &[u8] {
     }
 }
 
-/// `s/AMAZ/19910000/events/f07` → `events/f07` (the last two parts).
-fn record_of_key(key: &[u8]) -> String {
-    let key = String::from_utf8_lossy(key);
-    let parts: Vec<&str> = key.rsplitn(3, '/').collect();
-    match parts.as_slice() {
-        [id, collection, _] => format!("{collection}/{id}"),
-        _ => key.into_owned(),
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_schema_1_database_loses_its_meeting_counters_and_moves_to_schema_2() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        {
+            let kv = SledKv::open(dir.path(), 8 << 20).expect("open");
+            let mut writes = kv::Writes::new();
+            writes.insert(keys::SCHEMA.to_vec(), Some(b"1".to_vec()));
+            for i in 0..25_000u32 {
+                writes.insert(
+                    format!("k/AMAZ/Y{i:05}").into_bytes(),
+                    Some(1u64.to_be_bytes().to_vec()),
+                );
+            }
+            writes.insert(b"r/countries/AM".to_vec(), Some(Vec::new()));
+            kv.apply(writes).expect("apply");
+            kv.flush().expect("flush");
+        }
+        let store = Store::open(dir.path(), 8 << 20, WriterOptions::default()).expect("store");
+        let left = store
+            .kv
+            .scan(
+                Bound::Included(keys::OLD_MEETING_COUNTS.to_vec()),
+                Bound::Excluded(keys::prefix_end(keys::OLD_MEETING_COUNTS)),
+                false,
+            )
+            .count();
+        assert_eq!(left, 0, "every counter is gone");
+        assert_eq!(
+            store.kv.get(keys::SCHEMA).expect("read"),
+            Some(b"2".to_vec())
+        );
+        assert!(
+            store.kv.get(b"r/countries/AM").expect("read").is_some(),
+            "records stay"
+        );
     }
 }

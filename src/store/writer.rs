@@ -2,8 +2,10 @@
 //!
 //! One writer means writes never conflict, revisions are assigned in commit
 //! order, and many writes share one flush (group commit): the thread takes
-//! every job waiting, commits each in its own transaction, flushes once, and
-//! only then answers the callers and publishes the changes to watchers. An
+//! every job waiting and commits them as one engine batch; a second thread
+//! flushes, and only then answers the callers and publishes the changes to
+//! watchers. While it flushes, the writer commits the next group, so under
+//! load each flush covers every job that arrived during the previous one. An
 //! acknowledged write is therefore always durable.
 
 use std::collections::BTreeSet;
@@ -13,6 +15,7 @@ use std::sync::Arc;
 use prost::Message;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
+use super::cache::ReadCache;
 use super::index::index_entries;
 use super::keys;
 use super::kv::{KvRead, KvStore, WriteSet};
@@ -24,8 +27,9 @@ use crate::records::{
     decode_record, encode_record, etag_for, meta, referenced_countries, without_store_meta, Record,
 };
 
-/// Most jobs committed before one shared flush.
+/// Most jobs, and about the most records, committed as one engine batch.
 const MAX_JOBS_PER_FLUSH: usize = 512;
+const MAX_OPS_PER_GROUP: usize = 4096;
 
 /// Computes the new state of one record from its stored state (`None`:
 /// absent, or delete). May run more than once; must have no side effects.
@@ -53,7 +57,7 @@ pub enum Outcome {
 struct Job {
     ops: Vec<WriteOp>,
     atomic: bool,
-    reply: oneshot::Sender<Result<Vec<Result<Outcome>>>>,
+    reply: Reply,
 }
 
 /// The writer's handle: submit jobs, read the durable revision, subscribe to
@@ -81,6 +85,9 @@ impl Drop for Writer {
 pub struct WriterOptions {
     pub change_retention: u64,
     pub watch_buffer: usize,
+    /// Budget of the in-memory pair indexes relation queries read; the
+    /// writer keeps them in step.
+    pub relation_cache_bytes: usize,
 }
 
 impl Default for WriterOptions {
@@ -88,18 +95,24 @@ impl Default for WriterOptions {
         Self {
             change_retention: 100_000,
             watch_buffer: 4096,
+            relation_cache_bytes: 64 << 20,
         }
     }
 }
 
 impl Writer {
-    pub fn start<K: KvStore>(kv: Arc<K>, options: WriterOptions) -> Result<Self> {
+    pub fn start<K: KvStore>(
+        kv: Arc<K>,
+        cache: Arc<ReadCache>,
+        options: WriterOptions,
+    ) -> Result<Self> {
         let head = read_u64(kv.get(keys::REVISION)?) as i64;
         let durable_revision = Arc::new(AtomicI64::new(head));
         let (changes, _) = broadcast::channel(options.watch_buffer.max(1));
         let (jobs, receiver) = mpsc::unbounded_channel();
         let state = WriterThread {
             kv,
+            cache,
             jobs: receiver,
             durable_revision: Arc::clone(&durable_revision),
             changes: changes.clone(),
@@ -144,70 +157,120 @@ impl Writer {
 
 struct WriterThread<K> {
     kv: Arc<K>,
+    cache: Arc<ReadCache>,
     jobs: mpsc::UnboundedReceiver<Job>,
     durable_revision: Arc<AtomicI64>,
     changes: broadcast::Sender<Arc<pb::Change>>,
     retention: u64,
 }
 
+/// A group of jobs applied to the engine, waiting for the flush that makes
+/// them durable before they are answered and published.
+struct Committed {
+    answers: Vec<(Reply, Result<Vec<Result<Outcome>>>)>,
+    changes: Vec<pb::Change>,
+}
+
+type Reply = oneshot::Sender<Result<Vec<Result<Outcome>>>>;
+
 impl<K: KvStore> WriterThread<K> {
+    /// Commits groups of waiting jobs and hands each to the flusher thread,
+    /// so that the next group is committed while the last one is flushed:
+    /// jobs arriving during a flush all share the next one.
     fn run(mut self) {
+        let (to_flusher, committed) = std::sync::mpsc::channel::<Committed>();
+        let flusher = {
+            let kv = Arc::clone(&self.kv);
+            let durable = Arc::clone(&self.durable_revision);
+            let changes = self.changes.clone();
+            std::thread::Builder::new()
+                .name("diplomacy-flush".into())
+                .spawn(move || flush_loop(&*kv, committed, &durable, &changes))
+        };
+        let flusher = match flusher {
+            Ok(flusher) => flusher,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot start the flush thread; writes fail");
+                while let Some(job) = self.jobs.blocking_recv() {
+                    let _ = job.reply.send(Err(Error::Unavailable(
+                        "the store cannot flush: its flush thread did not start".into(),
+                    )));
+                }
+                return;
+            }
+        };
         while let Some(first) = self.jobs.blocking_recv() {
-            let mut batch = vec![first];
-            while batch.len() < MAX_JOBS_PER_FLUSH {
+            let mut ops = first.ops.len();
+            let mut group = vec![first];
+            while group.len() < MAX_JOBS_PER_FLUSH && ops < MAX_OPS_PER_GROUP {
                 match self.jobs.try_recv() {
-                    Ok(job) => batch.push(job),
+                    Ok(job) => {
+                        ops += job.ops.len();
+                        group.push(job);
+                    }
                     Err(_) => break,
                 }
             }
-            let mut answered = Vec::with_capacity(batch.len());
-            let mut published = Vec::new();
-            for job in batch {
-                let result = self.commit(&job.ops, job.atomic);
-                if let Ok((_, changes)) = &result {
-                    published.extend(changes.iter().cloned());
-                }
-                answered.push((job.reply, result.map(|(outcomes, _)| outcomes)));
-            }
-            // One flush makes every job of the batch durable.
-            let flushed = self.kv.flush();
-            if flushed.is_ok() {
-                if let Some(last) = published.last() {
-                    self.durable_revision
-                        .store(last.revision, Ordering::Release);
-                }
-                for change in published {
-                    // No watcher listening is fine.
-                    let _ = self.changes.send(Arc::new(change));
-                }
-            }
-            for (reply, result) in answered {
-                let result = match (&flushed, result) {
-                    (Err(e), _) => Err(Error::Unavailable(format!(
-                        "the write could not be made durable: {e}"
-                    ))),
-                    (Ok(()), result) => result,
-                };
-                let _ = reply.send(result);
+            if to_flusher.send(self.commit_group(group)).is_err() {
+                break;
             }
         }
+        drop(to_flusher);
+        let _ = flusher.join();
     }
 
-    /// One job, applied atomically: its outcomes and the changes it made.
+    /// Applies a group of jobs as one engine batch. Each job writes into its
+    /// own layer, so a failed job leaves no trace and the next job sees the
+    /// writes of those before it.
+    fn commit_group(&self, group: Vec<Job>) -> Committed {
+        let base = WriteSet::over(&*self.kv);
+        let mut answers = Vec::with_capacity(group.len());
+        let mut changes = Vec::new();
+        for job in group {
+            let layer = WriteSet::over(&base);
+            match self.commit(&layer, &job.ops, job.atomic) {
+                Ok((outcomes, job_changes)) => {
+                    layer.merge_into(&base);
+                    changes.extend(job_changes);
+                    answers.push((job.reply, Ok(outcomes)));
+                }
+                Err(error) => answers.push((job.reply, Err(error))),
+            }
+        }
+        let writes = base.into_writes();
+        let mut patch = Some(ReadCache::patch_for(&writes));
+        let applied = self.kv.apply_and(writes, &mut || {
+            if let Some(patch) = patch.take() {
+                self.cache.apply(patch);
+            }
+        });
+        if let Err(error) = applied {
+            // Nothing of the group was written.
+            changes.clear();
+            for (_, result) in &mut answers {
+                if result.is_ok() {
+                    *result = Err(Error::Unavailable(format!("the write failed: {error}")));
+                }
+            }
+        }
+        Committed { answers, changes }
+    }
+
+    /// One job's writes into `job`: its outcomes and the changes it made.
     /// Each op writes into its own layer, so a failed op leaves no trace.
     #[allow(clippy::type_complexity)]
     fn commit(
         &self,
+        job: &WriteSet<'_>,
         ops: &[WriteOp],
         atomic: bool,
     ) -> Result<(Vec<Result<Outcome>>, Vec<pb::Change>)> {
         let commit_time = now_timestamp();
-        let job = WriteSet::over(&*self.kv);
         let mut revision = read_u64(job.get(keys::REVISION)?) as i64;
         let mut outcomes = Vec::with_capacity(ops.len());
         let mut changes = Vec::new();
         for op in ops {
-            let layer = WriteSet::over(&job);
+            let layer = WriteSet::over(job);
             match apply(&layer, op, revision + 1) {
                 Ok(outcome) => {
                     if let Some(change) = change_of(&outcome, revision + 1, commit_time) {
@@ -215,7 +278,7 @@ impl<K: KvStore> WriterThread<K> {
                         write_change(&layer, &change, self.retention);
                         changes.push(change);
                     }
-                    layer.merge_into(&job);
+                    layer.merge_into(job);
                     outcomes.push(Ok(outcome));
                 }
                 Err(error) if !atomic => outcomes.push(Err(error)),
@@ -225,8 +288,42 @@ impl<K: KvStore> WriterThread<K> {
         if !changes.is_empty() {
             job.insert(keys::REVISION, &(revision as u64).to_be_bytes());
         }
-        self.kv.apply(job.into_writes())?;
         Ok((outcomes, changes))
+    }
+}
+
+/// Flushes committed groups (all that wait, with one flush), then publishes
+/// their changes and answers their callers: an acknowledged write is durable.
+fn flush_loop<K: KvStore>(
+    kv: &K,
+    committed: std::sync::mpsc::Receiver<Committed>,
+    durable_revision: &AtomicI64,
+    changes: &broadcast::Sender<Arc<pb::Change>>,
+) {
+    while let Ok(first) = committed.recv() {
+        let mut groups = vec![first];
+        groups.extend(committed.try_iter());
+        let flushed = kv.flush();
+        for group in groups {
+            if flushed.is_ok() {
+                if let Some(last) = group.changes.last() {
+                    durable_revision.store(last.revision, Ordering::Release);
+                }
+                for change in group.changes {
+                    // No watcher listening is fine.
+                    let _ = changes.send(Arc::new(change));
+                }
+            }
+            for (reply, result) in group.answers {
+                let result = match (&flushed, result) {
+                    (Err(e), _) => Err(Error::Unavailable(format!(
+                        "the write could not be made durable: {e}"
+                    ))),
+                    (Ok(()), result) => result,
+                };
+                let _ = reply.send(result);
+            }
+        }
     }
 }
 
@@ -307,7 +404,6 @@ fn apply(tx: &WriteSet<'_>, op: &WriteOp, revision: i64) -> Result<Outcome> {
             tx.insert(k, v);
         }
     }
-    adjust_meeting_counts(tx, &old_entries, &new_entries)?;
     let old_refs = old.as_ref().map(referenced_countries).unwrap_or_default();
     let new_refs = new.as_ref().map(referenced_countries).unwrap_or_default();
     adjust_refcounts(tx, &old_refs, &new_refs)?;
@@ -326,43 +422,6 @@ fn apply(tx: &WriteSet<'_>, op: &WriteOp, revision: i64) -> Result<Outcome> {
         }
         (None, None) => Outcome::Absent,
     })
-}
-
-/// Keeps the per-year and per-month meeting counters of each pair in step
-/// with the pair meeting entries (`m/{AB}/{date}/…`) this write adds and
-/// removes.
-fn adjust_meeting_counts(
-    tx: &WriteSet<'_>,
-    old: &std::collections::BTreeMap<Vec<u8>, Vec<u8>>,
-    new: &std::collections::BTreeMap<Vec<u8>, Vec<u8>>,
-) -> Result<()> {
-    let removed = old
-        .keys()
-        .filter(|k| k.starts_with(b"m/") && !new.contains_key(*k))
-        .map(|k| (k, -1));
-    let added = new
-        .keys()
-        .filter(|k| k.starts_with(b"m/") && !old.contains_key(*k))
-        .map(|k| (k, 1));
-    for (key, delta) in removed.chain(added) {
-        let text = String::from_utf8_lossy(key);
-        let mut parts = text.split('/').skip(1);
-        let (Some(pair), Some(date)) = (parts.next(), parts.next()) else {
-            continue;
-        };
-        if date.len() < 8 {
-            continue;
-        }
-        for counter in keys::meeting_counters(pair, date) {
-            let count = read_u64(tx.get(&counter)?).saturating_add_signed(delta);
-            if count == 0 {
-                tx.remove(&counter);
-            } else {
-                tx.insert(&counter, &count.to_be_bytes());
-            }
-        }
-    }
-    Ok(())
 }
 
 fn adjust_refcounts(

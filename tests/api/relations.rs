@@ -280,3 +280,221 @@ async fn token_after_first(
         .into_inner()
         .next_page_token
 }
+
+/// Every (pair, date) the cache test asks about: the pairs of the generated
+/// records and of the seed, on days across the generated years.
+fn probe_names(records: &[diplomacy::records::Record]) -> Vec<String> {
+    let mut pairs = std::collections::BTreeSet::from([
+        ("AM".to_string(), "AZ".to_string()),
+        ("AM".to_string(), "TR".to_string()),
+    ]);
+    for record in records {
+        let codes: Vec<String> = diplomacy::records::referenced_countries(record)
+            .into_iter()
+            .map(|c| c.as_str().to_string())
+            .collect();
+        for (i, a) in codes.iter().enumerate() {
+            for b in &codes[i + 1..] {
+                pairs.insert((a.clone(), b.clone()));
+            }
+        }
+    }
+    pairs
+        .into_iter()
+        .map(|(a, b)| format!("countries/{a}/relations/{b}"))
+        .collect()
+}
+
+fn differing(a: &[Relation], b: &[Relation]) -> usize {
+    a.iter().zip(b).filter(|(x, y)| x != y).count()
+}
+
+async fn answers(server: &TestServer, names: &[String]) -> Vec<Relation> {
+    let mut out = Vec::new();
+    for name in names {
+        for as_of in [(1950, 6, 1), (1975, 1, 0), (1999, 12, 31), (2025, 0, 0)] {
+            out.push(relation(server, name, as_of).await);
+        }
+    }
+    out
+}
+
+/// Relation queries read each pair's facts from memory, loaded on first use
+/// and patched by every write. After imports, updates and deletes on pairs
+/// already in memory, the running server answers exactly what a fresh
+/// process reading the same database answers.
+#[tokio::test]
+async fn answers_from_memory_follow_every_write_as_a_fresh_start_reads_them() {
+    use diplomacy::generate::{generate, Sizes};
+    use diplomacy::pb::diplomacy::v1::{
+        DeleteMeetingRequest, DeleteTreatyRequest, Event, ImportRecordsRequest, Record,
+        UpdateEventRequest,
+    };
+
+    let server = spawn_seeded().await;
+    let mut generated = Vec::new();
+    let sizes = Sizes {
+        meetings: 300,
+        treaties: 60,
+        events: 80,
+    };
+    generate(3, sizes, |r| generated.push(r));
+    let names = probe_names(&generated);
+    // Every probed pair is in memory before the writes.
+    let before = answers(&server, &names).await;
+
+    let messages: Vec<ImportRecordsRequest> = generated
+        .chunks(50)
+        .map(|chunk| ImportRecordsRequest {
+            records: chunk
+                .iter()
+                .map(|r| Record {
+                    kind: Some(r.clone()),
+                })
+                .collect(),
+            ..Default::default()
+        })
+        .collect();
+    server
+        .records()
+        .import_records(tokio_stream::iter(messages))
+        .await
+        .expect("ImportRecords");
+    let imported = answers(&server, &names).await;
+    assert!(
+        differing(&before, &imported) > 0,
+        "the imports changed some relations"
+    );
+
+    for i in (0..sizes.meetings).step_by(3) {
+        server
+            .meetings()
+            .delete_meeting(DeleteMeetingRequest {
+                name: format!("meetings/g{i}"),
+                ..Default::default()
+            })
+            .await
+            .expect("DeleteMeeting");
+    }
+    for i in (0..sizes.treaties).step_by(4) {
+        server
+            .treaties()
+            .delete_treaty(DeleteTreatyRequest {
+                name: format!("treaties/g{i}"),
+                ..Default::default()
+            })
+            .await
+            .expect("DeleteTreaty");
+    }
+    for i in (0..sizes.events).step_by(5) {
+        server
+            .events()
+            .update_event(UpdateEventRequest {
+                event: Some(Event {
+                    name: format!("events/g{i}"),
+                    start_date: date(1960 + (i % 50) as i32, 0, 0),
+                    end_date: None,
+                    ..Default::default()
+                }),
+                update_mask: Some(prost_types::FieldMask {
+                    paths: vec!["start_date".into(), "end_date".into()],
+                }),
+            })
+            .await
+            .expect("UpdateEvent");
+    }
+    let running = answers(&server, &names).await;
+    assert!(
+        differing(&imported, &running) > 0,
+        "the deletes and updates changed some relations"
+    );
+
+    let data_dir = server.stop().await;
+    let fresh = crate::helpers::spawn(data_dir, true).await;
+    let reread = answers(&fresh, &names).await;
+    for (memory, disk) in running.iter().zip(&reread) {
+        assert_eq!(memory, disk, "{} on {:?}", memory.name, memory.as_of);
+    }
+    assert_eq!(running.len(), reread.len());
+}
+
+/// A busy pair can have thousands of treaties in force: a relation lists the
+/// 100 that entered into force last and counts them all, and an alliance
+/// among the unlisted ones still makes the pair allied, with its source.
+#[tokio::test]
+async fn a_relation_lists_at_most_100_treaties_and_conflicts_and_counts_them_all() {
+    use diplomacy::pb::diplomacy::v1::{
+        record, Event, EventKind, ImportRecordsRequest, Record, Treaty, TreatyKind, TreatyParty,
+        TreatyStatus,
+    };
+    let party = |code: &str| TreatyParty {
+        country: format!("countries/{code}"),
+        signature_date: date(1950, 1, 1),
+        ..Default::default()
+    };
+    let mut records = Vec::new();
+    for i in 0..120 {
+        records.push(Record {
+            kind: Some(record::Kind::Treaty(Treaty {
+                name: format!("treaties/busy-{i:03}"),
+                title: format!("Busy treaty {i}"),
+                // The oldest one is the alliance, far from the listed ones.
+                kind: if i == 0 {
+                    TreatyKind::Alliance
+                } else {
+                    TreatyKind::Trade
+                } as i32,
+                status: TreatyStatus::InForce as i32,
+                signed_date: date(1950, 1, 1),
+                entry_into_force_date: date(1950 + i / 12, 1 + i % 12, 1),
+                parties: vec![party("FR"), party("DE")],
+                sources: vec![crate::records::source()],
+                ..Default::default()
+            })),
+        });
+    }
+    for i in 0..105 {
+        records.push(Record {
+            kind: Some(record::Kind::Event(Event {
+                name: format!("events/busy-{i:03}"),
+                title: format!("Busy conflict {i}"),
+                kind: EventKind::ArmedConflict as i32,
+                start_date: date(1960 + i / 12, 1 + i % 12, 1),
+                actor: "countries/FR".into(),
+                counterparts: vec!["countries/DE".into()],
+                sources: vec![crate::records::source()],
+                ..Default::default()
+            })),
+        });
+    }
+    let server = spawn_seeded().await;
+    server
+        .records()
+        .import_records(tokio_stream::iter(vec![ImportRecordsRequest {
+            records,
+            ..Default::default()
+        }]))
+        .await
+        .expect("ImportRecords");
+
+    let r = relation(&server, "countries/FR/relations/DE", (2020, 1, 1)).await;
+    assert_eq!(r.treaties_in_force_count, 120);
+    let listed: Vec<&str> = r
+        .treaties_in_force
+        .iter()
+        .map(|t| t.name.as_str())
+        .collect();
+    let newest: Vec<String> = (20..120).map(|i| format!("treaties/busy-{i:03}")).collect();
+    assert_eq!(listed, newest, "the 100 newest, oldest first");
+    assert!(r.allied, "the unlisted alliance still counts");
+    assert!(r.source_records.contains(&"treaties/busy-000".to_string()));
+    assert_eq!(r.armed_conflicts_count, 105);
+    assert_eq!(r.armed_conflicts.len(), 100);
+    assert_eq!(r.armed_conflicts[0].name, "events/busy-005");
+
+    // Below the cap, everything is listed.
+    let r = relation(&server, "countries/FR/relations/DE", (1951, 12, 31)).await;
+    assert_eq!(r.treaties_in_force_count, 24);
+    assert_eq!(r.treaties_in_force.len(), 24);
+    assert_eq!(r.armed_conflicts_count, 0);
+}

@@ -52,5 +52,8 @@ def test_grpc_and_store_metrics():
         assert value(samples, "grpc_server_handled_total", grpc_code="OK", **stream) == 1
         assert value(samples, "diplomacy_records", kind="countries") >= 259
         assert value(samples, "diplomacy_database_size_bytes") > 0
+        # AM–AZ was asked about: its facts are held in memory.
+        assert value(samples, "diplomacy_relation_cache_pairs") >= 1
+        assert value(samples, "diplomacy_relation_cache_bytes") > 0
     finally:
         server.stop()

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Cross-check of one unary scenario with h2load (Debian `nghttp2-client`):
+# the health Check and GetRelation of one pair, each as a fixed gRPC frame,
+# against a server on a data dir made by `diplomacy import`. h2load counts
+# HTTP statuses only; gRPC success is in the `grpc-status` trailer, so one
+# call of each is first made with `nghttp` and its trailer checked.
+#
+#   benches/h2load.sh DATA_DIR [PAIR_NAME] [REQUESTS]
+set -euo pipefail
+
+data_dir=${1:?usage: benches/h2load.sh DATA_DIR [PAIR_NAME] [REQUESTS]}
+pair=${2:-countries/AM/relations/AZ}
+requests=${3:-50000}
+bin=${DIPLOMACY_BIN:-target/release/diplomacy}
+for tool in h2load nghttp python3; do
+  command -v "$tool" >/dev/null || {
+    echo "error: $tool is missing; install it with: apt-get install nghttp2-client python3" >&2
+    exit 1
+  }
+done
+[ -x "$bin" ] || { echo "error: $bin is missing; run: cargo build --release" >&2; exit 1; }
+
+work=$(mktemp -d)
+trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
+
+# gRPC frames: a zero flag byte, a big-endian length, the protobuf message.
+python3 - "$work" "$pair" <<'EOF'
+import sys
+work, pair = sys.argv[1], sys.argv[2].encode()
+def frame(msg):
+    return bytes([0]) + len(msg).to_bytes(4, "big") + msg
+def varint(n):
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        out.append(b | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+date = b"\x08" + varint(2020) + b"\x10\x01\x18\x01"  # google.type.Date 2020-01-01
+get_relation = b"\x0a" + varint(len(pair)) + pair + b"\x12" + varint(len(date)) + date
+open(f"{work}/health.bin", "wb").write(frame(b""))
+open(f"{work}/relation.bin", "wb").write(frame(get_relation))
+EOF
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+DIPLOMACY_TOKEN=h2load-0123456789abcdef DIPLOMACY_MAX_CONCURRENT_CALLS=100000 \
+  RUST_LOG=warn,diplomacy=info \
+  "$bin" serve --listen "127.0.0.1:$port" --data-dir "$data_dir" --cache-mb 128 \
+  --drain-delay-secs 0 2>"$work/server.log" &
+server=$!
+for _ in $(seq 100); do
+  grep -q "ready on" "$work/server.log" && break
+  sleep 0.1
+done
+
+url="http://127.0.0.1:$port"
+headers=(-H 'content-type: application/grpc' -H 'te: trailers')
+run() {
+  local name=$1 path=$2 body=$3
+  local status
+  status=$(nghttp "${headers[@]}" --data="$body" -v "$url$path" | grep -a -o 'grpc-status: [0-9]*' | tail -1)
+  if [ "$status" != "grpc-status: 0" ]; then
+    echo "error: $name answered '$status', not grpc-status 0" >&2
+    exit 1
+  fi
+  echo "== $name ($path): one call checked, $status"
+  h2load -n "$requests" -c 2 -m 32 "${headers[@]}" --data="$body" "$url$path" |
+    grep -E 'finished in|requests:|status codes|time for request'
+}
+run "health Check (baseline)" /grpc.health.v1.Health/Check "$work/health.bin"
+run "GetRelation $pair on 2020-01-01" /diplomacy.v1.RelationService/GetRelation "$work/relation.bin"

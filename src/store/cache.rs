@@ -1,0 +1,563 @@
+//! In-memory copies of what every relation query reads: which countries
+//! exist, and per pair the `s/`, `t/`, `c/`, `m/` and `d/` index entries.
+//!
+//! Reading those from sled cost about a dozen range scans a call (each
+//! copies a tree node), and the cost grew with a pair's history; from memory
+//! a relation is a few binary searches. The copy is exact, not a TTL cache:
+//! the writer patches it with every batch it applies, inside the store's
+//! exclusive gate, so a reader holding the read gate sees the copy and the
+//! database agree. A pair is loaded on first use (under the read gate) and
+//! evicted, least recently used first, past a byte budget.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::ops::Bound;
+use std::sync::{Arc, Mutex, RwLock};
+
+use prost::Message;
+
+use super::index::{change_from_code, StatusValue, TreatyValue};
+use super::keys::{self, PairFamily};
+use super::kv::{KvStore, Writes};
+use crate::convert::stored_date;
+use crate::domain::relation::{conflict_covers, StatusFact, TreatyInterval};
+use crate::domain::{Collection, CountryCode, CountryPair, PartialDate};
+use crate::error::{Error, Result};
+use crate::pb::diplomacy::v1 as pb;
+
+/// Rough bytes a cached entry costs beyond its key and value.
+const ENTRY_OVERHEAD: usize = 48;
+
+/// The relation-relevant index entries of one pair. Keys are the index key
+/// after `{family}/{AB}/`, so they start with the date sort key.
+#[derive(Default)]
+pub struct PairIndex {
+    pub(super) status: BTreeMap<Box<[u8]>, StatusFact>,
+    pub(super) treaties: BTreeMap<Box<[u8]>, CachedTreaty>,
+    pub(super) conflicts: BTreeMap<Box<[u8]>, CachedConflict>,
+    /// Sorted, so that "meetings up to a day" is one binary search.
+    pub(super) meetings: Vec<Box<[u8]>>,
+    /// Per mediator, its `{date}/{record}` entries.
+    pub(super) mediators: BTreeMap<CountryCode, BTreeSet<Box<[u8]>>>,
+    weight: usize,
+}
+
+/// A treaty of the pair, with its interval decoded once.
+pub struct CachedTreaty {
+    pub interval: TreatyInterval,
+    pub allied: bool,
+    pub summary: pb::TreatySummary,
+}
+
+/// An armed conflict of the pair, with its dates decoded once.
+pub struct CachedConflict {
+    pub start: Option<PartialDate>,
+    pub end: Option<PartialDate>,
+    pub summary: pb::ConflictSummary,
+}
+
+impl CachedConflict {
+    pub fn covers(&self, day: time::Date) -> bool {
+        self.start
+            .is_some_and(|start| conflict_covers(start, self.end, day))
+    }
+}
+
+/// The families this cache mirrors, by key tag.
+fn family_of(key: &[u8]) -> Option<PairFamily> {
+    match key.get(..2)? {
+        b"s/" => Some(PairFamily::Status),
+        b"t/" => Some(PairFamily::Treaty),
+        b"c/" => Some(PairFamily::Conflict),
+        b"m/" => Some(PairFamily::Meeting),
+        b"d/" => Some(PairFamily::Mediator),
+        _ => None,
+    }
+}
+
+/// `x/AMAZ/rest` → the pair and `rest`.
+fn split_pair_key(key: &[u8]) -> Option<(CountryPair, &[u8])> {
+    let codes = std::str::from_utf8(key.get(2..6)?).ok()?;
+    let low = CountryCode::parse(&codes[..2])?;
+    let high = CountryCode::parse(&codes[2..])?;
+    if key.get(6) != Some(&b'/') {
+        return None;
+    }
+    Some((CountryPair::new(low, high)?, &key[7..]))
+}
+
+fn corrupt(what: &str, error: impl std::fmt::Display) -> Error {
+    Error::DataLoss(format!("{what}: {error}"))
+}
+
+impl PairIndex {
+    /// Sets (`Some`) or removes (`None`) one entry. Idempotent, so a patch
+    /// that reaches an entry already loaded with it changes nothing.
+    fn set(&mut self, family: PairFamily, rest: &[u8], value: Option<&[u8]>) -> Result<()> {
+        let key: Box<[u8]> = rest.into();
+        let size = rest.len() + ENTRY_OVERHEAD + value.map_or(0, <[u8]>::len);
+        let (added, removed) = match (family, value) {
+            (PairFamily::Status, Some(v)) => {
+                let status = StatusValue::decode(v).map_err(|e| corrupt("status index", e))?;
+                let fact = change_from_code(status.change)
+                    .zip(stored_date(status.date.as_ref()))
+                    .map(|(change, date)| StatusFact {
+                        date,
+                        change,
+                        record: record_of_rest(rest),
+                    });
+                match fact {
+                    Some(fact) => (true, self.status.insert(key, fact).is_some()),
+                    None => (false, self.status.remove(&key).is_some()),
+                }
+            }
+            (PairFamily::Treaty, Some(v)) => {
+                let treaty = TreatyValue::decode(v).map_err(|e| corrupt("treaty index", e))?;
+                let cached = CachedTreaty {
+                    interval: TreatyInterval {
+                        from: stored_date(treaty.from.as_ref()),
+                        until: stored_date(treaty.until.as_ref()),
+                    },
+                    allied: treaty.allied,
+                    summary: treaty.summary.unwrap_or_default(),
+                };
+                (true, self.treaties.insert(key, cached).is_some())
+            }
+            (PairFamily::Conflict, Some(v)) => {
+                let summary =
+                    pb::ConflictSummary::decode(v).map_err(|e| corrupt("conflict index", e))?;
+                let cached = CachedConflict {
+                    start: stored_date(summary.start_date.as_ref()),
+                    end: stored_date(summary.end_date.as_ref()),
+                    summary,
+                };
+                (true, self.conflicts.insert(key, cached).is_some())
+            }
+            (PairFamily::Meeting, Some(_)) => match self.meetings.binary_search(&key) {
+                Ok(_) => (true, true),
+                Err(at) => {
+                    self.meetings.insert(at, key);
+                    (true, false)
+                }
+            },
+            (PairFamily::Mediator, Some(_)) => {
+                let (code, rest) = mediator_of(rest)?;
+                let fresh = self.mediators.entry(code).or_default().insert(rest.into());
+                (true, !fresh)
+            }
+            (PairFamily::Status, None) => (false, self.status.remove(&key).is_some()),
+            (PairFamily::Treaty, None) => (false, self.treaties.remove(&key).is_some()),
+            (PairFamily::Conflict, None) => (false, self.conflicts.remove(&key).is_some()),
+            (PairFamily::Meeting, None) => match self.meetings.binary_search(&key) {
+                Ok(at) => {
+                    self.meetings.remove(at);
+                    (false, true)
+                }
+                Err(_) => (false, false),
+            },
+            (PairFamily::Mediator, None) => {
+                let (code, rest) = mediator_of(rest)?;
+                let removed = match self.mediators.get_mut(&code) {
+                    Some(entries) => {
+                        let removed = entries.remove(rest);
+                        if entries.is_empty() {
+                            self.mediators.remove(&code);
+                        }
+                        removed
+                    }
+                    None => false,
+                };
+                (false, removed)
+            }
+            (PairFamily::History, _) => (false, false),
+        };
+        // Sizes are estimates: an update counts as the new entry only.
+        if added && !removed {
+            self.weight += size;
+        } else if removed && !added {
+            self.weight = self.weight.saturating_sub(size);
+        }
+        Ok(())
+    }
+
+    /// Status facts dated on or before the day whose bound is `until`,
+    /// newest first.
+    pub fn status_until_newest_first(&self, until: &[u8]) -> impl Iterator<Item = &StatusFact> {
+        self.status
+            .range::<[u8], _>((Bound::Unbounded, Bound::Excluded(until)))
+            .rev()
+            .map(|(_, v)| v)
+    }
+
+    /// Treaties that entered into force on or before the bound, newest
+    /// first.
+    pub fn treaties_until_newest_first(&self, until: &[u8]) -> impl Iterator<Item = &CachedTreaty> {
+        self.treaties
+            .range::<[u8], _>((Bound::Unbounded, Bound::Excluded(until)))
+            .rev()
+            .map(|(_, v)| v)
+    }
+
+    /// Conflicts that began on or before the bound, newest first.
+    pub fn conflicts_until_newest_first(
+        &self,
+        until: &[u8],
+    ) -> impl Iterator<Item = &CachedConflict> {
+        self.conflicts
+            .range::<[u8], _>((Bound::Unbounded, Bound::Excluded(until)))
+            .rev()
+            .map(|(_, v)| v)
+    }
+
+    /// How many meetings are dated on or before the bound, and the key rest
+    /// of the latest of them.
+    pub fn meetings_until(&self, until: &[u8]) -> (usize, Option<&[u8]>) {
+        let count = self.meetings.partition_point(|k| **k < *until);
+        let latest = count.checked_sub(1).map(|i| &*self.meetings[i]);
+        (count, latest)
+    }
+
+    /// Mediators whose first entry is dated on or before the bound, in code
+    /// order.
+    pub fn mediators_until(&self, until: &[u8]) -> Vec<CountryCode> {
+        self.mediators
+            .iter()
+            .filter(|(_, entries)| entries.first().is_some_and(|first| **first < *until))
+            .map(|(code, _)| *code)
+            .collect()
+    }
+}
+
+/// `AM/19910000d/meetings/x` → `AM` and `19910000d/meetings/x`.
+fn mediator_of(rest: &[u8]) -> Result<(CountryCode, &[u8])> {
+    let code = rest
+        .get(..2)
+        .and_then(|c| std::str::from_utf8(c).ok())
+        .and_then(CountryCode::parse);
+    match (code, rest.get(3..)) {
+        (Some(code), Some(rest)) => Ok((code, rest)),
+        _ => Err(corrupt("mediator index", String::from_utf8_lossy(rest))),
+    }
+}
+
+/// `19910000d/events/f07` → `events/f07`.
+fn record_of_rest(rest: &[u8]) -> String {
+    let text = String::from_utf8_lossy(rest);
+    match text.split_once('/') {
+        Some((_, record)) => record.to_string(),
+        None => text.into_owned(),
+    }
+}
+
+struct Slot {
+    index: Arc<RwLock<PairIndex>>,
+    used_at: u64,
+}
+
+#[derive(Default)]
+struct Pairs {
+    slots: HashMap<CountryPair, Slot>,
+    clock: u64,
+    weight: usize,
+}
+
+/// Country existence and per-pair indexes, kept in step by the writer.
+pub struct ReadCache {
+    countries: RwLock<HashSet<CountryCode>>,
+    pairs: Mutex<Pairs>,
+    budget: usize,
+}
+
+/// What one batch of writes changes in the cache, taken before the batch is
+/// handed to the engine.
+pub struct Patch {
+    countries: Vec<(CountryCode, bool)>,
+    pairs: Vec<PairWrite>,
+}
+
+/// One mirrored entry set (`Some`) or removed (`None`).
+struct PairWrite {
+    pair: CountryPair,
+    family: PairFamily,
+    rest: Vec<u8>,
+    value: Option<Vec<u8>>,
+}
+
+impl ReadCache {
+    /// Loads the existing countries; pairs load on first use.
+    pub fn load<K: KvStore>(kv: &K, budget_bytes: usize) -> Result<Self> {
+        let prefix = keys::records_of(Collection::Countries);
+        let upper = keys::prefix_end(&prefix);
+        let mut countries = HashSet::new();
+        for entry in kv.scan(
+            Bound::Included(prefix.clone()),
+            Bound::Excluded(upper),
+            false,
+        ) {
+            let (key, _) = entry?;
+            if let Some(code) = std::str::from_utf8(&key[prefix.len()..])
+                .ok()
+                .and_then(CountryCode::parse)
+            {
+                countries.insert(code);
+            }
+        }
+        Ok(Self {
+            countries: RwLock::new(countries),
+            pairs: Mutex::new(Pairs::default()),
+            budget: budget_bytes,
+        })
+    }
+
+    pub fn country_exists(&self, code: CountryCode) -> bool {
+        self.countries
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(&code)
+    }
+
+    /// The entries of `writes` this cache mirrors.
+    pub fn patch_for(writes: &Writes) -> Patch {
+        let country_prefix = keys::records_of(Collection::Countries);
+        let mut patch = Patch {
+            countries: Vec::new(),
+            pairs: Vec::new(),
+        };
+        for (key, value) in writes {
+            if let Some(code) = key
+                .strip_prefix(country_prefix.as_slice())
+                .and_then(|id| std::str::from_utf8(id).ok())
+                .and_then(CountryCode::parse)
+            {
+                patch.countries.push((code, value.is_some()));
+            } else if let Some(family) = family_of(key) {
+                if let Some((pair, rest)) = split_pair_key(key) {
+                    patch.pairs.push(PairWrite {
+                        pair,
+                        family,
+                        rest: rest.to_vec(),
+                        value: value.clone(),
+                    });
+                }
+            }
+        }
+        patch
+    }
+
+    /// Applies a patch; the caller holds the store's exclusive gate, right
+    /// after the engine applied the same writes.
+    pub fn apply(&self, patch: Patch) {
+        if !patch.countries.is_empty() {
+            let mut countries = self.countries.write().unwrap_or_else(|e| e.into_inner());
+            for (code, exists) in patch.countries {
+                if exists {
+                    countries.insert(code);
+                } else {
+                    countries.remove(&code);
+                }
+            }
+        }
+        if patch.pairs.is_empty() {
+            return;
+        }
+        let mut pairs = self.lock_pairs();
+        let mut failed = Vec::new();
+        for PairWrite {
+            pair,
+            family,
+            rest,
+            value,
+        } in patch.pairs
+        {
+            let Some(slot) = pairs.slots.get(&pair) else {
+                continue;
+            };
+            let mut index = slot.index.write().unwrap_or_else(|e| e.into_inner());
+            let before = index.weight;
+            if index.set(family, &rest, value.as_deref()).is_err() {
+                // Dropped: the next reader loads it from the database, and
+                // reports the damage there.
+                failed.push(pair);
+            }
+            let after = index.weight;
+            drop(index);
+            pairs.weight = (pairs.weight + after).saturating_sub(before);
+        }
+        for pair in failed {
+            pairs.remove(pair);
+        }
+    }
+
+    /// The cached index of `pair`, loading it from `kv` if needed. The caller
+    /// holds the read gate, so no batch lands between load and insert.
+    pub fn pair<K: KvStore>(&self, kv: &K, pair: CountryPair) -> Result<Arc<RwLock<PairIndex>>> {
+        if let Some(index) = self.lock_pairs().touch(pair) {
+            return Ok(index);
+        }
+        let index = Arc::new(RwLock::new(load_pair(kv, pair)?));
+        let mut pairs = self.lock_pairs();
+        if let Some(loaded) = pairs.touch(pair) {
+            // Another reader loaded it meanwhile: the same data.
+            return Ok(loaded);
+        }
+        let now = pairs.clock;
+        let weight = index.read().unwrap_or_else(|e| e.into_inner()).weight;
+        pairs.weight += weight;
+        pairs.slots.insert(
+            pair,
+            Slot {
+                index: Arc::clone(&index),
+                used_at: now,
+            },
+        );
+        if pairs.weight > self.budget {
+            pairs.evict(self.budget - self.budget / 4);
+        }
+        Ok(index)
+    }
+
+    fn lock_pairs(&self) -> std::sync::MutexGuard<'_, Pairs> {
+        self.pairs.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Bytes the cached pairs take (estimated) and how many there are.
+    pub fn pair_usage(&self) -> (usize, usize) {
+        let pairs = self.lock_pairs();
+        (pairs.weight, pairs.slots.len())
+    }
+}
+
+impl Pairs {
+    /// The cached index of `pair`, marked as just used.
+    fn touch(&mut self, pair: CountryPair) -> Option<Arc<RwLock<PairIndex>>> {
+        self.clock += 1;
+        let now = self.clock;
+        let slot = self.slots.get_mut(&pair)?;
+        slot.used_at = now;
+        Some(Arc::clone(&slot.index))
+    }
+
+    fn remove(&mut self, pair: CountryPair) {
+        if let Some(slot) = self.slots.remove(&pair) {
+            let weight = slot.index.read().unwrap_or_else(|e| e.into_inner()).weight;
+            self.weight = self.weight.saturating_sub(weight);
+        }
+    }
+
+    /// Drops least recently used pairs until the weight is at most `target`.
+    fn evict(&mut self, target: usize) {
+        let mut by_age: Vec<(u64, CountryPair)> = self
+            .slots
+            .iter()
+            .map(|(pair, slot)| (slot.used_at, *pair))
+            .collect();
+        by_age.sort_unstable();
+        for (_, pair) in by_age {
+            if self.weight <= target {
+                break;
+            }
+            self.remove(pair);
+        }
+    }
+}
+
+/// Reads every mirrored entry of `pair` from the database.
+fn load_pair<K: KvStore>(kv: &K, pair: CountryPair) -> Result<PairIndex> {
+    let mut index = PairIndex::default();
+    for family in [
+        PairFamily::Status,
+        PairFamily::Treaty,
+        PairFamily::Conflict,
+        PairFamily::Meeting,
+        PairFamily::Mediator,
+    ] {
+        let prefix = keys::pair(family, pair);
+        let upper = keys::prefix_end(&prefix);
+        for entry in kv.scan(
+            Bound::Included(prefix.clone()),
+            Bound::Excluded(upper),
+            false,
+        ) {
+            let (key, value) = entry?;
+            index.set(family, &key[prefix.len()..], Some(&value))?;
+        }
+    }
+    Ok(index)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pair() -> CountryPair {
+        CountryPair::new(
+            CountryCode::parse("AM").expect("code"),
+            CountryCode::parse("AZ").expect("code"),
+        )
+        .expect("pair")
+    }
+
+    #[test]
+    fn meetings_are_counted_up_to_a_bound_and_patches_are_idempotent() {
+        let mut index = PairIndex::default();
+        for rest in [
+            "199101010/meetings/a",
+            "199201010/meetings/b",
+            "199101010/meetings/a",
+        ] {
+            index
+                .set(PairFamily::Meeting, rest.as_bytes(), Some(b""))
+                .expect("set");
+        }
+        assert_eq!(index.meetings.len(), 2, "setting twice adds once");
+        let (count, latest) = index.meetings_until(b"199112319");
+        assert_eq!(count, 1);
+        assert_eq!(latest, Some(&b"199101010/meetings/a"[..]));
+        let weight = index.weight;
+        index
+            .set(PairFamily::Meeting, b"199101010/meetings/a", None)
+            .expect("remove");
+        index
+            .set(PairFamily::Meeting, b"199101010/meetings/a", None)
+            .expect("remove again");
+        assert_eq!(index.meetings_until(b"199912319").0, 1);
+        assert!(index.weight < weight, "removing gives back its weight");
+    }
+
+    #[test]
+    fn a_mediator_counts_from_its_first_entry() {
+        let mut index = PairIndex::default();
+        index
+            .set(PairFamily::Mediator, b"RU/200001010/meetings/a", Some(b""))
+            .expect("set");
+        index
+            .set(PairFamily::Mediator, b"FR/199501010/meetings/b", Some(b""))
+            .expect("set");
+        let ru = CountryCode::parse("RU").expect("code");
+        let fr = CountryCode::parse("FR").expect("code");
+        assert_eq!(index.mediators_until(b"199612319"), vec![fr]);
+        assert_eq!(index.mediators_until(b"200112319"), vec![fr, ru]);
+        index
+            .set(PairFamily::Mediator, b"FR/199501010/meetings/b", None)
+            .expect("remove");
+        assert_eq!(index.mediators_until(b"200112319"), vec![ru]);
+    }
+
+    #[test]
+    fn patches_take_only_mirrored_keys() {
+        let mut writes = Writes::new();
+        writes.insert(b"m/AMAZ/199101010/meetings/a".to_vec(), Some(Vec::new()));
+        writes.insert(
+            b"p/AMAZ/199101010/meetings/a/start".to_vec(),
+            Some(Vec::new()),
+        );
+        writes.insert(b"r/countries/FR".to_vec(), None);
+        writes.insert(b"r/meetings/a".to_vec(), Some(Vec::new()));
+        let patch = ReadCache::patch_for(&writes);
+        assert_eq!(patch.pairs.len(), 1);
+        assert_eq!(patch.pairs[0].pair, pair());
+        assert_eq!(
+            patch.countries,
+            vec![(CountryCode::parse("FR").expect("code"), false)]
+        );
+    }
+}
