@@ -34,7 +34,8 @@ pub struct PairIndex {
     pub(super) status: BTreeMap<Box<[u8]>, StatusFact>,
     pub(super) treaties: BTreeMap<Box<[u8]>, CachedTreaty>,
     pub(super) conflicts: BTreeMap<Box<[u8]>, CachedConflict>,
-    /// Sorted, so that "meetings up to a day" is one binary search.
+    /// `{date}/meetings/{id}`, sorted, so that "meetings up to a day" is one
+    /// binary search (the summaries stay in the database).
     pub(super) meetings: Vec<Box<[u8]>>,
     /// Per mediator, its `{date}/{record}` entries.
     pub(super) mediators: BTreeMap<CountryCode, BTreeSet<Box<[u8]>>>,
@@ -94,7 +95,12 @@ impl PairIndex {
     /// that reaches an entry already loaded with it changes nothing.
     fn set(&mut self, family: PairFamily, rest: &[u8], value: Option<&[u8]>) -> Result<()> {
         let key: Box<[u8]> = rest.into();
-        let size = rest.len() + ENTRY_OVERHEAD + value.map_or(0, <[u8]>::len);
+        // Meeting and mediator values are not kept (only their keys are).
+        let kept_value = match family {
+            PairFamily::Meeting | PairFamily::Mediator => 0,
+            _ => value.map_or(0, <[u8]>::len),
+        };
+        let size = rest.len() + ENTRY_OVERHEAD + kept_value;
         let (added, removed) = match (family, value) {
             (PairFamily::Status, Some(v)) => {
                 let status = StatusValue::decode(v).map_err(|e| corrupt("status index", e))?;
@@ -154,6 +160,7 @@ impl PairIndex {
                 }
                 Err(_) => (false, false),
             },
+            (PairFamily::History, _) => (false, false),
             (PairFamily::Mediator, None) => {
                 let (code, rest) = mediator_of(rest)?;
                 let removed = match self.mediators.get_mut(&code) {
@@ -168,7 +175,6 @@ impl PairIndex {
                 };
                 (false, removed)
             }
-            (PairFamily::History, _) => (false, false),
         };
         // Sizes are estimates: an update counts as the new entry only.
         if added && !removed {
@@ -505,7 +511,7 @@ mod tests {
             "199101010/meetings/a",
         ] {
             index
-                .set(PairFamily::Meeting, rest.as_bytes(), Some(b""))
+                .set(PairFamily::Meeting, rest.as_bytes(), Some(b"summary"))
                 .expect("set");
         }
         assert_eq!(index.meetings.len(), 2, "setting twice adds once");

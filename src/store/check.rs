@@ -7,7 +7,7 @@ use std::ops::Bound;
 
 use prost::Message;
 
-use super::index::index_entries;
+use super::index::record_index;
 use super::keys;
 use super::kv::KvStore;
 use super::writer::read_u64;
@@ -18,9 +18,7 @@ use crate::pb::diplomacy::v1 as pb;
 use crate::records::{decode_record, meta, record_name, referenced_countries};
 
 /// Prefixes of the derived (index) keys.
-const INDEX_PREFIXES: [&[u8]; 9] = [
-    b"x/", b"h/", b"p/", b"q/", b"s/", b"t/", b"c/", b"m/", b"d/",
-];
+const INDEX_PREFIXES: [&[u8]; 8] = [b"x/", b"h/", b"p/", b"s/", b"t/", b"c/", b"m/", b"d/"];
 /// Most problems listed (all are counted).
 const MAX_LISTED: usize = 100;
 
@@ -58,6 +56,7 @@ impl<K: KvStore> Store<K> {
         let mut report = CheckReport::default();
         let mut expected: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
         let mut refcounts: BTreeMap<CountryCode, u64> = BTreeMap::new();
+        let mut partner_counts: BTreeMap<Vec<u8>, u64> = BTreeMap::new();
         let mut newest_record_revision = 0;
         for collection in Collection::ALL {
             let prefix = keys::records_of(collection);
@@ -89,7 +88,16 @@ impl<K: KvStore> Store<K> {
                 for code in referenced_countries(&record) {
                     *refcounts.entry(code).or_default() += 1;
                 }
-                expected.extend(index_entries(collection, &id, &record));
+                let index = record_index(collection, &id, &record);
+                expected.extend(index.entries);
+                for pair in index.pairs {
+                    for key in [
+                        keys::partner(pair.low(), pair.high()),
+                        keys::partner(pair.high(), pair.low()),
+                    ] {
+                        *partner_counts.entry(key).or_default() += 1;
+                    }
+                }
             }
         }
 
@@ -149,6 +157,27 @@ impl<K: KvStore> Store<K> {
         }
         for code in refcounts.keys().filter(|c| !stored_counts.contains(c)) {
             report.problem(format!("{} has no reference count", code.name()));
+        }
+
+        let upper = keys::prefix_end(keys::PARTNERS);
+        for entry in self.kv.scan(
+            Bound::Included(keys::PARTNERS.to_vec()),
+            Bound::Excluded(upper),
+            false,
+        ) {
+            let (key, value) = entry?;
+            let stored = read_u64(Some(value));
+            match partner_counts.remove(&key) {
+                Some(wanted) if wanted == stored => {}
+                wanted => report.problem(format!(
+                    "partner count {} says {stored}, the records say {}",
+                    show(&key),
+                    wanted.unwrap_or(0)
+                )),
+            }
+        }
+        for key in partner_counts.keys() {
+            report.problem(format!("partner count {} is missing", show(key)));
         }
 
         self.check_change_log(&mut report, newest_record_revision)?;

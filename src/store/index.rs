@@ -2,7 +2,7 @@
 //! turn into. Writes remove the entries of the old version and add those of
 //! the new one, in the same transaction as the record itself.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use prost::Message;
 
@@ -59,12 +59,25 @@ pub fn change_from_code(code: i32) -> Option<StatusChange> {
     })
 }
 
+/// A record's index entries, and the pairs it links (each pair's partner
+/// count under `q/` counts the records that link it).
+#[derive(Debug, Default)]
+pub struct RecordIndex {
+    pub entries: BTreeMap<Vec<u8>, Vec<u8>>,
+    pub pairs: BTreeSet<CountryPair>,
+}
+
 /// Every index entry of `record` (named `collection/id`), keyed in order.
 pub fn index_entries(
     collection: Collection,
     id: &str,
     record: &Record,
 ) -> BTreeMap<Vec<u8>, Vec<u8>> {
+    record_index(collection, id, record).entries
+}
+
+/// The index entries of `record` and the pairs it links.
+pub fn record_index(collection: Collection, id: &str, record: &Record) -> RecordIndex {
     let facts = record_facts(record);
     let name = format!("{}/{id}", collection.as_str());
     let mut entries = BTreeMap::new();
@@ -78,7 +91,7 @@ pub fn index_entries(
     for code in principals {
         entries.insert(keys::principal(code, collection, id), Vec::new());
     }
-    let mut partners = std::collections::BTreeSet::new();
+    let mut partners = BTreeSet::new();
     for milestone in &milestones {
         let date = milestone.date.sort_key();
         let value = milestone.entry.encode_to_vec();
@@ -104,11 +117,10 @@ pub fn index_entries(
             entries.insert(key, value);
         }
     }
-    for pair in partners {
-        entries.insert(keys::partner(pair.low(), pair.high(), &name), Vec::new());
-        entries.insert(keys::partner(pair.high(), pair.low(), &name), Vec::new());
+    RecordIndex {
+        entries,
+        pairs: partners,
     }
-    entries
 }
 
 fn pair_fact_entry(pair: CountryPair, fact: &PairFact, name: &str) -> Option<(Vec<u8>, Vec<u8>)> {

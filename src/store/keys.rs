@@ -12,7 +12,7 @@
 //! | `x/`   | `x/{CC}/{collection}/{id}`            | — (principal role)      |
 //! | `h/`   | `h/{CC}/{date}/{record}/{tag}`        | `HistoryEntry`          |
 //! | `p/`   | `p/{AB}/{date}/{record}/{tag}`        | `HistoryEntry`          |
-//! | `q/`   | `q/{CC}/{OTHER}/{record}`             | — (partners)            |
+//! | `q/`   | `q/{CC}/{OTHER}`                      | records linking (u64)   |
 //! | `s/`   | `s/{AB}/{date}/{record}`              | `StatusValue`           |
 //! | `t/`   | `t/{AB}/{in-force-from}/{record}`     | `TreatyValue`           |
 //! | `c/`   | `c/{AB}/{start}/{record}`             | `ConflictSummary`       |
@@ -20,8 +20,10 @@
 //! | `d/`   | `d/{AB}/{MEDIATOR}/{date}/{record}`   | —                       |
 //!
 //! Relation queries read the `s/`, `t/`, `c/`, `m/` and `d/` entries of a
-//! pair through an in-memory copy (`cache`). Schema 1 also kept per-pair
-//! meeting counters under `k/`; opening such a database removes them.
+//! pair through an in-memory copy (`cache`). Older layouts kept more, which
+//! opening such a database removes: per-pair meeting counters under `k/`
+//! (schema 1) and a partner entry per record (`q/{CC}/{OTHER}/{record}`,
+//! schemas 1–2, turned into one count per pair).
 //!
 //! `{AB}` is a pair in code order, e.g. `AMAZ`.
 
@@ -87,9 +89,13 @@ pub fn country_history(code: CountryCode) -> Vec<u8> {
     format!("h/{code}/").into_bytes()
 }
 
-pub fn partner(code: CountryCode, other: CountryCode, record: &str) -> Vec<u8> {
-    format!("q/{code}/{other}/{record}").into_bytes()
+/// The partner count of `code` with `other` (kept in both directions, so
+/// that either country's partners are one range).
+pub fn partner(code: CountryCode, other: CountryCode) -> Vec<u8> {
+    format!("q/{code}/{other}").into_bytes()
 }
+
+pub const PARTNERS: &[u8] = b"q/";
 
 pub fn partners_of(code: CountryCode) -> Vec<u8> {
     format!("q/{code}/").into_bytes()

@@ -32,7 +32,7 @@ use crate::pb::diplomacy::v1 as pb;
 use crate::records::{decode_record, Record};
 
 /// The layout version this build reads and writes.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Records and indexes over a key-value engine. Reads go straight to the
 /// engine; every write goes through the single writer.
@@ -88,15 +88,16 @@ impl Store<SledKv> {
     }
 }
 
-/// Schema 1 → 2: the meeting counters are no longer kept (relation queries
-/// count from memory); remove them, then record the new version.
-fn upgrade_from_1<K: KvStore>(kv: &K) -> Result<()> {
-    let upper = keys::prefix_end(keys::OLD_MEETING_COUNTS);
+/// Schema 1 → 2: removes keys no longer kept (the meeting counters:
+/// relation queries count meetings from memory). Each step is idempotent: a
+/// crash midway and a rerun of the upgrade end in the same state.
+fn remove_prefix<K: KvStore>(kv: &K, prefix: &[u8]) -> Result<()> {
+    let upper = keys::prefix_end(prefix);
     loop {
         let mut writes = kv::Writes::new();
         for entry in kv
             .scan(
-                Bound::Included(keys::OLD_MEETING_COUNTS.to_vec()),
+                Bound::Included(prefix.to_vec()),
                 Bound::Excluded(upper.clone()),
                 false,
             )
@@ -105,16 +106,47 @@ fn upgrade_from_1<K: KvStore>(kv: &K) -> Result<()> {
             writes.insert(entry?.0, None);
         }
         if writes.is_empty() {
-            break;
+            return Ok(());
         }
         kv.apply(writes)?;
     }
-    let mut writes = kv::Writes::new();
-    writes.insert(
-        keys::SCHEMA.to_vec(),
-        Some(SCHEMA_VERSION.to_string().into_bytes()),
-    );
-    kv.apply(writes)
+}
+
+/// Schema 2 → 3: the partner entries, one per record and pair
+/// (`q/{CC}/{OTHER}/{record}`), become one count per pair (`q/{CC}/{OTHER}`).
+/// Each batch removes the entries it counts, so an interrupted upgrade
+/// resumes without counting any twice.
+fn count_partners<K: KvStore>(kv: &K) -> Result<()> {
+    let upper = keys::prefix_end(keys::PARTNERS);
+    let mut lower = Bound::Included(keys::PARTNERS.to_vec());
+    loop {
+        let mut writes = kv::Writes::new();
+        let mut counts: BTreeMap<Vec<u8>, u64> = BTreeMap::new();
+        let mut last = None;
+        for entry in kv
+            .scan(lower.clone(), Bound::Excluded(upper.clone()), false)
+            .take(10_000)
+        {
+            let (key, _) = entry?;
+            // `q/CC/OTHER` is 7 bytes (a count); longer keys are schema 2's
+            // entries, counted and removed in the same batch.
+            if key.len() > 7 {
+                *counts.entry(key[..7].to_vec()).or_default() += 1;
+                writes.insert(key.clone(), None);
+            }
+            last = Some(key);
+        }
+        let Some(last) = last else {
+            return Ok(());
+        };
+        for (key, count) in counts {
+            // A pair's entries can span batches: add to what is there.
+            let total = writer::read_u64(kv.get(&key)?) + count;
+            writes.insert(key, Some(total.to_be_bytes().to_vec()));
+        }
+        lower = Bound::Excluded(last);
+        kv.apply(writes)?;
+    }
 }
 
 fn corrupt(what: &str, error: impl std::fmt::Display) -> Error {
@@ -145,7 +177,26 @@ impl<K: KvStore> Store<K> {
                     )));
                 }
                 if version < SCHEMA_VERSION {
-                    upgrade_from_1(&kv)?;
+                    tracing::info!(
+                        from = version,
+                        to = SCHEMA_VERSION,
+                        "upgrading the database layout (once; minutes on millions of records)"
+                    );
+                }
+                if version < 2 {
+                    remove_prefix(&kv, keys::OLD_MEETING_COUNTS)?;
+                }
+                if version < 3 {
+                    count_partners(&kv)?;
+                }
+                if version < SCHEMA_VERSION {
+                    let mut writes = kv::Writes::new();
+                    writes.insert(
+                        keys::SCHEMA.to_vec(),
+                        Some(SCHEMA_VERSION.to_string().into_bytes()),
+                    );
+                    kv.apply(writes)?;
+                    tracing::info!(schema = SCHEMA_VERSION, "database layout upgraded");
                 }
             }
         }
@@ -373,43 +424,24 @@ impl<K: KvStore> Store<K> {
     }
 
     /// Countries that `code` has any recorded pair fact with, in code order,
-    /// after `after`.
+    /// after `after`: one partner count per pair.
     pub fn partners(
         &self,
         code: CountryCode,
         after: Option<CountryCode>,
     ) -> impl Iterator<Item = Result<CountryCode>> + '_ {
         let prefix = keys::partners_of(code);
-        let end = keys::prefix_end(&prefix);
-        let mut lower = match after {
-            Some(other) => keys::prefix_end(&keys::join(&prefix, &[other.as_str(), ""])),
-            None => prefix.clone(),
+        let lower = match after {
+            Some(other) => Bound::Excluded(keys::partner(code, other)),
+            None => Bound::Included(prefix.clone()),
         };
-        std::iter::from_fn(move || {
-            let next = self
-                .kv
-                .scan(
-                    Bound::Included(lower.clone()),
-                    Bound::Excluded(end.clone()),
-                    false,
-                )
-                .next();
-            match next? {
-                Err(e) => Some(Err(e)),
-                Ok((key, _)) => {
-                    let other = key
-                        .get(prefix.len()..prefix.len() + 2)
-                        .and_then(|c| std::str::from_utf8(c).ok())
-                        .and_then(CountryCode::parse);
-                    match other {
-                        Some(other) => {
-                            lower = keys::prefix_end(&keys::join(&prefix, &[other.as_str(), ""]));
-                            Some(Ok(other))
-                        }
-                        None => Some(Err(corrupt("partner index", String::from_utf8_lossy(&key)))),
-                    }
-                }
-            }
+        let upper = Bound::Excluded(keys::prefix_end(&prefix));
+        self.kv.scan(lower, upper, false).map(move |entry| {
+            let (key, _) = entry?;
+            std::str::from_utf8(&key[prefix.len()..])
+                .ok()
+                .and_then(CountryCode::parse)
+                .ok_or_else(|| corrupt("partner count", String::from_utf8_lossy(&key)))
         })
     }
 
@@ -490,7 +522,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_schema_1_database_loses_its_meeting_counters_and_moves_to_schema_2() {
+    fn an_old_database_loses_its_meeting_counters_and_summaries_and_gets_one_partner_count_per_pair(
+    ) {
         let dir = tempfile::tempdir().expect("temp dir");
         {
             let kv = SledKv::open(dir.path(), 8 << 20).expect("open");
@@ -502,23 +535,48 @@ mod tests {
                     Some(1u64.to_be_bytes().to_vec()),
                 );
             }
+            // Schema 2's partner entries: AM–AZ spans the upgrade's batches
+            // of 10,000 keys.
+            for i in 0..12_000u32 {
+                for key in [
+                    format!("q/AM/AZ/events/e{i}"),
+                    format!("q/AZ/AM/events/e{i}"),
+                ] {
+                    writes.insert(key.into_bytes(), Some(Vec::new()));
+                }
+            }
+            writes.insert(b"q/AM/TR/events/f03".to_vec(), Some(Vec::new()));
+            writes.insert(b"q/TR/AM/events/f03".to_vec(), Some(Vec::new()));
             writes.insert(b"r/countries/AM".to_vec(), Some(Vec::new()));
             kv.apply(writes).expect("apply");
             kv.flush().expect("flush");
         }
         let store = Store::open(dir.path(), 8 << 20, WriterOptions::default()).expect("store");
-        let left = store
-            .kv
-            .scan(
-                Bound::Included(keys::OLD_MEETING_COUNTS.to_vec()),
-                Bound::Excluded(keys::prefix_end(keys::OLD_MEETING_COUNTS)),
-                false,
-            )
-            .count();
-        assert_eq!(left, 0, "every counter is gone");
+        let count = |prefix: &[u8]| {
+            store
+                .kv
+                .scan(
+                    Bound::Included(prefix.to_vec()),
+                    Bound::Excluded(keys::prefix_end(prefix)),
+                    false,
+                )
+                .count()
+        };
+        assert_eq!(count(keys::OLD_MEETING_COUNTS), 0, "every counter is gone");
+        assert_eq!(count(keys::PARTNERS), 4, "one count per pair and direction");
+        let partner_count = |key: &[u8]| writer::read_u64(store.kv.get(key).expect("read"));
+        assert_eq!(partner_count(b"q/AM/AZ"), 12_000);
+        assert_eq!(partner_count(b"q/AZ/AM"), 12_000);
+        assert_eq!(partner_count(b"q/TR/AM"), 1);
+        let am = CountryCode::parse("AM").expect("code");
+        let partners: Vec<String> = store
+            .partners(am, None)
+            .map(|p| p.expect("partner").as_str().to_string())
+            .collect();
+        assert_eq!(partners, ["AZ", "TR"]);
         assert_eq!(
             store.kv.get(keys::SCHEMA).expect("read"),
-            Some(b"2".to_vec())
+            Some(SCHEMA_VERSION.to_string().into_bytes())
         );
         assert!(
             store.kv.get(b"r/countries/AM").expect("read").is_some(),

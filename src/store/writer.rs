@@ -16,11 +16,11 @@ use prost::Message;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::cache::ReadCache;
-use super::index::index_entries;
+use super::index::{record_index, RecordIndex};
 use super::keys;
 use super::kv::{KvRead, KvStore, WriteSet};
 use crate::convert::now_timestamp;
-use crate::domain::{Collection, CountryCode};
+use crate::domain::{Collection, CountryCode, CountryPair};
 use crate::error::{Error, PreconditionViolation, Result};
 use crate::pb::diplomacy::v1 as pb;
 use crate::records::{
@@ -388,13 +388,19 @@ fn apply(tx: &WriteSet<'_>, op: &WriteOp, revision: i64) -> Result<Outcome> {
     if op.collection == Collection::Countries && old.is_some() && new.is_none() {
         check_country_unused(tx, &op.id)?;
     }
-    let old_entries = old
+    let RecordIndex {
+        entries: old_entries,
+        pairs: old_pairs,
+    } = old
         .as_ref()
-        .map(|r| index_entries(op.collection, &op.id, r))
+        .map(|r| record_index(op.collection, &op.id, r))
         .unwrap_or_default();
-    let new_entries = new
+    let RecordIndex {
+        entries: new_entries,
+        pairs: new_pairs,
+    } = new
         .as_ref()
-        .map(|r| index_entries(op.collection, &op.id, r))
+        .map(|r| record_index(op.collection, &op.id, r))
         .unwrap_or_default();
     for stale in old_entries.keys().filter(|k| !new_entries.contains_key(*k)) {
         tx.remove(stale);
@@ -403,6 +409,12 @@ fn apply(tx: &WriteSet<'_>, op: &WriteOp, revision: i64) -> Result<Outcome> {
         if old_entries.get(k) != Some(v) {
             tx.insert(k, v);
         }
+    }
+    for pair in old_pairs.difference(&new_pairs) {
+        adjust_pair_count(tx, *pair, -1)?;
+    }
+    for pair in new_pairs.difference(&old_pairs) {
+        adjust_pair_count(tx, *pair, 1)?;
     }
     let old_refs = old.as_ref().map(referenced_countries).unwrap_or_default();
     let new_refs = new.as_ref().map(referenced_countries).unwrap_or_default();
@@ -486,12 +498,22 @@ pub fn read_u64(bytes: Option<Vec<u8>>) -> u64 {
 }
 
 fn adjust_refcount(tx: &WriteSet<'_>, code: CountryCode, delta: i64) -> Result<()> {
-    let key = keys::refcount(code);
-    let count = read_u64(tx.get(&key)?).saturating_add_signed(delta);
+    adjust_count(tx, &keys::refcount(code), delta)
+}
+
+/// The partner counts of `pair`, one per direction.
+fn adjust_pair_count(tx: &WriteSet<'_>, pair: CountryPair, delta: i64) -> Result<()> {
+    adjust_count(tx, &keys::partner(pair.low(), pair.high()), delta)?;
+    adjust_count(tx, &keys::partner(pair.high(), pair.low()), delta)
+}
+
+/// A u64 count, removed at zero.
+fn adjust_count(tx: &WriteSet<'_>, key: &[u8], delta: i64) -> Result<()> {
+    let count = read_u64(tx.get(key)?).saturating_add_signed(delta);
     if count == 0 {
-        tx.remove(&key);
+        tx.remove(key);
     } else {
-        tx.insert(&key, &count.to_be_bytes());
+        tx.insert(key, &count.to_be_bytes());
     }
     Ok(())
 }

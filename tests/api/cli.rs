@@ -407,7 +407,7 @@ fn a_new_server_generates_a_private_token_and_never_logs_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn check_finds_a_missing_and_an_orphan_index_entry() {
+async fn check_finds_a_missing_and_an_orphan_index_entry_and_a_wrong_partner_count() {
     let dir = tempfile::tempdir().expect("temp dir");
     let options = StoreOptions {
         data_dir: dir.path().to_path_buf(),
@@ -431,6 +431,8 @@ async fn check_finds_a_missing_and_an_orphan_index_entry() {
         db.remove(&victim).expect("remove");
         db.insert(b"h/ZZ/20000101 3/events/ghost/1-event", b"".to_vec())
             .expect("insert");
+        db.insert(b"q/AM/AZ", 999u64.to_be_bytes().to_vec())
+            .expect("insert");
         db.flush().expect("flush");
     }
     let output = diplomacy()
@@ -448,7 +450,11 @@ async fn check_finds_a_missing_and_an_orphan_index_entry() {
         out.contains("index entry h/ZZ/20000101 3/events/ghost/1-event belongs to no record"),
         "{out}"
     );
-    assert!(out.contains(": 2 problem(s)"), "{out}");
+    assert!(
+        out.contains("partner count q/AM/AZ says 999, the records say"),
+        "{out}"
+    );
+    assert!(out.contains(": 3 problem(s)"), "{out}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
