@@ -816,42 +816,67 @@ async fn bench(args: BenchArgs) -> CliResult {
         (records, dir_size(&args.data.data_dir))
     };
     let token = format!("bench-{}-0123456789", std::process::id());
-    let started = Instant::now();
-    let mut child = std::process::Command::new(std::env::current_exe()?)
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--drain-delay-secs",
-            "0",
-            "--data-dir",
-        ])
-        .arg(&args.data.data_dir)
-        .args(["--cache-mb", &args.data.cache_mb.to_string()])
-        .args([
-            "--relation-cache-mb",
-            &args.data.relation_cache_mb.to_string(),
-        ])
-        .env("DIPLOMACY_TOKEN", &token)
-        .env("RUST_LOG", "warn,diplomacy=info")
-        .env("DIPLOMACY_MAX_CONCURRENT_CALLS", "100000")
-        .stderr(std::process::Stdio::piped())
-        .spawn()?;
-    let pid = child.id();
-    let stderr = child.stderr.take().ok_or("no stderr")?;
-    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stderr));
-    let address = loop {
-        let line = lines
-            .next()
-            .ok_or("the server exited before it was ready")??;
-        if let Some(rest) = line.split("ready on ").nth(1) {
-            break rest
-                .split_whitespace()
-                .next()
-                .unwrap_or_default()
-                .to_string();
+    // sled releases the database lock from a background thread after the
+    // count above dropped its handle: a server that starts too soon finds
+    // it held, so it is retried for a few seconds.
+    let mut attempts = 0;
+    let (started, mut child, lines, address) = loop {
+        attempts += 1;
+        let started = Instant::now();
+        let mut child = std::process::Command::new(std::env::current_exe()?)
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--drain-delay-secs",
+                "0",
+                "--data-dir",
+            ])
+            .arg(&args.data.data_dir)
+            .args(["--cache-mb", &args.data.cache_mb.to_string()])
+            .args([
+                "--relation-cache-mb",
+                &args.data.relation_cache_mb.to_string(),
+            ])
+            .env("DIPLOMACY_TOKEN", &token)
+            .env("RUST_LOG", "warn,diplomacy=info")
+            .env("DIPLOMACY_MAX_CONCURRENT_CALLS", "100000")
+            .stderr(std::process::Stdio::piped())
+            .spawn()?;
+        let stderr = child.stderr.take().ok_or("no stderr")?;
+        let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stderr));
+        let mut output = Vec::new();
+        let address = loop {
+            let Some(line) = lines.next().transpose()? else {
+                break None;
+            };
+            if let Some(rest) = line.split("ready on ").nth(1) {
+                break Some(
+                    rest.split_whitespace()
+                        .next()
+                        .unwrap_or_default()
+                        .to_string(),
+                );
+            }
+            output.push(line);
+        };
+        match address {
+            Some(address) => break (started, child, lines, address),
+            None => {
+                let _ = child.wait();
+                let locked = output.iter().any(|l| l.contains("could not acquire lock"));
+                if !locked || attempts == 20 {
+                    return Err(format!(
+                        "the server exited before it was ready:\n{}",
+                        output.join("\n")
+                    )
+                    .into());
+                }
+                std::thread::sleep(Duration::from_millis(250));
+            }
         }
     };
+    let pid = child.id();
     std::thread::spawn(move || for _ in lines {});
     let result = async {
         let endpoint = tonic::transport::Endpoint::from_shared(format!("http://{address}"))?;

@@ -126,7 +126,7 @@ impl<K: KvStore> Store<K> {
             report.problem(format!("index entry {} is missing", show(key)));
         }
 
-        let prefix = b"n/".to_vec();
+        let prefix = keys::REFCOUNTS.to_vec();
         let upper = keys::prefix_end(&prefix);
         let mut stored_counts = BTreeSet::new();
         for entry in self.kv.scan(

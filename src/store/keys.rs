@@ -73,6 +73,8 @@ pub fn records_of(collection: Collection) -> Vec<u8> {
     format!("r/{}/", collection.as_str()).into_bytes()
 }
 
+pub const REFCOUNTS: &[u8] = b"n/";
+
 pub fn refcount(code: CountryCode) -> Vec<u8> {
     format!("n/{code}").into_bytes()
 }

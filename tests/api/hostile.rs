@@ -12,14 +12,16 @@ use tonic::{Code, Status};
 use crate::helpers::{spawn_seeded, TestServer};
 use crate::records::{new_treaty, source};
 
-/// Codes a bad request may get; anything else is a server fault.
-const CLIENT_CODES: [Code; 6] = [
+/// Codes a bad request may get; anything else is a server fault. ABORTED is
+/// a stale etag on an existing record (a random name can be a real one).
+const CLIENT_CODES: [Code; 7] = [
     Code::InvalidArgument,
     Code::NotFound,
     Code::FailedPrecondition,
     Code::AlreadyExists,
     Code::ResourceExhausted,
     Code::OutOfRange,
+    Code::Aborted,
 ];
 
 fn assert_precise(result: &Result<(), Status>, what: &str) {
