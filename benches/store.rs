@@ -9,7 +9,7 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use diplomacy::dataset::{check_import, upsert_all};
 use diplomacy::domain::{Collection, CountryCode, CountryPair};
 use diplomacy::generate::{generate, Sizes};
-use diplomacy::store::index::index_entries;
+use diplomacy::store::index::record_index;
 use diplomacy::store::{HistoryScope, Store, WriterOptions};
 
 fn raw_sled(c: &mut Criterion) {
@@ -108,7 +108,7 @@ fn store(c: &mut Criterion) {
         .expect("a treaty")
         .clone();
     c.bench_function("records: index entries of one treaty", |b| {
-        b.iter(|| black_box(index_entries(Collection::Treaties, "g0", &treaty)))
+        b.iter(|| black_box(record_index(Collection::Treaties, "g0", &treaty)))
     });
     let mut n = 0;
     c.bench_function("store: one durable write (own flush)", |b| {

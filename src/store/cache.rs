@@ -185,35 +185,6 @@ impl PairIndex {
         Ok(())
     }
 
-    /// Status facts dated on or before the day whose bound is `until`,
-    /// newest first.
-    pub fn status_until_newest_first(&self, until: &[u8]) -> impl Iterator<Item = &StatusFact> {
-        self.status
-            .range::<[u8], _>((Bound::Unbounded, Bound::Excluded(until)))
-            .rev()
-            .map(|(_, v)| v)
-    }
-
-    /// Treaties that entered into force on or before the bound, newest
-    /// first.
-    pub fn treaties_until_newest_first(&self, until: &[u8]) -> impl Iterator<Item = &CachedTreaty> {
-        self.treaties
-            .range::<[u8], _>((Bound::Unbounded, Bound::Excluded(until)))
-            .rev()
-            .map(|(_, v)| v)
-    }
-
-    /// Conflicts that began on or before the bound, newest first.
-    pub fn conflicts_until_newest_first(
-        &self,
-        until: &[u8],
-    ) -> impl Iterator<Item = &CachedConflict> {
-        self.conflicts
-            .range::<[u8], _>((Bound::Unbounded, Bound::Excluded(until)))
-            .rev()
-            .map(|(_, v)| v)
-    }
-
     /// How many meetings are dated on or before the bound, and the key rest
     /// of the latest of them.
     pub fn meetings_until(&self, until: &[u8]) -> (usize, Option<&[u8]>) {
@@ -231,6 +202,18 @@ impl PairIndex {
             .map(|(code, _)| *code)
             .collect()
     }
+}
+
+/// The values of `entries` keyed (by date) before the bound `until`, newest
+/// first: a pair's status facts, treaties or conflicts up to a day.
+pub fn newest_first<'a, V>(
+    entries: &'a BTreeMap<Box<[u8]>, V>,
+    until: &[u8],
+) -> impl Iterator<Item = &'a V> {
+    entries
+        .range::<[u8], _>((Bound::Unbounded, Bound::Excluded(until)))
+        .rev()
+        .map(|(_, v)| v)
 }
 
 /// `AM/19910000d/meetings/x` → `AM` and `19910000d/meetings/x`.

@@ -67,16 +67,8 @@ pub struct RecordIndex {
     pub pairs: BTreeSet<CountryPair>,
 }
 
-/// Every index entry of `record` (named `collection/id`), keyed in order.
-pub fn index_entries(
-    collection: Collection,
-    id: &str,
-    record: &Record,
-) -> BTreeMap<Vec<u8>, Vec<u8>> {
-    record_index(collection, id, record).entries
-}
-
-/// The index entries of `record` and the pairs it links.
+/// Every index entry of `record` (named `collection/id`), keyed in order,
+/// and the pairs it links.
 pub fn record_index(collection: Collection, id: &str, record: &Record) -> RecordIndex {
     let facts = record_facts(record);
     let name = format!("{}/{id}", collection.as_str());

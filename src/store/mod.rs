@@ -20,7 +20,7 @@ use std::sync::Arc;
 use prost::Message;
 use time::Date;
 
-use self::cache::ReadCache;
+use self::cache::{newest_first, ReadCache};
 use self::keys::PairFamily;
 pub use self::kv::{KvRead, KvStore, SledKv};
 use self::writer::Writer;
@@ -365,7 +365,8 @@ impl<K: KvStore> Store<K> {
         let _gate = self.kv.read_gate();
         let index = self.cache.pair(&*self.kv, pair)?;
         let index = index.read().unwrap_or_else(|e| e.into_inner());
-        let until = format!("{}9", crate::domain::date::day_key(day)).into_bytes();
+        // Cached keys are the index keys after their pair prefix.
+        let until = keys::after_day(&[], day);
         let (meeting_count, latest) = index.meetings_until(&until);
         let latest_meeting = match latest {
             Some(rest) => {
@@ -387,7 +388,7 @@ impl<K: KvStore> Store<K> {
         let mut treaties_in_force = Vec::new();
         let mut treaties_in_force_count = 0;
         let mut alliances = Vec::new();
-        for treaty in index.treaties_until_newest_first(&until) {
+        for treaty in newest_first(&index.treaties, &until) {
             if treaty.interval.in_force_on(day) {
                 treaties_in_force_count += 1;
                 if treaty.allied {
@@ -401,7 +402,7 @@ impl<K: KvStore> Store<K> {
         treaties_in_force.reverse();
         let mut armed_conflicts = Vec::new();
         let mut armed_conflicts_count = 0;
-        for conflict in index.conflicts_until_newest_first(&until) {
+        for conflict in newest_first(&index.conflicts, &until) {
             if conflict.covers(day) {
                 armed_conflicts_count += 1;
                 if armed_conflicts.len() < MAX_LISTED {
@@ -411,7 +412,7 @@ impl<K: KvStore> Store<K> {
         }
         armed_conflicts.reverse();
         Ok(PairFacts {
-            status: status_from_newest(index.status_until_newest_first(&until)),
+            status: status_from_newest(newest_first(&index.status, &until)),
             treaties_in_force,
             treaties_in_force_count,
             alliances,
