@@ -74,8 +74,8 @@ pub fn relation_of(
     // The status rests on the fact that set it, not on every earlier one.
     let mut source_records: Vec<String> = status.record.iter().cloned().collect();
 
-    // An alliance is sourced even when it is not among the listed treaties.
-    source_records.extend(facts.alliances.iter().cloned());
+    // The alliance is sourced even when it is not among the listed treaties.
+    source_records.extend(facts.alliance.iter().cloned());
     source_records.extend(facts.treaties_in_force.iter().map(|t| t.name.clone()));
     source_records.extend(facts.armed_conflicts.iter().map(|c| c.name.clone()));
     source_records.extend(facts.latest_meeting.iter().map(|m| m.name.clone()));
@@ -90,7 +90,7 @@ pub fn relation_of(
         status_since: status.since.map(date_to_pb),
         status_record: status.record.unwrap_or_default(),
         treaties_in_force: facts.treaties_in_force,
-        allied: !facts.alliances.is_empty(),
+        allied: facts.alliance.is_some(),
         armed_conflicts: facts.armed_conflicts,
         meeting_count: count(facts.meeting_count),
         latest_meeting: facts.latest_meeting,

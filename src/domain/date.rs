@@ -136,12 +136,34 @@ impl PartialDate {
 
 /// Fixed-width ASCII `YYYYMMDD` of a calendar day.
 pub fn day_key(day: Date) -> String {
-    format!(
-        "{:04}{:02}{:02}",
-        day.year(),
-        u8::from(day.month()),
-        day.day()
-    )
+    let mut key = String::with_capacity(9);
+    push_day_key(&mut key, day);
+    key
+}
+
+/// Appends `day_key(day)`: on every relation and history query's path, so
+/// without a formatting pass.
+pub fn push_day_key(key: &mut String, day: Date) {
+    match u32::try_from(day.year()) {
+        Ok(year) if year <= 9999 => {
+            push_digits(key, year, 4);
+            push_digits(key, u32::from(u8::from(day.month())), 2);
+            push_digits(key, u32::from(day.day()), 2);
+        }
+        _ => key.push_str(&format!(
+            "{:04}{:02}{:02}",
+            day.year(),
+            u8::from(day.month()),
+            day.day()
+        )),
+    }
+}
+
+fn push_digits(key: &mut String, value: u32, width: u32) {
+    for place in (0..width).rev() {
+        let digit = (value / 10u32.pow(place)) % 10;
+        key.push(char::from(b'0' + digit as u8));
+    }
 }
 
 fn calendar_month(month: u8) -> Month {
@@ -199,6 +221,27 @@ impl FromStr for PartialDate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn day_keys_are_fixed_width_calendar_digits() {
+        for julian in [
+            Date::MIN.to_julian_day(),
+            0,
+            1_721_426, // 0001-01-01
+            2_431_822, // 1945-12-31
+            2_460_000,
+            Date::MAX.to_julian_day(),
+        ] {
+            let day = Date::from_julian_day(julian).expect("day");
+            let expected = format!(
+                "{:04}{:02}{:02}",
+                day.year(),
+                u8::from(day.month()),
+                day.day()
+            );
+            assert_eq!(day_key(day), expected, "{day}");
+        }
+    }
 
     fn d(s: &str) -> PartialDate {
         s.parse().expect(s)

@@ -135,19 +135,54 @@ impl TreatyInterval {
         Self { from, until }
     }
 
+    /// The days in force: from the first day of `from` up to, not including,
+    /// the first day of `until`. Partial dates count from their first
+    /// possible day. `None` when it never entered into force.
+    pub fn days(&self) -> Option<DaySpan> {
+        self.from.map(|from| DaySpan {
+            start: from.first_day(),
+            end: self.until.map(|until| until.first_day()),
+        })
+    }
+
     /// In force on `day`: started on or before it and not ended on or before
-    /// it. Partial dates count from their first possible day.
+    /// it.
     pub fn in_force_on(&self, day: Date) -> bool {
-        let started = self.from.is_some_and(|from| from.first_day() <= day);
-        let ended = self.until.is_some_and(|until| until.first_day() <= day);
-        started && !ended
+        self.days().is_some_and(|days| days.contains(day))
     }
 }
 
-/// An armed conflict covers `day` from its start through its last day of
+/// The days an armed conflict covers: from its start through its last day of
 /// fighting (`end`, inclusive); no end means ongoing.
+pub fn conflict_days(start: PartialDate, end: Option<PartialDate>) -> DaySpan {
+    DaySpan {
+        start: start.first_day(),
+        // The day after the last; none after the calendar's last day.
+        end: end.and_then(|end| end.first_day().next_day()),
+    }
+}
+
+/// An armed conflict covers `day` (see `conflict_days`).
 pub fn conflict_covers(start: PartialDate, end: Option<PartialDate>, day: Date) -> bool {
-    start.first_day() <= day && end.is_none_or(|end| day <= end.first_day())
+    conflict_days(start, end).contains(day)
+}
+
+/// Days from `start` up to, not including, `end` (none: open-ended).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DaySpan {
+    pub start: Date,
+    pub end: Option<Date>,
+}
+
+impl DaySpan {
+    pub fn contains(&self, day: Date) -> bool {
+        self.start <= day && self.end.is_none_or(|end| day < end)
+    }
+
+    /// Covers no day at all: ended on or before it started.
+    pub fn is_empty(&self) -> bool {
+        self.end.is_some_and(|end| end <= self.start)
+    }
 }
 
 #[cfg(test)]

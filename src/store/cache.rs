@@ -15,12 +15,13 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use prost::Message;
 
+use super::coverage::Coverage;
 use super::index::{change_from_code, StatusValue, TreatyValue};
 use super::keys::{self, PairFamily};
 use super::kv::{KvStore, Writes};
 use crate::convert::stored_date;
-use crate::domain::relation::{conflict_covers, StatusFact, TreatyInterval};
-use crate::domain::{Collection, CountryCode, CountryPair, PartialDate};
+use crate::domain::relation::{conflict_days, DaySpan, StatusFact, TreatyInterval};
+use crate::domain::{Collection, CountryCode, CountryPair};
 use crate::error::{Error, Result};
 use crate::pb::diplomacy::v1 as pb;
 
@@ -33,7 +34,14 @@ const ENTRY_OVERHEAD: usize = 48;
 pub struct PairIndex {
     pub(super) status: BTreeMap<Box<[u8]>, StatusFact>,
     pub(super) treaties: BTreeMap<Box<[u8]>, CachedTreaty>,
+    /// The keys of `treaties` that are alliances, and their days in force.
+    pub(super) alliances: BTreeSet<Box<[u8]>>,
+    pub(super) alliance_days: Coverage,
+    /// The days each treaty is in force, to count them on a day.
+    pub(super) treaty_days: Coverage,
     pub(super) conflicts: BTreeMap<Box<[u8]>, CachedConflict>,
+    /// The days each conflict covers.
+    pub(super) conflict_days: Coverage,
     /// `{date}/meetings/{id}`, sorted, so that "meetings up to a day" is one
     /// binary search (the summaries stay in the database).
     pub(super) meetings: Vec<Box<[u8]>>,
@@ -42,24 +50,28 @@ pub struct PairIndex {
     weight: usize,
 }
 
-/// A treaty of the pair, with its interval decoded once.
+/// A treaty of the pair, with its days in force decoded once.
 pub struct CachedTreaty {
-    pub interval: TreatyInterval,
+    pub days: Option<DaySpan>,
     pub allied: bool,
     pub summary: pb::TreatySummary,
 }
 
-/// An armed conflict of the pair, with its dates decoded once.
+impl CachedTreaty {
+    pub fn in_force_on(&self, day: time::Date) -> bool {
+        self.days.is_some_and(|days| days.contains(day))
+    }
+}
+
+/// An armed conflict of the pair, with its days decoded once.
 pub struct CachedConflict {
-    pub start: Option<PartialDate>,
-    pub end: Option<PartialDate>,
+    pub days: Option<DaySpan>,
     pub summary: pb::ConflictSummary,
 }
 
 impl CachedConflict {
     pub fn covers(&self, day: time::Date) -> bool {
-        self.start
-            .is_some_and(|start| conflict_covers(start, self.end, day))
+        self.days.is_some_and(|days| days.contains(day))
     }
 }
 
@@ -118,25 +130,42 @@ impl PairIndex {
             }
             (PairFamily::Treaty, Some(v)) => {
                 let treaty = TreatyValue::decode(v).map_err(|e| corrupt("treaty index", e))?;
+                let interval = TreatyInterval {
+                    from: stored_date(treaty.from.as_ref()),
+                    until: stored_date(treaty.until.as_ref()),
+                };
                 let cached = CachedTreaty {
-                    interval: TreatyInterval {
-                        from: stored_date(treaty.from.as_ref()),
-                        until: stored_date(treaty.until.as_ref()),
-                    },
+                    days: interval.days(),
                     allied: treaty.allied,
                     summary: treaty.summary.unwrap_or_default(),
                 };
-                (true, self.treaties.insert(key, cached).is_some())
+                let replaced = self.remove_treaty(&key);
+                if let Some(days) = cached.days {
+                    self.treaty_days.insert(days);
+                }
+                if cached.allied {
+                    self.alliances.insert(key.clone());
+                    if let Some(days) = cached.days {
+                        self.alliance_days.insert(days);
+                    }
+                }
+                self.treaties.insert(key, cached);
+                (true, replaced)
             }
             (PairFamily::Conflict, Some(v)) => {
                 let summary =
                     pb::ConflictSummary::decode(v).map_err(|e| corrupt("conflict index", e))?;
                 let cached = CachedConflict {
-                    start: stored_date(summary.start_date.as_ref()),
-                    end: stored_date(summary.end_date.as_ref()),
+                    days: stored_date(summary.start_date.as_ref())
+                        .map(|start| conflict_days(start, stored_date(summary.end_date.as_ref()))),
                     summary,
                 };
-                (true, self.conflicts.insert(key, cached).is_some())
+                let replaced = self.remove_conflict(&key);
+                if let Some(days) = cached.days {
+                    self.conflict_days.insert(days);
+                }
+                self.conflicts.insert(key, cached);
+                (true, replaced)
             }
             (PairFamily::Meeting, Some(_)) => match self.meetings.binary_search(&key) {
                 Ok(_) => (true, true),
@@ -151,8 +180,8 @@ impl PairIndex {
                 (true, !fresh)
             }
             (PairFamily::Status, None) => (false, self.status.remove(&key).is_some()),
-            (PairFamily::Treaty, None) => (false, self.treaties.remove(&key).is_some()),
-            (PairFamily::Conflict, None) => (false, self.conflicts.remove(&key).is_some()),
+            (PairFamily::Treaty, None) => (false, self.remove_treaty(&key)),
+            (PairFamily::Conflict, None) => (false, self.remove_conflict(&key)),
             (PairFamily::Meeting, None) => match self.meetings.binary_search(&key) {
                 Ok(at) => {
                     self.meetings.remove(at);
@@ -183,6 +212,33 @@ impl PairIndex {
             self.weight = self.weight.saturating_sub(size);
         }
         Ok(())
+    }
+
+    /// Removes a treaty and what is derived from it; whether it was there.
+    fn remove_treaty(&mut self, key: &[u8]) -> bool {
+        let Some(old) = self.treaties.remove(key) else {
+            return false;
+        };
+        if let Some(days) = old.days {
+            self.treaty_days.remove(days);
+        }
+        if self.alliances.remove(key) {
+            if let Some(days) = old.days {
+                self.alliance_days.remove(days);
+            }
+        }
+        true
+    }
+
+    /// Removes a conflict and its days; whether it was there.
+    fn remove_conflict(&mut self, key: &[u8]) -> bool {
+        let Some(old) = self.conflicts.remove(key) else {
+            return false;
+        };
+        if let Some(days) = old.days {
+            self.conflict_days.remove(days);
+        }
+        true
     }
 
     /// How many meetings are dated on or before the bound, and the key rest

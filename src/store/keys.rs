@@ -29,7 +29,7 @@
 
 use time::Date;
 
-use crate::domain::date::day_key;
+use crate::domain::date::{day_key, push_day_key};
 use crate::domain::{Collection, CountryCode, CountryPair};
 
 pub const SCHEMA: &[u8] = b"_schema";
@@ -125,7 +125,14 @@ pub fn from_day(prefix: &[u8], day: Date) -> Vec<u8> {
 
 /// Exclusive upper bound for keys of `prefix` dated on or before `day`.
 pub fn after_day(prefix: &[u8], day: Date) -> Vec<u8> {
-    join(prefix, &[&format!("{}9", day_key(day))])
+    let mut suffix = String::with_capacity(9);
+    push_day_key(&mut suffix, day);
+    // Precision digits are 0–2, so `9` sorts after every key of the day.
+    suffix.push('9');
+    let mut key = Vec::with_capacity(prefix.len() + suffix.len());
+    key.extend_from_slice(prefix);
+    key.extend_from_slice(suffix.as_bytes());
+    key
 }
 
 /// Exclusive upper bound for every key starting with `prefix`.

@@ -7,6 +7,7 @@
 
 pub mod cache;
 pub mod check;
+mod coverage;
 pub mod index;
 pub mod keys;
 pub mod kv;
@@ -52,8 +53,9 @@ pub struct PairFacts {
     pub treaties_in_force: Vec<pb::TreatySummary>,
     /// How many treaties are in force on the day, listed or not.
     pub treaties_in_force_count: usize,
-    /// Alliances in force on the day, listed or not.
-    pub alliances: Vec<String>,
+    /// The alliance in force on the day that entered into force last, listed
+    /// or not: the source of "allied".
+    pub alliance: Option<String>,
     /// Armed conflicts covering the day: the `MAX_LISTED` that began last,
     /// oldest first.
     pub armed_conflicts: Vec<pb::ConflictSummary>,
@@ -383,31 +385,41 @@ impl<K: KvStore> Store<K> {
             }
             None => None,
         };
-        // A busy pair has thousands of treaties and conflicts: each is tested
-        // in place, and only the listed ones are copied.
-        let mut treaties_in_force = Vec::new();
-        let mut treaties_in_force_count = 0;
-        let mut alliances = Vec::new();
+        // A busy pair has thousands of treaties and conflicts: they are
+        // counted from their sorted days, and only the listed newest ones
+        // are visited.
+        let treaties_in_force_count = index.treaty_days.covering(day);
+        let listed = treaties_in_force_count.min(MAX_LISTED);
+        let mut treaties_in_force = Vec::with_capacity(listed);
         for treaty in newest_first(&index.treaties, &until) {
-            if treaty.interval.in_force_on(day) {
-                treaties_in_force_count += 1;
-                if treaty.allied {
-                    alliances.push(treaty.summary.name.clone());
-                }
-                if treaties_in_force.len() < MAX_LISTED {
-                    treaties_in_force.push(treaty.summary.clone());
-                }
+            if treaties_in_force.len() == listed {
+                break;
+            }
+            if treaty.in_force_on(day) {
+                treaties_in_force.push(treaty.summary.clone());
             }
         }
         treaties_in_force.reverse();
-        let mut armed_conflicts = Vec::new();
-        let mut armed_conflicts_count = 0;
+        let alliance = if index.alliance_days.covering(day) == 0 {
+            None
+        } else {
+            index
+                .alliances
+                .range::<[u8], _>((Bound::Unbounded, Bound::Excluded(until.as_slice())))
+                .rev()
+                .filter_map(|key| index.treaties.get(key))
+                .find(|treaty| treaty.in_force_on(day))
+                .map(|treaty| treaty.summary.name.clone())
+        };
+        let armed_conflicts_count = index.conflict_days.covering(day);
+        let listed = armed_conflicts_count.min(MAX_LISTED);
+        let mut armed_conflicts = Vec::with_capacity(listed);
         for conflict in newest_first(&index.conflicts, &until) {
+            if armed_conflicts.len() == listed {
+                break;
+            }
             if conflict.covers(day) {
-                armed_conflicts_count += 1;
-                if armed_conflicts.len() < MAX_LISTED {
-                    armed_conflicts.push(conflict.summary.clone());
-                }
+                armed_conflicts.push(conflict.summary.clone());
             }
         }
         armed_conflicts.reverse();
@@ -415,7 +427,7 @@ impl<K: KvStore> Store<K> {
             status: status_from_newest(newest_first(&index.status, &until)),
             treaties_in_force,
             treaties_in_force_count,
-            alliances,
+            alliance,
             armed_conflicts,
             armed_conflicts_count,
             meeting_count,

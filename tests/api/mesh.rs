@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use diplomacy::pb::diplomacy::v1::relation_service_client::RelationServiceClient;
 use diplomacy::pb::diplomacy::v1::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_stream::wrappers::ReceiverStream;
 use tokio_stream::StreamExt;
 use tonic::codec::CompressionEncoding;
 use tonic::Code;
@@ -169,23 +170,33 @@ async fn health_follows_the_spec_for_unknown_services() {
     assert_eq!(first.status, ServingStatus::ServiceUnknown as i32);
 }
 
-/// 20,000 valid records: an import that only validates them still takes a
-/// while, which the deadline and shedding tests need.
-fn slow_to_validate() -> Vec<Record> {
-    (0..20_000)
-        .map(|i| Record {
-            kind: Some(record::Kind::Event(Event {
-                name: format!("events/slow-{i}"),
-                title: "slow".into(),
-                kind: EventKind::Other as i32,
-                start_date: date(2000, 1, 1),
-                actor: "countries/FR".into(),
-                counterparts: vec!["countries/DE".into()],
-                sources: vec![crate::records::source()],
-                ..Default::default()
-            })),
-        })
-        .collect()
+/// An import call's request stream that sends one valid record and then
+/// stays open for `hold`: the call occupies the server (a concurrency slot,
+/// its deadline) for that long, however fast the machine validates.
+fn held_open(hold: Duration) -> ReceiverStream<ImportRecordsRequest> {
+    let (sender, receiver) = tokio::sync::mpsc::channel(1);
+    tokio::spawn(async move {
+        let message = ImportRecordsRequest {
+            mode: ImportMode::AllOrNothing as i32,
+            validate_only: true,
+            records: vec![Record {
+                kind: Some(record::Kind::Event(Event {
+                    name: "events/held".into(),
+                    title: "held".into(),
+                    kind: EventKind::Other as i32,
+                    start_date: date(2000, 1, 1),
+                    actor: "countries/FR".into(),
+                    counterparts: vec!["countries/DE".into()],
+                    sources: vec![crate::records::source()],
+                    ..Default::default()
+                })),
+            }],
+        };
+        if sender.send(message).await.is_ok() {
+            tokio::time::sleep(hold).await;
+        }
+    });
+    ReceiverStream::new(receiver)
 }
 
 #[tokio::test]
@@ -194,17 +205,11 @@ async fn an_expired_deadline_is_deadline_exceeded() {
     // server's side is shown with its default deadline: the same code path
     // as a client's shorter `grpc-timeout` (parsed in middleware::deadline).
     let server = spawn_with_options(|o| o.limits.default_timeout = Duration::from_millis(50)).await;
-    let records = slow_to_validate();
-    let request = tonic::Request::new(tokio_stream::iter(vec![ImportRecordsRequest {
-        mode: ImportMode::AllOrNothing as i32,
-        validate_only: true,
-        records,
-    }]));
     let status = server
         .records()
-        .import_records(request)
+        .import_records(held_open(Duration::from_secs(5)))
         .await
-        .expect_err("too slow for 50 ms");
+        .expect_err("open for longer than 50 ms");
     assert_eq!(status.code(), Code::DeadlineExceeded, "{status:?}");
 }
 
@@ -220,20 +225,14 @@ async fn over_the_concurrency_limit_calls_are_shed_fast_while_health_answers() {
                 .expect("connect"),
         );
     }
-    // Slow calls: validating 20,000 records each.
-    let records = slow_to_validate();
+    // Slow calls: each holds its slot for half a second.
     let mut calls = Vec::new();
     for _ in 0..12 {
         let mut client = server.records();
-        let message = ImportRecordsRequest {
-            mode: ImportMode::AllOrNothing as i32,
-            validate_only: true,
-            records: records.clone(),
-        };
         calls.push(tokio::spawn(async move {
             let started = Instant::now();
             let result = client
-                .import_records(tokio_stream::iter(vec![message]))
+                .import_records(held_open(Duration::from_millis(500)))
                 .await;
             (result.err().map(|s| s.code()), started.elapsed())
         }));

@@ -438,8 +438,8 @@ async fn a_relation_lists_at_most_100_treaties_and_conflicts_and_counts_them_all
             kind: Some(record::Kind::Treaty(Treaty {
                 name: format!("treaties/busy-{i:03}"),
                 title: format!("Busy treaty {i}"),
-                // The oldest one is the alliance, far from the listed ones.
-                kind: if i == 0 {
+                // The two oldest are alliances, far from the listed ones.
+                kind: if i < 2 {
                     TreatyKind::Alliance
                 } else {
                     TreatyKind::Trade
@@ -486,8 +486,17 @@ async fn a_relation_lists_at_most_100_treaties_and_conflicts_and_counts_them_all
         .collect();
     let newest: Vec<String> = (20..120).map(|i| format!("treaties/busy-{i:03}")).collect();
     assert_eq!(listed, newest, "the 100 newest, oldest first");
-    assert!(r.allied, "the unlisted alliance still counts");
-    assert!(r.source_records.contains(&"treaties/busy-000".to_string()));
+    assert!(r.allied, "an unlisted alliance still counts");
+    assert!(
+        r.source_records.contains(&"treaties/busy-001".to_string()),
+        "the alliance in force last is the source of `allied`"
+    );
+    assert!(!r.source_records.contains(&"treaties/busy-000".to_string()));
+    assert_eq!(
+        r.source_records.len(),
+        100 + 100 + 1,
+        "listed treaties and conflicts and the alliance: bounded"
+    );
     assert_eq!(r.armed_conflicts_count, 105);
     assert_eq!(r.armed_conflicts.len(), 100);
     assert_eq!(r.armed_conflicts[0].name, "events/busy-005");
