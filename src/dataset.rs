@@ -9,11 +9,13 @@ use crate::convert::now_timestamp;
 use crate::domain::countries::builtin_countries;
 use crate::domain::{names, Collection};
 use crate::error::{Error, Result};
+use crate::importer::{Item, Source};
 use crate::pb::diplomacy::v1 as pb;
 use crate::records::{
     meta, record_collection, record_name, same_content, validate_record, without_store_meta, Record,
 };
 use crate::store::{Outcome, Store, WriteOp};
+use std::borrow::Cow;
 
 /// The South Caucasus facts the service starts with (see `dataset/`).
 pub const SEED_JSONL: &str = include_str!("../dataset/south-caucasus.jsonl");
@@ -55,6 +57,59 @@ pub fn parse_line(line: &str) -> Result<Record> {
     record
         .kind
         .ok_or_else(|| Error::invalid("record", "names none of country, treaty, meeting, event"))
+}
+
+/// A JSON Lines file, read line by line each time an import reads it (blank
+/// lines and `#` comments are skipped).
+pub struct JsonLinesFile {
+    path: std::path::PathBuf,
+}
+
+impl JsonLinesFile {
+    /// Opens nothing yet, but fails now if the file cannot be read.
+    pub fn new(path: &std::path::Path) -> std::io::Result<Self> {
+        std::fs::File::open(path)?;
+        Ok(Self {
+            path: path.to_path_buf(),
+        })
+    }
+}
+
+impl Source for JsonLinesFile {
+    fn read(&self) -> Result<Box<dyn Iterator<Item = Item<'_>> + Send + '_>> {
+        use std::io::BufRead;
+        let file = std::fs::File::open(&self.path)
+            .map_err(|e| Error::Unavailable(format!("cannot read {}: {e}", self.path.display())))?;
+        let lines = std::io::BufReader::with_capacity(1 << 20, file).lines();
+        let mut broken = false;
+        let items = lines.enumerate().map_while(move |(i, line)| {
+            if broken {
+                return None;
+            }
+            let line = match line {
+                Ok(line) => line,
+                Err(e) => {
+                    // A line that is not UTF-8 is one bad line; any other
+                    // error ends the reading.
+                    broken = e.kind() != std::io::ErrorKind::InvalidData;
+                    return Some(Some(Err(LineError {
+                        line: i + 1,
+                        error: Error::invalid("line", format!("cannot read: {e}")),
+                    })));
+                }
+            };
+            let trimmed = line.trim();
+            if trimmed.is_empty() || trimmed.starts_with('#') {
+                return Some(None);
+            }
+            Some(Some(
+                parse_line(trimmed)
+                    .map(Cow::Owned)
+                    .map_err(|error| LineError { line: i + 1, error }),
+            ))
+        });
+        Ok(Box::new(items.flatten()))
+    }
 }
 
 /// Parses JSON Lines (blank lines and `#` comments are skipped); returns the

@@ -1,14 +1,16 @@
 //! Bulk import, shared by the `ImportRecords` RPC and `diplomacy import`:
-//! validate everything, then write in batches through the single writer.
+//! check everything, then write in batches through the single writer. A
+//! source is read twice (once to check, once to write) rather than held, so
+//! a file of any size imports in bounded memory.
 
-use std::collections::BTreeSet;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use crate::dataset::{check_import, upsert_op, BATCH};
+use crate::dataset::{check_import, upsert_op, LineError, BATCH};
 use crate::domain::{Collection, CountryCode};
 use crate::error::{Error, PreconditionViolation, Result};
 use crate::records::{record_name, referenced_countries, Record};
 use crate::store::{Outcome, Store};
-
 /// How an import treats invalid records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -33,120 +35,246 @@ pub struct Report {
     pub written: usize,
     pub unchanged: usize,
     pub errors: Vec<RecordError>,
+    /// Lines of a file that are not records: nothing is written then.
+    pub unreadable: Vec<LineError>,
     /// The store revision after the import.
     pub revision: i64,
 }
 
-/// Imports `records`. `progress` is told how many records are done after
-/// every batch.
+/// One record of a source, or the line that could not be read as one.
+pub type Item<'a> = std::result::Result<Cow<'a, Record>, LineError>;
+
+/// Where an import's records come from, in order. `read` starts over each
+/// time it is called.
+pub trait Source: Sync {
+    fn read(&self) -> Result<Box<dyn Iterator<Item = Item<'_>> + Send + '_>>;
+}
+
+/// Records already in memory (an `ImportRecords` call).
+impl Source for Vec<Record> {
+    fn read(&self) -> Result<Box<dyn Iterator<Item = Item<'_>> + Send + '_>> {
+        Ok(Box::new(
+            self.iter().map(|record| Ok(Cow::Borrowed(record))),
+        ))
+    }
+}
+
+/// What the checking pass learnt, kept small: countries (written first,
+/// and few) are kept whole, every other record only as its position.
+#[derive(Default)]
+struct Checked {
+    countries: Vec<(usize, String, Record)>,
+    /// Positions not to write: invalid, or naming a missing country.
+    rejected: HashSet<usize>,
+}
+
+/// Imports the records of `source`. `progress` is told how many of how many
+/// valid records are written after every batch.
 pub async fn import(
     store: &Store,
-    records: Vec<Record>,
+    source: &impl Source,
     mode: Mode,
     validate_only: bool,
-    mut progress: impl FnMut(usize),
+    mut progress: impl FnMut(usize, usize),
 ) -> Result<Report> {
-    let mut report = Report {
-        received: records.len(),
-        ..Default::default()
-    };
-    let mut valid = Vec::with_capacity(records.len());
-    for (index, record) in records.into_iter().enumerate() {
-        if index % 256 == 255 {
-            // Validation is CPU work: let other calls (and deadlines) run.
-            tokio::task::yield_now().await;
-        }
-        match check_import(&record) {
-            Ok((collection, id)) => valid.push((index, collection, id, record)),
-            Err(error) => report.errors.push(RecordError {
-                index,
-                name: record_name(&record).to_string(),
-                error,
-            }),
-        }
-    }
-    check_references(store, &mut valid, &mut report.errors)?;
+    let mut report = Report::default();
+    let checked = check(store, source, &mut report).await?;
     report.errors.sort_by_key(|e| e.index);
-    if validate_only || (mode == Mode::AllOrNothing && !report.errors.is_empty()) {
+    let failed =
+        !report.unreadable.is_empty() || (mode == Mode::AllOrNothing && !report.errors.is_empty());
+    if validate_only || failed {
         report.revision = store.revision();
         return Ok(report);
     }
+    let total = report.received - checked.rejected.len();
 
     // Countries first, so that the records naming them find them; former
     // states (which name successors) after current ones.
-    valid.sort_by_key(|(index, collection, _, record)| {
+    let mut countries = checked.countries;
+    countries.sort_by_key(|(index, _, record)| {
         let names_others = matches!(record, Record::Country(c) if !c.successors.is_empty());
-        (*collection != Collection::Countries, names_others, *index)
+        (names_others, *index)
     });
     let mut done = 0;
-    for batch in valid.chunks(BATCH) {
-        let ops = batch
+    for batch in countries.chunks(BATCH) {
+        let batch = batch
             .iter()
-            .map(|(_, collection, id, record)| upsert_op(*collection, id.clone(), record.clone()))
-            .collect();
-        let outcomes = store.write(ops, mode == Mode::AllOrNothing).await?;
-        for ((index, _, _, record), outcome) in batch.iter().zip(outcomes) {
-            match outcome {
-                Ok(Outcome::Unchanged(_)) => report.unchanged += 1,
-                Ok(_) => report.written += 1,
-                Err(error) => report.errors.push(RecordError {
-                    index: *index,
-                    name: record_name(record).to_string(),
-                    error,
-                }),
-            }
-        }
-        done += batch.len();
-        progress(done);
+            .map(|(index, id, record)| (*index, Collection::Countries, id.clone(), record.clone()));
+        done += tally(
+            write_batch(store, batch.collect(), mode).await?,
+            &mut report,
+        );
+        progress(done, total);
+    }
+    let mut items = source.read()?.enumerate();
+    let mut batch = next_batch(&mut items, &checked.rejected)?;
+    while !batch.is_empty() {
+        // The next batch is read while the writer thread writes this one.
+        let (written, following) = tokio::join!(write_batch(store, batch, mode), async {
+            next_batch(&mut items, &checked.rejected)
+        });
+        done += tally(written?, &mut report);
+        progress(done, total);
+        batch = following?;
     }
     report.errors.sort_by_key(|e| e.index);
     report.revision = store.revision();
     Ok(report)
 }
 
-/// Moves records naming a country that neither exists nor is imported from
-/// `valid` to `errors`.
-fn check_references(
-    store: &Store,
-    valid: &mut Vec<(usize, Collection, String, Record)>,
-    errors: &mut Vec<RecordError>,
-) -> Result<()> {
-    let imported: BTreeSet<CountryCode> = valid
-        .iter()
-        .filter(|(_, collection, _, _)| *collection == Collection::Countries)
-        .filter_map(|(_, _, id, _)| CountryCode::parse(id))
-        .collect();
-    let mut known = imported.clone();
-    let mut unknown = BTreeSet::new();
-    let mut kept = Vec::with_capacity(valid.len());
-    for (index, collection, id, record) in valid.drain(..) {
-        let mut missing = Vec::new();
-        for code in referenced_countries(&record) {
-            if known.contains(&code) {
+/// The checking pass: every record validated, and every country it names
+/// found in the store or in the import.
+async fn check(store: &Store, source: &impl Source, report: &mut Report) -> Result<Checked> {
+    let mut checked = Checked::default();
+    let mut imported = BTreeSet::new();
+    let mut stored = BTreeSet::new();
+    // Countries neither stored nor (so far) imported, with who names them.
+    let mut wanted: BTreeMap<CountryCode, Vec<usize>> = BTreeMap::new();
+    for (index, item) in source.read()?.enumerate() {
+        report.received += 1;
+        if index % 256 == 255 {
+            // Checking is CPU work: let other calls (and deadlines) run.
+            tokio::task::yield_now().await;
+        }
+        let record = match item {
+            Ok(record) => record,
+            Err(error) => {
+                report.unreadable.push(error);
+                checked.rejected.insert(index);
                 continue;
             }
-            if unknown.contains(&code) || store.get(Collection::Countries, code.as_str())?.is_none()
-            {
-                unknown.insert(code);
-                missing.push(PreconditionViolation {
-                    kind: "COUNTRY_NOT_FOUND",
-                    subject: code.name(),
-                    description: format!("{} does not exist and is not imported", code.name()),
+        };
+        let (collection, id) = match check_import(&record) {
+            Ok(checked) => checked,
+            Err(error) => {
+                report.errors.push(RecordError {
+                    index,
+                    name: record_name(&record).to_string(),
+                    error,
                 });
+                checked.rejected.insert(index);
+                continue;
+            }
+        };
+        for code in referenced_countries(&record) {
+            if imported.contains(&code) || stored.contains(&code) {
+                continue;
+            }
+            if store.get(Collection::Countries, code.as_str())?.is_some() {
+                stored.insert(code);
             } else {
-                known.insert(code);
+                wanted.entry(code).or_default().push(index);
             }
         }
-        if missing.is_empty() {
-            kept.push((index, collection, id, record));
-        } else {
-            errors.push(RecordError {
-                index,
-                name: record_name(&record).to_string(),
-                error: Error::FailedPrecondition(missing),
-            });
+        if collection == Collection::Countries {
+            if let Some(code) = CountryCode::parse(&id) {
+                imported.insert(code);
+            }
+            checked.countries.push((index, id, record.into_owned()));
         }
     }
-    *valid = kept;
-    Ok(())
+    // Positions naming a country that is neither stored nor imported.
+    let mut missing: BTreeMap<usize, Vec<CountryCode>> = BTreeMap::new();
+    for (code, indexes) in wanted {
+        if !imported.contains(&code) {
+            for index in indexes {
+                missing.entry(index).or_default().push(code);
+            }
+        }
+    }
+    if !missing.is_empty() {
+        // Their names, for the report: one more pass, over the few that
+        // failed.
+        for (index, item) in source.read()?.enumerate() {
+            let (Some(codes), Ok(record)) = (missing.get(&index), item) else {
+                continue;
+            };
+            report.errors.push(RecordError {
+                index,
+                name: record_name(&record).to_string(),
+                error: missing_countries(codes),
+            });
+            checked.rejected.insert(index);
+        }
+        checked
+            .countries
+            .retain(|(index, _, _)| !missing.contains_key(index));
+    }
+    Ok(checked)
+}
+
+fn missing_countries(codes: &[CountryCode]) -> Error {
+    Error::FailedPrecondition(
+        codes
+            .iter()
+            .map(|code| PreconditionViolation {
+                kind: "COUNTRY_NOT_FOUND",
+                subject: code.name(),
+                description: format!("{} does not exist and is not imported", code.name()),
+            })
+            .collect(),
+    )
+}
+
+type Batch = Vec<(usize, Collection, String, Record)>;
+
+/// Up to `BATCH` records to write from `items` (countries were written
+/// first, rejected ones are not).
+fn next_batch<'a>(
+    items: &mut impl Iterator<Item = (usize, Item<'a>)>,
+    rejected: &HashSet<usize>,
+) -> Result<Batch> {
+    let mut batch = Vec::with_capacity(BATCH);
+    for (index, item) in items {
+        if rejected.contains(&index) {
+            continue;
+        }
+        // The first pass read this source whole: an item failing now is a
+        // source that changed under the import.
+        let record = item.map_err(|e| Error::Unavailable(format!("the import changed: {e}")))?;
+        let (collection, id) = check_import(&record)?;
+        if collection == Collection::Countries {
+            continue;
+        }
+        batch.push((index, collection, id, record.into_owned()));
+        if batch.len() == BATCH {
+            break;
+        }
+    }
+    Ok(batch)
+}
+
+/// Writes one batch: each record's position, name and outcome.
+async fn write_batch(
+    store: &Store,
+    batch: Batch,
+    mode: Mode,
+) -> Result<Vec<(usize, String, Result<Outcome>)>> {
+    let names: Vec<(usize, String)> = batch
+        .iter()
+        .map(|(index, _, _, record)| (*index, record_name(record).to_string()))
+        .collect();
+    let ops = batch
+        .into_iter()
+        .map(|(_, collection, id, record)| upsert_op(collection, id, record))
+        .collect();
+    let outcomes = store.write(ops, mode == Mode::AllOrNothing).await?;
+    Ok(names
+        .into_iter()
+        .zip(outcomes)
+        .map(|((index, name), outcome)| (index, name, outcome))
+        .collect())
+}
+
+/// Counts a written batch into the report; returns how many records it held.
+fn tally(outcomes: Vec<(usize, String, Result<Outcome>)>, report: &mut Report) -> usize {
+    let count = outcomes.len();
+    for (index, name, outcome) in outcomes {
+        match outcome {
+            Ok(Outcome::Unchanged(_)) => report.unchanged += 1,
+            Ok(_) => report.written += 1,
+            Err(error) => report.errors.push(RecordError { index, name, error }),
+        }
+    }
+    count
 }

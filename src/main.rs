@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use clap::{Args, Parser, Subcommand};
 use diplomacy::dataset;
 use diplomacy::domain::Collection;
-use diplomacy::importer::{self, Mode};
+use diplomacy::importer::{self, Mode, Source};
 use diplomacy::middleware::auth::{self, Scope, Tokens};
 use diplomacy::pb::diplomacy::v1 as pb;
 use diplomacy::pb::diplomacy::v1::record_service_client::RecordServiceClient;
@@ -433,29 +433,33 @@ fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()> + 
 }
 
 async fn import(args: ImportArgs) -> CliResult {
-    let text = std::fs::read_to_string(&args.file)
+    // Read as it is imported, never whole: the file can be larger than memory.
+    let source = dataset::JsonLinesFile::new(&args.file)
         .map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
-    let lines = dataset::parse_jsonl(&text).map_err(|errors| {
-        let shown: Vec<String> = errors.iter().take(50).map(ToString::to_string).collect();
-        format!(
-            "{} unreadable line(s), nothing written:\n{}",
-            errors.len(),
-            shown.join("\n")
-        )
-    })?;
-    let records: Vec<_> = lines.into_iter().map(|(_, record)| record).collect();
     let mode = if args.best_effort {
         Mode::BestEffort
     } else {
         Mode::AllOrNothing
     };
-    let progress = Progress::new(records.len());
+    let progress = Progress::new(0);
     let report = match &args.server {
         Some(server) => {
+            let mut count = 0;
+            let mut unreadable = Vec::new();
+            for item in source.read()? {
+                match item {
+                    Ok(_) => count += 1,
+                    Err(error) => unreadable.push(error),
+                }
+            }
+            if !unreadable.is_empty() {
+                return Err(unreadable_lines(&unreadable).into());
+            }
+            progress.set_total(count);
             import_remote(
                 server,
                 args.token.as_deref(),
-                records,
+                &source,
                 mode,
                 args.dry_run,
                 &progress,
@@ -464,10 +468,15 @@ async fn import(args: ImportArgs) -> CliResult {
         }
         None => {
             let store = server::open_store(&store_options(&args.data, false)).await?;
-            let report = importer::import(&store, records, mode, args.dry_run, |done| {
-                progress.set(done)
+            let report = importer::import(&store, &source, mode, args.dry_run, |done, total| {
+                progress.set_total(total);
+                progress.set(done);
             })
             .await?;
+            if !report.unreadable.is_empty() {
+                progress.finish();
+                return Err(unreadable_lines(&report.unreadable).into());
+            }
             importer_report(report)
         }
     };
@@ -504,6 +513,15 @@ async fn import(args: ImportArgs) -> CliResult {
     }
 }
 
+fn unreadable_lines(errors: &[dataset::LineError]) -> String {
+    let shown: Vec<String> = errors.iter().take(50).map(ToString::to_string).collect();
+    format!(
+        "{} unreadable line(s), nothing written:\n{}",
+        errors.len(),
+        shown.join("\n")
+    )
+}
+
 fn importer_report(report: importer::Report) -> pb::ImportRecordsResponse {
     pb::ImportRecordsResponse {
         received: report.received as i64,
@@ -528,7 +546,7 @@ fn importer_report(report: importer::Report) -> pb::ImportRecordsResponse {
 async fn import_remote(
     server: &str,
     token: Option<&str>,
-    records: Vec<diplomacy::records::Record>,
+    source: &impl Source,
     mode: Mode,
     dry_run: bool,
     progress: &Progress,
@@ -545,21 +563,25 @@ async fn import_remote(
             .await
     });
     let mut sent = 0;
-    for chunk in records.chunks(500) {
+    let mut records = source.read()?.map_while(Result::ok).peekable();
+    while records.peek().is_some() {
+        let chunk: Vec<pb::Record> = records
+            .by_ref()
+            .take(500)
+            .map(|record| pb::Record {
+                kind: Some(record.into_owned()),
+            })
+            .collect();
+        let count = chunk.len();
         let message = pb::ImportRecordsRequest {
             mode,
             validate_only: dry_run,
-            records: chunk
-                .iter()
-                .map(|r| pb::Record {
-                    kind: Some(r.clone()),
-                })
-                .collect(),
+            records: chunk,
         };
         if sender.send(message).await.is_err() {
             break;
         }
-        sent += chunk.len();
+        sent += count;
         progress.set(sent);
     }
     drop(sender);
@@ -617,7 +639,8 @@ fn endpoint(server: &str) -> String {
 /// Import progress: a bar on a terminal, a line a second otherwise.
 struct Progress {
     bar: Option<indicatif::ProgressBar>,
-    total: usize,
+    /// Known once the records are checked.
+    total: std::sync::atomic::AtomicUsize,
     started: Instant,
     last_line: std::sync::Mutex<Instant>,
 }
@@ -635,9 +658,17 @@ impl Progress {
         });
         Self {
             bar,
-            total,
+            total: total.into(),
             started: Instant::now(),
             last_line: std::sync::Mutex::new(Instant::now()),
+        }
+    }
+
+    fn set_total(&self, total: usize) {
+        self.total
+            .store(total, std::sync::atomic::Ordering::Relaxed);
+        if let Some(bar) = &self.bar {
+            bar.set_length(total as u64);
         }
     }
 
@@ -649,11 +680,11 @@ impl Progress {
         let Ok(mut last) = self.last_line.lock() else {
             return;
         };
-        if last.elapsed() >= Duration::from_secs(1) || done == self.total {
+        let total = self.total.load(std::sync::atomic::Ordering::Relaxed);
+        if last.elapsed() >= Duration::from_secs(1) || done == total {
             *last = Instant::now();
             eprintln!(
-                "progress: {done}/{} records ({:.0} records/s)",
-                self.total,
+                "progress: {done}/{total} records ({:.0} records/s)",
                 done as f64 / self.elapsed().max(1e-9)
             );
         }

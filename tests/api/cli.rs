@@ -232,6 +232,65 @@ async fn import_refuses_a_file_with_bad_lines_and_writes_nothing() {
     }
 }
 
+#[tokio::test]
+async fn import_finds_countries_defined_further_down_the_file_and_refuses_missing_ones() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("forward.jsonl");
+    std::fs::write(
+        &file,
+        concat!(
+            r#"{"event": {"name": "events/early", "title": "Names a later country", "kind": "EVENT_KIND_OTHER", "start_date": {"year": 2001}, "actor": "countries/FR", "counterparts": ["countries/QQ"], "sources": [{"title": "s"}]}}"#,
+            "\n",
+            r#"{"event": {"name": "events/orphan", "title": "Names no country", "kind": "EVENT_KIND_OTHER", "start_date": {"year": 2001}, "actor": "countries/FR", "counterparts": ["countries/QZ"], "sources": [{"title": "s"}]}}"#,
+            "\n",
+            r#"{"country": {"name": "countries/QQ", "display_name": "Qland", "sources": [{"title": "s"}]}}"#,
+            "\n",
+        ),
+    )
+    .expect("write");
+
+    // All or nothing: the orphan stops everything.
+    let strict = dir.path().join("strict");
+    let output = diplomacy()
+        .arg("import")
+        .arg(&file)
+        .arg("--data-dir")
+        .arg(&strict)
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("record 2 (events/orphan): FAILED_PRECONDITION")
+            && stderr.contains("countries/QZ"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("events/early"), "{stderr}");
+    let exported = run_ok(diplomacy().args(["export", "--data-dir"]).arg(&strict));
+    assert!(!exported.contains("countries/QQ"), "nothing was written");
+
+    // Best effort: the record naming a country imported after it is written.
+    let lenient = dir.path().join("lenient");
+    let output = diplomacy()
+        .arg("import")
+        .arg(&file)
+        .args(["--best-effort", "--data-dir"])
+        .arg(&lenient)
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("imported 3 records: 2 written, 0 unchanged, 1 invalid"),
+        "{stderr}"
+    );
+    let exported = run_ok(diplomacy().args(["export", "--data-dir"]).arg(&lenient));
+    assert!(
+        exported.contains("events/early") && exported.contains("countries/QQ"),
+        "{exported}"
+    );
+    assert!(!exported.contains("events/orphan"), "{exported}");
+}
+
 #[test]
 fn the_descriptor_set_has_the_api_with_its_comments() {
     use prost::Message;
