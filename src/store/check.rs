@@ -61,6 +61,7 @@ impl<K: KvStore> Store<K> {
         for collection in Collection::ALL {
             let prefix = keys::records_of(collection);
             let upper = keys::prefix_end(&prefix);
+            let before = report.records;
             for entry in self.kv.scan(
                 Bound::Included(prefix.clone()),
                 Bound::Excluded(upper),
@@ -98,6 +99,14 @@ impl<K: KvStore> Store<K> {
                         *partner_counts.entry(key).or_default() += 1;
                     }
                 }
+            }
+            let held = (report.records - before) as u64;
+            let stored = read_u64(self.kv.get(&keys::record_count(collection))?);
+            if stored != held {
+                report.problem(format!(
+                    "{} holds {held} records, its count says {stored}",
+                    collection.as_str()
+                ));
             }
         }
 

@@ -6,6 +6,7 @@
 //! |--------|---------------------------------------|-------------------------|
 //! | `_`    | `_schema`                             | schema version          |
 //! | `_`    | `_revision`                           | newest revision (u64)   |
+//! | `_`    | `_count/{collection}`                 | records it holds (u64)  |
 //! | `l/`   | `l/{revision, 20 digits}`             | `Change` (change log)   |
 //! | `r/`   | `r/{collection}/{id}`                 | the record (prost)      |
 //! | `n/`   | `n/{CC}`                              | records naming CC (u64) |
@@ -63,6 +64,14 @@ impl PairFamily {
             PairFamily::Mediator => "d",
         }
     }
+}
+
+pub const RECORD_COUNTS: &[u8] = b"_count/";
+
+/// How many records `collection` holds: kept by the writer, so that
+/// `/metrics` does not scan every record.
+pub fn record_count(collection: Collection) -> Vec<u8> {
+    format!("_count/{}", collection.as_str()).into_bytes()
 }
 
 pub fn record(collection: Collection, id: &str) -> Vec<u8> {

@@ -33,7 +33,7 @@ use crate::pb::diplomacy::v1 as pb;
 use crate::records::{decode_record, Record};
 
 /// The layout version this build reads and writes.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Records and indexes over a key-value engine. Reads go straight to the
 /// engine; every write goes through the single writer.
@@ -151,6 +151,21 @@ fn count_partners<K: KvStore>(kv: &K) -> Result<()> {
     }
 }
 
+/// Schema 4: the record count of each collection, from its records.
+fn count_records<K: KvStore>(kv: &K) -> Result<()> {
+    let mut writes = kv::Writes::new();
+    for collection in Collection::ALL {
+        let prefix = keys::records_of(collection);
+        let upper = keys::prefix_end(&prefix);
+        let count = kv
+            .scan(Bound::Included(prefix), Bound::Excluded(upper), false)
+            .count() as u64;
+        let value = (count > 0).then(|| count.to_be_bytes().to_vec());
+        writes.insert(keys::record_count(collection), value);
+    }
+    kv.apply(writes)
+}
+
 fn corrupt(what: &str, error: impl std::fmt::Display) -> Error {
     Error::DataLoss(format!("{what}: {error}"))
 }
@@ -190,6 +205,9 @@ impl<K: KvStore> Store<K> {
                 }
                 if version < 3 {
                     count_partners(&kv)?;
+                }
+                if version < 4 {
+                    count_records(&kv)?;
                 }
                 if version < SCHEMA_VERSION {
                     let mut writes = kv::Writes::new();
@@ -511,13 +529,8 @@ impl<K: KvStore> Store<K> {
     pub fn counts(&self) -> Result<BTreeMap<Collection, u64>> {
         let mut counts = BTreeMap::new();
         for collection in Collection::ALL {
-            let prefix = keys::records_of(collection);
-            let upper = keys::prefix_end(&prefix);
-            let n = self
-                .kv
-                .scan(Bound::Included(prefix), Bound::Excluded(upper), false)
-                .count();
-            counts.insert(collection, n as u64);
+            let count = writer::read_u64(self.kv.get(&keys::record_count(collection))?);
+            counts.insert(collection, count);
         }
         Ok(counts)
     }
@@ -535,8 +548,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_old_database_loses_its_meeting_counters_and_summaries_and_gets_one_partner_count_per_pair(
-    ) {
+    fn an_old_database_loses_its_meeting_counters_and_gets_partner_and_record_counts() {
         let dir = tempfile::tempdir().expect("temp dir");
         {
             let kv = SledKv::open(dir.path(), 8 << 20).expect("open");
@@ -561,6 +573,8 @@ mod tests {
             writes.insert(b"q/AM/TR/events/f03".to_vec(), Some(Vec::new()));
             writes.insert(b"q/TR/AM/events/f03".to_vec(), Some(Vec::new()));
             writes.insert(b"r/countries/AM".to_vec(), Some(Vec::new()));
+            writes.insert(b"r/countries/AZ".to_vec(), Some(Vec::new()));
+            writes.insert(b"r/events/f03".to_vec(), Some(Vec::new()));
             kv.apply(writes).expect("apply");
             kv.flush().expect("flush");
         }
@@ -595,5 +609,13 @@ mod tests {
             store.kv.get(b"r/countries/AM").expect("read").is_some(),
             "records stay"
         );
+        let counts = store.counts().expect("counts");
+        assert_eq!(
+            counts[&Collection::Countries],
+            2,
+            "counted once, at upgrade"
+        );
+        assert_eq!(counts[&Collection::Events], 1);
+        assert_eq!(counts[&Collection::Treaties], 0);
     }
 }

@@ -173,7 +173,9 @@ struct WriterThread<K> {
 /// reads then come from memory (a cold sled page costs tens of µs). At most
 /// a count per country and two per pair with facts.
 fn is_count(key: &[u8]) -> bool {
-    key.starts_with(keys::REFCOUNTS) || key.starts_with(keys::PARTNERS)
+    key.starts_with(keys::REFCOUNTS)
+        || key.starts_with(keys::PARTNERS)
+        || key.starts_with(keys::RECORD_COUNTS)
 }
 
 /// The engine, with counts answered from the writer's copy.
@@ -466,6 +468,7 @@ fn apply(tx: &WriteSet<'_>, op: &WriteOp, revision: i64) -> Result<Outcome> {
     Ok(match (old, new) {
         (None, Some(new)) => {
             tx.insert(&key, &encode_record(&new));
+            adjust_count(tx, &keys::record_count(op.collection), 1)?;
             Outcome::Created(new)
         }
         (Some(_), Some(new)) => {
@@ -474,6 +477,7 @@ fn apply(tx: &WriteSet<'_>, op: &WriteOp, revision: i64) -> Result<Outcome> {
         }
         (Some(old), None) => {
             tx.remove(&key);
+            adjust_count(tx, &keys::record_count(op.collection), -1)?;
             Outcome::Deleted(old)
         }
         (None, None) => Outcome::Absent,

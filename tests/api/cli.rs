@@ -466,7 +466,7 @@ fn a_new_server_generates_a_private_token_and_never_logs_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn check_finds_a_missing_and_an_orphan_index_entry_and_a_wrong_partner_count() {
+async fn check_finds_a_missing_and_an_orphan_index_entry_and_wrong_counts() {
     let dir = tempfile::tempdir().expect("temp dir");
     let options = StoreOptions {
         data_dir: dir.path().to_path_buf(),
@@ -492,6 +492,8 @@ async fn check_finds_a_missing_and_an_orphan_index_entry_and_a_wrong_partner_cou
             .expect("insert");
         db.insert(b"q/AM/AZ", 999u64.to_be_bytes().to_vec())
             .expect("insert");
+        db.insert(b"_count/meetings", 999u64.to_be_bytes().to_vec())
+            .expect("insert");
         db.flush().expect("flush");
     }
     let output = diplomacy()
@@ -513,7 +515,11 @@ async fn check_finds_a_missing_and_an_orphan_index_entry_and_a_wrong_partner_cou
         out.contains("partner count q/AM/AZ says 999, the records say"),
         "{out}"
     );
-    assert!(out.contains(": 3 problem(s)"), "{out}");
+    assert!(
+        out.contains("meetings holds") && out.contains("records, its count says 999"),
+        "{out}"
+    );
+    assert!(out.contains(": 4 problem(s)"), "{out}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
