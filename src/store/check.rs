@@ -100,7 +100,7 @@ impl<K: KvStore> Store<K> {
                     }
                 }
             }
-            let held = (report.records - before) as u64;
+            let held = report.records - before;
             let stored = read_u64(self.kv.get(&keys::record_count(collection))?);
             if stored != held {
                 report.problem(format!(
