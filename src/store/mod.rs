@@ -407,17 +407,12 @@ impl<K: KvStore> Store<K> {
         // counted from their sorted days, and only the listed newest ones
         // are visited.
         let treaties_in_force_count = index.treaty_days.covering(day);
-        let listed = treaties_in_force_count.min(MAX_LISTED);
-        let mut treaties_in_force = Vec::with_capacity(listed);
-        for treaty in newest_first(&index.treaties, &until) {
-            if treaties_in_force.len() == listed {
-                break;
-            }
-            if treaty.in_force_on(day) {
-                treaties_in_force.push(treaty.summary.clone());
-            }
-        }
-        treaties_in_force.reverse();
+        let treaties_in_force = newest_listed(
+            newest_first(&index.treaties, &until)
+                .filter(|treaty| treaty.in_force_on(day))
+                .map(|treaty| &treaty.summary),
+            treaties_in_force_count,
+        );
         let alliance = if index.alliance_days.covering(day) == 0 {
             None
         } else {
@@ -430,17 +425,12 @@ impl<K: KvStore> Store<K> {
                 .map(|treaty| treaty.summary.name.clone())
         };
         let armed_conflicts_count = index.conflict_days.covering(day);
-        let listed = armed_conflicts_count.min(MAX_LISTED);
-        let mut armed_conflicts = Vec::with_capacity(listed);
-        for conflict in newest_first(&index.conflicts, &until) {
-            if armed_conflicts.len() == listed {
-                break;
-            }
-            if conflict.covers(day) {
-                armed_conflicts.push(conflict.summary.clone());
-            }
-        }
-        armed_conflicts.reverse();
+        let armed_conflicts = newest_listed(
+            newest_first(&index.conflicts, &until)
+                .filter(|conflict| conflict.covers(day))
+                .map(|conflict| &conflict.summary),
+            armed_conflicts_count,
+        );
         Ok(PairFacts {
             status: status_from_newest(newest_first(&index.status, &until)),
             treaties_in_force,
@@ -534,6 +524,15 @@ impl<K: KvStore> Store<K> {
         }
         Ok(counts)
     }
+}
+
+/// The first `MAX_LISTED` of `count` matching entries (newest first), in
+/// date order: the listed part of a relation's treaties or conflicts. The
+/// count stops the walk once they are all found.
+fn newest_listed<'a, T: Clone + 'a>(newest: impl Iterator<Item = &'a T>, count: usize) -> Vec<T> {
+    let mut listed: Vec<T> = newest.take(count.min(MAX_LISTED)).cloned().collect();
+    listed.reverse();
+    listed
 }
 
 fn bound_value(bound: &Bound<Vec<u8>>) -> &[u8] {
