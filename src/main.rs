@@ -284,23 +284,11 @@ struct ExportArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let logs = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    if cli.log_format == "json" {
-        logs.json()
-            .with_current_span(true)
-            .with_span_list(false)
-            .init();
-    } else {
-        logs.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-            .init();
-    }
+    let logs = init_logs(&cli.log_format);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => {
+            drop(logs);
             eprintln!("error: cannot start the async runtime: {e}");
             return ExitCode::FAILURE;
         }
@@ -317,6 +305,9 @@ fn main() -> ExitCode {
             Command::Bench(args) => bench(args).await,
         }
     });
+    drop(runtime);
+    // Written out before the final error line, so that it comes last.
+    drop(logs);
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -324,6 +315,34 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Logs go to standard error through a writer thread: a server logs a line
+/// per call, and a write(2) per line on the runtime's threads cost about a
+/// sixth of a cheap call's CPU (and would stall a worker whenever the log
+/// reader is slow). The thread writes whatever has queued up with one
+/// write. It is not lossy: past 128,000 queued lines, logging waits, as it
+/// did before. Lines are written out when the returned guard is dropped.
+fn init_logs(format: &str) -> tracing_appender::non_blocking::WorkerGuard {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("diplomacy-log")
+        .finish(std::io::BufWriter::new(std::io::stderr()));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(writer);
+    if format == "json" {
+        logs.json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .init();
+    } else {
+        logs.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init();
+    }
+    guard
 }
 
 type CliResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;

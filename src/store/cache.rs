@@ -339,10 +339,7 @@ impl ReadCache {
             false,
         ) {
             let (key, _) = entry?;
-            if let Some(code) = std::str::from_utf8(&key[prefix.len()..])
-                .ok()
-                .and_then(CountryCode::parse)
-            {
+            if let Some(code) = keys::country_of_record(&key) {
                 countries.insert(code);
             }
         }
@@ -362,17 +359,12 @@ impl ReadCache {
 
     /// The entries of `writes` this cache mirrors.
     pub fn patch_for(writes: &Writes) -> Patch {
-        let country_prefix = keys::records_of(Collection::Countries);
         let mut patch = Patch {
             countries: Vec::new(),
             pairs: Vec::new(),
         };
         for (key, value) in writes {
-            if let Some(code) = key
-                .strip_prefix(country_prefix.as_slice())
-                .and_then(|id| std::str::from_utf8(id).ok())
-                .and_then(CountryCode::parse)
-            {
+            if let Some(code) = keys::country_of_record(key) {
                 patch.countries.push((code, value.is_some()));
             } else if let Some(family) = family_of(key) {
                 if let Some((pair, rest)) = split_pair_key(key) {

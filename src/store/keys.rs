@@ -82,6 +82,13 @@ pub fn records_of(collection: Collection) -> Vec<u8> {
     format!("r/{}/", collection.as_str()).into_bytes()
 }
 
+/// The country a `r/countries/{CC}` key holds, if it is one.
+pub fn country_of_record(key: &[u8]) -> Option<CountryCode> {
+    key.strip_prefix(b"r/countries/".as_slice())
+        .and_then(|id| std::str::from_utf8(id).ok())
+        .and_then(CountryCode::parse)
+}
+
 pub const REFCOUNTS: &[u8] = b"n/";
 
 pub fn refcount(code: CountryCode) -> Vec<u8> {
@@ -152,4 +159,21 @@ pub fn prefix_end(prefix: &[u8]) -> Vec<u8> {
         *last += 1;
     }
     end
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_country_record_key_names_its_country_and_no_other_key_does() {
+        let fr = CountryCode::parse("FR").expect("FR is a country code");
+        assert_eq!(
+            country_of_record(&record(Collection::Countries, "FR")),
+            Some(fr)
+        );
+        assert_eq!(country_of_record(&record(Collection::Events, "FR")), None);
+        assert_eq!(country_of_record(&refcount(fr)), None);
+        assert_eq!(country_of_record(b"r/countries/"), None);
+    }
 }

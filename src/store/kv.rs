@@ -20,6 +20,10 @@ pub type Writes = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
 /// Point reads.
 pub trait KvRead {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, Error>;
+    /// Whether `key` exists (without copying its value).
+    fn contains(&self, key: &[u8]) -> Result<bool, Error> {
+        Ok(self.get(key)?.is_some())
+    }
 }
 
 /// An ordered key-value store.
@@ -90,6 +94,13 @@ impl KvRead for WriteSet<'_> {
         }
         self.base.get(key)
     }
+
+    fn contains(&self, key: &[u8]) -> Result<bool, Error> {
+        if let Some(pending) = self.writes.borrow().get(key) {
+            return Ok(pending.is_some());
+        }
+        self.base.contains(key)
+    }
 }
 
 /// The sled engine: one tree holds records and indexes; a write set is one
@@ -134,6 +145,10 @@ impl KvRead for SledKv {
             .get(key)
             .map(|v| v.map(|v| v.to_vec()))
             .map_err(engine_error)
+    }
+
+    fn contains(&self, key: &[u8]) -> Result<bool, Error> {
+        self.db.contains_key(key).map_err(engine_error)
     }
 }
 

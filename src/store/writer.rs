@@ -168,20 +168,25 @@ struct WriterThread<K> {
     retention: u64,
 }
 
-/// Counts are read on most writes and change only through the writer, so
-/// the writer keeps each one it has read, and each one it has applied: the
-/// reads then come from memory (a cold sled page costs tens of µs). At most
-/// a count per country and two per pair with facts.
+/// Counts (and the revision) are read on most writes and change only
+/// through the writer, so the writer keeps each one it has read, and each
+/// one it has applied: the reads then come from memory (a cold sled page
+/// costs tens of µs). At most a count per country and two per pair with
+/// facts.
 fn is_count(key: &[u8]) -> bool {
     key.starts_with(keys::REFCOUNTS)
         || key.starts_with(keys::PARTNERS)
         || key.starts_with(keys::RECORD_COUNTS)
+        || key == keys::REVISION
 }
 
-/// The engine, with counts answered from the writer's copy.
+/// The engine, with counts answered from the writer's copy and country
+/// existence (checked for every country a record names) from the read
+/// cache, which the writer keeps exact.
 struct CountsMemo<'a, K> {
     kv: &'a K,
     counts: &'a RefCell<HashMap<Vec<u8>, Option<Vec<u8>>>>,
+    cache: &'a ReadCache,
 }
 
 impl<K: KvStore> KvRead for CountsMemo<'_, K> {
@@ -195,6 +200,13 @@ impl<K: KvStore> KvRead for CountsMemo<'_, K> {
         let value = self.kv.get(key)?;
         self.counts.borrow_mut().insert(key.to_vec(), value.clone());
         Ok(value)
+    }
+
+    fn contains(&self, key: &[u8]) -> Result<bool> {
+        match keys::country_of_record(key) {
+            Some(code) => Ok(self.cache.country_exists(code)),
+            None => self.kv.contains(key),
+        }
     }
 }
 
@@ -260,6 +272,7 @@ impl<K: KvStore> WriterThread<K> {
         let memo = CountsMemo {
             kv: &*self.kv,
             counts: &self.counts,
+            cache: &self.cache,
         };
         let base = WriteSet::over(&memo);
         let mut answers = Vec::with_capacity(group.len());
@@ -501,10 +514,7 @@ fn adjust_refcounts(
 fn check_references_exist(tx: &WriteSet<'_>, record: &Record) -> Result<()> {
     let mut missing = Vec::new();
     for code in referenced_countries(record) {
-        if tx
-            .get(&keys::record(Collection::Countries, code.as_str()))?
-            .is_none()
-        {
+        if !tx.contains(&keys::record(Collection::Countries, code.as_str()))? {
             missing.push(PreconditionViolation {
                 kind: "COUNTRY_NOT_FOUND",
                 subject: code.name(),
