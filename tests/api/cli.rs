@@ -615,6 +615,77 @@ async fn json_logs_carry_a_span_per_call_joined_to_the_callers_trace() {
     );
 }
 
+/// Logs are written by a thread of their own: a burst of calls followed
+/// at once by SIGTERM must still leave one line per call, and the server's
+/// last line, on standard error when the process has exited.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_call_is_logged_even_when_the_server_stops_right_after() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut child = diplomacy()
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--log-format",
+            "json",
+            "--drain-delay-secs",
+            "0",
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map(ServerProcess)
+        .expect("start");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let address = loop {
+        let line = lines.next().expect("a ready line").expect("read");
+        if let Some(rest) = line.split("ready on ").nth(1) {
+            break rest.split('"').next().unwrap_or_default().to_string();
+        }
+    };
+    let rest = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>());
+    let client = RelationServiceClient::connect(format!("http://{address}"))
+        .await
+        .expect("connect");
+    const CALLS: usize = 2_000;
+    let mut calls = tokio::task::JoinSet::new();
+    for _ in 0..CALLS {
+        let mut client = client.clone();
+        calls.spawn(async move {
+            client
+                .get_relation(GetRelationRequest {
+                    name: "countries/TR/relations/AM".into(),
+                    as_of: None,
+                })
+                .await
+        });
+    }
+    while let Some(answer) = calls.join_next().await {
+        answer.expect("task").expect("call");
+    }
+    drop(client);
+    assert!(terminate(&mut child).success());
+    let logged: Vec<serde_json::Value> = rest
+        .join()
+        .expect("log reader")
+        .iter()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON"))
+        .collect();
+    let handled = logged
+        .iter()
+        .filter(|j| {
+            j["fields"]["message"] == "handled" && j["span"]["grpc_method"] == "GetRelation"
+        })
+        .count();
+    assert_eq!(handled, CALLS, "one line per call");
+    assert_eq!(
+        logged.last().map(|j| j["fields"]["message"].clone()),
+        Some("stopped".into()),
+        "the server's last line is written too"
+    );
+}
+
 #[test]
 fn the_generator_and_the_load_generator_run() {
     let dir = tempfile::tempdir().expect("temp dir");
