@@ -23,6 +23,16 @@ use diplomacy::store::{Store, WriterOptions};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Hands memory freed so far back to the operating system. Opening a large
+/// database allocates and frees a few hundred MiB (sled's recovery), which
+/// mimalloc would otherwise keep mapped for reuse: at full scale, 510 MiB
+/// resident after opening instead of ~340.
+fn return_freed_memory() {
+    // SAFETY: `mi_collect` takes no pointers and may be called at any time
+    // from any thread; it only releases memory mimalloc holds free.
+    unsafe { libmimalloc_sys::mi_collect(true) };
+}
+
 #[derive(Parser)]
 #[command(
     version,
@@ -363,6 +373,7 @@ fn store_options(data: &DataArgs, seed: bool) -> StoreOptions {
 async fn serve(args: ServeArgs) -> CliResult {
     let shutdown = shutdown_signal()?;
     let store = server::open_store(&store_options(&args.data, !args.no_seed)).await?;
+    return_freed_memory();
     let tokens = tokens(&args)?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -850,10 +861,15 @@ fn dir_size(dir: &std::path::Path) -> u64 {
         .unwrap_or(0)
 }
 
-fn resident_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
+/// A memory figure of a process from `/proc/{pid}/status`, in KiB:
+/// `VmRSS` (resident now) or `VmHWM` (peak resident).
+fn memory_kib(pid: u32, field: &str) -> String {
+    let read = || -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        let line = status.lines().find(|l| l.starts_with(field))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    };
+    read().map_or("?".into(), |kib| kib.to_string())
 }
 
 async fn bench(args: BenchArgs) -> CliResult {
@@ -935,6 +951,7 @@ async fn bench(args: BenchArgs) -> CliResult {
             .get_relation(pb::GetRelationRequest { name: "countries/AM/relations/AZ".into(), as_of: None })
             .await?;
         let first_answer = started.elapsed();
+        let resident_at_first_answer = memory_kib(pid, "VmRSS:");
         let mut channels = Vec::new();
         for _ in 0..args.connections.max(1) {
             channels.push(endpoint.connect().await?);
@@ -964,11 +981,14 @@ async fn bench(args: BenchArgs) -> CliResult {
         println!("{}", bench::table(&figures));
         println!(
             "records: {records}; on disk before the run: {bytes} bytes ({:.0} bytes/record); \
-             start to first GetRelation answer: {} ms; server resident memory after the run: {} KiB; \
+             start to first GetRelation answer: {} ms; server resident memory at that answer: {} KiB, \
+             after the run: {} KiB, peak: {} KiB; \
              load: {} connections × {} in flight, {:.1} s per scenario",
             bytes as f64 / records.max(1) as f64,
             first_answer.as_millis(),
-            resident_kib(pid).map_or("?".into(), |k| k.to_string()),
+            resident_at_first_answer,
+            memory_kib(pid, "VmRSS:"),
+            memory_kib(pid, "VmHWM:"),
             load.connections,
             load.in_flight,
             args.duration_secs,

@@ -751,6 +751,17 @@ fn the_generator_and_the_load_generator_run() {
         table.contains("bytes/record") && table.contains("start to first GetRelation answer"),
         "{table}"
     );
+    // The server's memory at its first answer, after the run and at its
+    // peak, read from /proc: numbers, not "?".
+    for figure in ["at that answer: ", "after the run: ", "peak: "] {
+        let kib: u64 = table
+            .split(figure)
+            .nth(1)
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|number| number.parse().ok())
+            .unwrap_or_else(|| panic!("no {figure}<KiB> in\n{table}"));
+        assert!(kib > 0, "{figure}{kib}");
+    }
 }
 
 #[test]
