@@ -282,24 +282,69 @@ pub async fn run(
     }
 }
 
-/// The figures as a Markdown table, with ratios against the baseline.
-pub fn table(figures: &[Figures]) -> String {
-    let baseline = figures.iter().find(|f| f.scenario == Scenario::Baseline);
+/// The figures of one or more rounds (each a run of every scenario, the
+/// baseline first) as a Markdown table. Each ratio is against the baseline
+/// of its own round; a row shows the round with the median ratio, and with
+/// several rounds the range of the ratio across them, because the
+/// machine's speed drifts more between minutes than between neighbouring
+/// runs.
+pub fn table(rounds: &[Vec<Figures>]) -> String {
     let mut out = String::from(
         "| scenario | calls/s | × baseline | p50 µs | p90 µs | p99 µs | p99.9 µs | server CPU µs/call | × baseline CPU | items/s | errors |\n\
          |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
-    for f in figures {
-        let ratio = baseline.map_or(String::from("-"), |b| {
-            format!("{:.2}", f.per_second / b.per_second.max(1e-9))
+    let Some(first) = rounds.first() else {
+        return out;
+    };
+    for (i, scenario) in first.iter().map(|f| f.scenario).enumerate() {
+        // (ratio, CPU ratio, figures) of this scenario in each round.
+        let mut runs: Vec<(f64, Option<f64>, &Figures)> = rounds
+            .iter()
+            .filter_map(|round| {
+                let f = round.get(i).filter(|f| f.scenario == scenario)?;
+                let baseline = round.iter().find(|b| b.scenario == Scenario::Baseline);
+                let ratio = baseline.map_or(f64::NAN, |b| f.per_second / b.per_second.max(1e-9));
+                let cpu_ratio = match (f.cpu_us_per_call, baseline.and_then(|b| b.cpu_us_per_call))
+                {
+                    (Some(c), Some(b)) if b > 0.0 => Some(c / b),
+                    _ => None,
+                };
+                Some((ratio, cpu_ratio, f))
+            })
+            .collect();
+        runs.sort_by(|a, b| {
+            a.0.total_cmp(&b.0)
+                .then(a.2.per_second.total_cmp(&b.2.per_second))
         });
+        let Some(&(ratio, _, f)) = runs.get(runs.len() / 2) else {
+            continue;
+        };
+        let spread = |values: Vec<f64>, median: f64| -> String {
+            let (low, high) = values
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {
+                    (l.min(*v), h.max(*v))
+                });
+            if values.len() > 1 {
+                format!("{median:.2} ({low:.2}–{high:.2})")
+            } else {
+                format!("{median:.2}")
+            }
+        };
+        let ratio = if ratio.is_nan() {
+            String::from("-")
+        } else {
+            spread(runs.iter().map(|r| r.0).collect(), ratio)
+        };
+        let mut cpu_ratios: Vec<f64> = runs.iter().filter_map(|r| r.1).collect();
+        cpu_ratios.sort_by(f64::total_cmp);
+        let cpu_ratio = match cpu_ratios.get(cpu_ratios.len() / 2) {
+            Some(&median) => spread(cpu_ratios.clone(), median),
+            None => String::from("-"),
+        };
         let cpu = f
             .cpu_us_per_call
             .map_or(String::from("-"), |c| format!("{c:.0}"));
-        let cpu_ratio = match (f.cpu_us_per_call, baseline.and_then(|b| b.cpu_us_per_call)) {
-            (Some(c), Some(b)) if b > 0.0 => format!("{:.2}", c / b),
-            _ => String::from("-"),
-        };
         out.push_str(&format!(
             "| {} | {:.0} | {ratio} | {} | {} | {} | {} | {cpu} | {cpu_ratio} | {:.0} | {} |\n",
             f.scenario.name(),
@@ -335,4 +380,75 @@ pub fn parse_scenarios(text: &str) -> Result<Vec<Scenario>, String> {
         chosen.push(scenario);
     }
     Ok(chosen)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn figures(scenario: Scenario, per_second: f64, cpu: f64) -> Figures {
+        Figures {
+            scenario,
+            calls: 1000,
+            errors: 0,
+            per_second,
+            p50_us: 1,
+            p90_us: 2,
+            p99_us: 3,
+            p999_us: 4,
+            cpu_us_per_call: Some(cpu),
+            items_per_second: per_second,
+        }
+    }
+
+    fn row<'a>(table: &'a str, name: &str) -> Vec<&'a str> {
+        table
+            .lines()
+            .find(|l| l.starts_with(&format!("| {name} |")))
+            .unwrap_or_else(|| panic!("no {name} row in {table}"))
+            .split('|')
+            .map(str::trim)
+            .collect()
+    }
+
+    #[test]
+    fn each_ratio_is_against_its_own_rounds_baseline_and_the_median_round_is_shown() {
+        // The machine slows down over the rounds: against one baseline the
+        // ratios would drift, against each round's own they hold.
+        let rounds = vec![
+            vec![
+                figures(Scenario::Baseline, 40_000.0, 25.0),
+                figures(Scenario::GetRelation, 24_000.0, 50.0),
+            ],
+            vec![
+                figures(Scenario::Baseline, 30_000.0, 30.0),
+                figures(Scenario::GetRelation, 15_000.0, 66.0),
+            ],
+            vec![
+                figures(Scenario::Baseline, 20_000.0, 40.0),
+                figures(Scenario::GetRelation, 11_000.0, 84.0),
+            ],
+        ];
+        let table = table(&rounds);
+        let relation = row(&table, "GetRelation");
+        // Ratios 0.60, 0.50, 0.55: the median round is the last one.
+        assert_eq!(relation[2], "11000");
+        assert_eq!(relation[3], "0.55 (0.50–0.60)");
+        // CPU ratios 2.00, 2.20, 2.10.
+        assert_eq!(relation[8], "84");
+        assert_eq!(relation[9], "2.10 (2.00–2.20)");
+        let baseline = row(&table, "health Check (baseline)");
+        assert_eq!(baseline[2], "30000");
+        assert_eq!(baseline[3], "1.00 (1.00–1.00)");
+    }
+
+    #[test]
+    fn one_round_shows_plain_ratios() {
+        let table = table(&[vec![
+            figures(Scenario::Baseline, 40_000.0, 25.0),
+            figures(Scenario::HistoryPage, 16_000.0, 70.0),
+        ]]);
+        let history = row(&table, "ListHistory, 50 entries");
+        assert_eq!((history[3], history[9]), ("0.40", "2.80"));
+    }
 }

@@ -105,6 +105,11 @@ struct BenchArgs {
     /// stream-history, writes (the baseline always runs).
     #[arg(long, default_value = "all")]
     scenarios: String,
+    /// Runs of every scenario, each round after its own baseline run: each
+    /// ratio is against its round's baseline, and the table shows the median
+    /// round with the range across rounds.
+    #[arg(long, default_value_t = 1)]
+    rounds: usize,
 }
 
 #[derive(Args)]
@@ -963,27 +968,36 @@ async fn bench(args: BenchArgs) -> CliResult {
             seed: args.seed,
             token: token.clone(),
         };
-        let mut figures = Vec::new();
-        // Each scenario first runs unmeasured for a fifth of its time (at
-        // most 2 s), so that caches and connections are warm, as they are in
-        // a server that has been up for a while.
+        // In the first round each scenario first runs unmeasured for a fifth
+        // of its time (at most 2 s), so that caches and connections are
+        // warm, as they are in a server that has been up for a while.
         let warm_up = Load {
             duration: (load.duration / 5).min(Duration::from_secs(2)),
             ..load.clone()
         };
-        for scenario in scenarios {
-            eprintln!("running {} for {:.1} s …", scenario.name(), args.duration_secs);
-            if scenario != bench::Scenario::Writes {
-                bench::run(scenario, &channels, &warm_up, None).await;
+        let rounds = args.rounds.max(1);
+        let mut figures = Vec::new();
+        for round in 1..=rounds {
+            let mut this_round = Vec::new();
+            for &scenario in &scenarios {
+                eprintln!(
+                    "round {round}/{rounds}: running {} for {:.1} s …",
+                    scenario.name(),
+                    args.duration_secs
+                );
+                if round == 1 && scenario != bench::Scenario::Writes {
+                    bench::run(scenario, &channels, &warm_up, None).await;
+                }
+                this_round.push(bench::run(scenario, &channels, &load, Some(pid)).await);
             }
-            figures.push(bench::run(scenario, &channels, &load, Some(pid)).await);
+            figures.push(this_round);
         }
         println!("{}", bench::table(&figures));
         println!(
             "records: {records}; on disk before the run: {bytes} bytes ({:.0} bytes/record); \
              start to first GetRelation answer: {} ms; server resident memory at that answer: {} KiB, \
              after the run: {} KiB, peak: {} KiB; \
-             load: {} connections × {} in flight, {:.1} s per scenario",
+             load: {} connections × {} in flight, {:.1} s per scenario, {rounds} round(s)",
             bytes as f64 / records.max(1) as f64,
             first_answer.as_millis(),
             resident_at_first_answer,

@@ -726,10 +726,13 @@ fn the_generator_and_the_load_generator_run() {
                 "1",
                 "--in-flight",
                 "2",
+                "--rounds",
+                "2",
                 "--data-dir",
             ])
             .arg(&data),
     );
+    assert!(table.contains("2 round(s)"), "{table}");
     for scenario in [
         "health Check (baseline)",
         "GetRelation",
