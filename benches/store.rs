@@ -89,7 +89,9 @@ fn store(c: &mut Criterion) {
 
     c.bench_function("store: relation facts + status of the busiest pair", |b| {
         b.iter(|| {
-            let facts = store.pair_facts(pair, day).expect("facts");
+            let facts = store
+                .pair_facts(pair, day, diplomacy::domain::relation::MAX_LISTED)
+                .expect("facts");
             black_box(facts.status)
         })
     });

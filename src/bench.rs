@@ -26,6 +26,8 @@ pub enum Scenario {
     /// Health `Check`: the nearly empty handler every ratio is against.
     Baseline,
     GetRelation,
+    /// `GetRelation` in the BASIC view (no lists): the hot-path lookup.
+    GetRelationBasic,
     HistoryPage,
     ListRelations,
     StreamHistory,
@@ -33,9 +35,10 @@ pub enum Scenario {
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 6] = [
+    pub const ALL: [Scenario; 7] = [
         Scenario::Baseline,
         Scenario::GetRelation,
+        Scenario::GetRelationBasic,
         Scenario::HistoryPage,
         Scenario::ListRelations,
         Scenario::StreamHistory,
@@ -46,6 +49,7 @@ impl Scenario {
         match self {
             Scenario::Baseline => "health Check (baseline)",
             Scenario::GetRelation => "GetRelation",
+            Scenario::GetRelationBasic => "GetRelation, basic view",
             Scenario::HistoryPage => "ListHistory, 50 entries",
             Scenario::ListRelations => "ListRelations, 50",
             Scenario::StreamHistory => "StreamHistory, busiest pair",
@@ -159,10 +163,15 @@ pub async fn run(
                             })
                             .await
                             .map(|_| 1),
-                        Scenario::GetRelation => relations
+                        Scenario::GetRelation | Scenario::GetRelationBasic => relations
                             .get_relation(pb::GetRelationRequest {
                                 name: pair_name,
                                 as_of: Some(random_date(&mut rng)),
+                                view: if scenario == Scenario::GetRelationBasic {
+                                    pb::RelationView::Basic
+                                } else {
+                                    pb::RelationView::Full
+                                } as i32,
                             })
                             .await
                             .map(|_| 1),
@@ -367,7 +376,8 @@ pub fn table(rounds: &[Vec<Figures>]) -> String {
 }
 
 /// Parses `all` or a comma list of scenario names (baseline, get-relation,
-/// history-page, list-relations, stream-history, writes).
+/// get-relation-basic, history-page, list-relations, stream-history,
+/// writes).
 pub fn parse_scenarios(text: &str) -> Result<Vec<Scenario>, String> {
     if text == "all" {
         return Ok(Scenario::ALL.to_vec());
@@ -377,6 +387,7 @@ pub fn parse_scenarios(text: &str) -> Result<Vec<Scenario>, String> {
         let scenario = match name.trim() {
             "baseline" => continue,
             "get-relation" => Scenario::GetRelation,
+            "get-relation-basic" => Scenario::GetRelationBasic,
             "history-page" => Scenario::HistoryPage,
             "list-relations" => Scenario::ListRelations,
             "stream-history" => Scenario::StreamHistory,

@@ -101,8 +101,9 @@ struct BenchArgs {
     /// Calls in flight per connection.
     #[arg(long, default_value_t = 32)]
     in_flight: usize,
-    /// `all`, or a comma list: get-relation, history-page, list-relations,
-    /// stream-history, writes (the baseline always runs).
+    /// `all`, or a comma list: get-relation, get-relation-basic,
+    /// history-page, list-relations, stream-history, writes (the baseline
+    /// always runs).
     #[arg(long, default_value = "all")]
     scenarios: String,
     /// Runs of every scenario, each round after its own baseline run: each
@@ -953,7 +954,7 @@ async fn bench(args: BenchArgs) -> CliResult {
         let endpoint = tonic::transport::Endpoint::from_shared(format!("http://{address}"))?;
         let mut first = diplomacy::pb::diplomacy::v1::relation_service_client::RelationServiceClient::new(endpoint.connect().await?);
         first
-            .get_relation(pb::GetRelationRequest { name: "countries/AM/relations/AZ".into(), as_of: None })
+            .get_relation(pb::GetRelationRequest { name: "countries/AM/relations/AZ".into(), as_of: None, ..Default::default() })
             .await?;
         let first_answer = started.elapsed();
         let resident_at_first_answer = memory_kib(pid, "VmRSS:");

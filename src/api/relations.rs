@@ -10,7 +10,7 @@ use super::page;
 use super::resources::{ensure_known, existing_country, short};
 use crate::convert::{date_from_pb, date_to_pb};
 use crate::domain::names::{parse_relation_name, PairNameError};
-use crate::domain::relation::DiplomaticStatus;
+use crate::domain::relation::{DiplomaticStatus, MAX_LISTED};
 use crate::domain::{CountryCode, CountryPair, PartialDate};
 use crate::error::{Error, FieldViolation, Result};
 use crate::pb::diplomacy::v1 as pb;
@@ -61,15 +61,30 @@ fn parse_pair(store: &Store, name: &str, field: &str) -> Result<CountryPair> {
     CountryPair::new(a, b).ok_or_else(|| Error::invalid(field, "the two countries must differ"))
 }
 
-/// The relation of `pair` on `as_of` (a partial date: by the end of it).
+/// How many treaties and conflicts a view lists, from a request's `view`
+/// field (`field` names it in errors).
+fn listed_in_view(view: i32, field: &str) -> Result<usize> {
+    match pb::RelationView::try_from(view) {
+        Ok(pb::RelationView::Unspecified | pb::RelationView::Full) => Ok(MAX_LISTED),
+        Ok(pb::RelationView::Basic) => Ok(0),
+        Err(_) => Err(Error::invalid(
+            field,
+            format!("{view} is not a relation view: use RELATION_VIEW_BASIC or RELATION_VIEW_FULL"),
+        )),
+    }
+}
+
+/// The relation of `pair` on `as_of` (a partial date: by the end of it),
+/// listing at most `listed` treaties in force and armed conflicts.
 pub fn relation_of(
     store: &Store,
     name: String,
     pair: CountryPair,
     as_of: PartialDate,
+    listed: usize,
 ) -> Result<pb::Relation> {
     let day = as_of.last_day();
-    let facts = store.pair_facts(pair, day)?;
+    let facts = store.pair_facts(pair, day, listed)?;
     let status = facts.status;
     // The status rests on the fact that set it, not on every earlier one.
     let mut source_records: Vec<String> = status.record.iter().cloned().collect();
@@ -201,11 +216,13 @@ impl RelationService for Relations {
         let pair = parse_pair(&self.store, &req.name, "name")?;
         let as_of =
             optional_date(req.as_of.as_ref(), "as_of")?.unwrap_or_else(PartialDate::today_utc);
+        let listed = listed_in_view(req.view, "view")?;
         Ok(Response::new(relation_of(
             &self.store,
             req.name,
             pair,
             as_of,
+            listed,
         )?))
     }
 
@@ -218,6 +235,7 @@ impl RelationService for Relations {
         let limit = page::page_size(req.page_size).map_err(|v| Error::InvalidArgument(vec![v]))?;
         let as_of =
             optional_date(req.as_of.as_ref(), "as_of")?.unwrap_or_else(PartialDate::today_utc);
+        let listed = listed_in_view(req.view, "view")?;
         let mut wanted = Vec::new();
         for (i, status) in req.diplomatic_statuses.iter().enumerate() {
             match pb::DiplomaticStatus::try_from(*status) {
@@ -264,7 +282,7 @@ impl RelationService for Relations {
                 continue;
             };
             let name = format!("{}/relations/{other}", code.name());
-            let relation = relation_of(&self.store, name, pair, as_of)?;
+            let relation = relation_of(&self.store, name, pair, as_of, listed)?;
             if wanted.is_empty() || wanted.contains(&relation.diplomatic_status) {
                 relations.push(relation);
             }

@@ -48,15 +48,15 @@ pub struct Store<K = SledKv> {
 pub struct PairFacts {
     /// The status that the pair's status facts up to the day give.
     pub status: StatusOutcome,
-    /// Treaties in force on the day: the `MAX_LISTED` that entered into
-    /// force last, oldest first.
+    /// Treaties in force on the day: the `listed` that entered into force
+    /// last, oldest first.
     pub treaties_in_force: Vec<pb::TreatySummary>,
     /// How many treaties are in force on the day, listed or not.
     pub treaties_in_force_count: usize,
     /// The alliance in force on the day that entered into force last, listed
     /// or not: the source of "allied".
     pub alliance: Option<String>,
-    /// Armed conflicts covering the day: the `MAX_LISTED` that began last,
+    /// Armed conflicts covering the day: the `listed` that began last,
     /// oldest first.
     pub armed_conflicts: Vec<pb::ConflictSummary>,
     /// How many armed conflicts cover the day, listed or not.
@@ -379,8 +379,9 @@ impl<K: KvStore> Store<K> {
     }
 
     /// The facts of `pair` dated on or before `day`, from the pair's cached
-    /// index (loaded on first use).
-    pub fn pair_facts(&self, pair: CountryPair, day: Date) -> Result<PairFacts> {
+    /// index (loaded on first use), listing at most `listed` (capped at
+    /// `MAX_LISTED`) treaties in force and armed conflicts.
+    pub fn pair_facts(&self, pair: CountryPair, day: Date, listed: usize) -> Result<PairFacts> {
         // The cached index and the meeting read below as of one moment.
         let _gate = self.kv.read_gate();
         let index = self.cache.pair(&*self.kv, pair)?;
@@ -411,7 +412,7 @@ impl<K: KvStore> Store<K> {
             newest_first(&index.treaties, &until)
                 .filter(|treaty| treaty.in_force_on(day))
                 .map(|treaty| &treaty.summary),
-            treaties_in_force_count,
+            treaties_in_force_count.min(listed),
         );
         let alliance = if index.alliance_days.covering(day) == 0 {
             None
@@ -429,7 +430,7 @@ impl<K: KvStore> Store<K> {
             newest_first(&index.conflicts, &until)
                 .filter(|conflict| conflict.covers(day))
                 .map(|conflict| &conflict.summary),
-            armed_conflicts_count,
+            armed_conflicts_count.min(listed),
         );
         Ok(PairFacts {
             status: status_from_newest(newest_first(&index.status, &until)),

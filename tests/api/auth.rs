@@ -17,6 +17,7 @@ async fn read(server: &TestServer, token: Option<&'static str>) -> Result<(), Co
         .get_relation(GetRelationRequest {
             name: "countries/TR/relations/AM".into(),
             as_of: date(2024, 8, 27),
+            ..Default::default()
         })
         .await
         .map(drop)

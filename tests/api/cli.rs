@@ -96,6 +96,7 @@ async fn the_binary_serves_the_seed_and_stops_cleanly_on_sigterm() {
         .get_relation(GetRelationRequest {
             name: "countries/TR/relations/AM".into(),
             as_of: date(2024, 8, 27),
+            ..Default::default()
         })
         .await
         .expect("GetRelation")
@@ -114,6 +115,7 @@ async fn the_binary_serves_the_seed_and_stops_cleanly_on_sigterm() {
         .get_relation(GetRelationRequest {
             name: "countries/AM/relations/AZ".into(),
             as_of: None,
+            ..Default::default()
         })
         .await
         .expect("GetRelation after restart");
@@ -556,6 +558,7 @@ async fn json_logs_carry_a_span_per_call_joined_to_the_callers_trace() {
     let mut w3c = tonic::Request::new(GetRelationRequest {
         name: "countries/TR/relations/AM".into(),
         as_of: None,
+        ..Default::default()
     });
     w3c.metadata_mut().insert(
         "traceparent",
@@ -567,6 +570,7 @@ async fn json_logs_carry_a_span_per_call_joined_to_the_callers_trace() {
     let mut b3 = tonic::Request::new(GetRelationRequest {
         name: "countries/TR/relations/TR".into(),
         as_of: None,
+        ..Default::default()
     });
     b3.metadata_mut().insert(
         "b3",
@@ -657,6 +661,7 @@ async fn every_call_is_logged_even_when_the_server_stops_right_after() {
                 .get_relation(GetRelationRequest {
                     name: "countries/TR/relations/AM".into(),
                     as_of: None,
+                    ..Default::default()
                 })
                 .await
         });
@@ -735,7 +740,8 @@ fn the_generator_and_the_load_generator_run() {
     assert!(table.contains("2 round(s)"), "{table}");
     for scenario in [
         "health Check (baseline)",
-        "GetRelation",
+        "GetRelation |",
+        "GetRelation, basic view",
         "ListHistory",
         "ListRelations",
         "StreamHistory",

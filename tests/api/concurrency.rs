@@ -132,6 +132,7 @@ async fn read_until(server: &TestServer, done: Arc<std::sync::atomic::AtomicBool
             .get_relation(GetRelationRequest {
                 name: pair_name,
                 as_of: date(2030, 1, 1),
+                ..Default::default()
             })
             .await
             .expect("relation")

@@ -26,6 +26,7 @@ async fn get_relation_rejects_bad_names_and_dates() {
             .get_relation(GetRelationRequest {
                 name: name.into(),
                 as_of,
+                ..Default::default()
             })
             .await
             .expect_err(name);

@@ -120,7 +120,7 @@ proptest! {
         rt.block_on(async {
             let server = spawn_seeded().await;
             let mut relations = server.relations();
-            let r = relations.get_relation(GetRelationRequest { name: name.clone(), as_of }).await.map(drop);
+            let r = relations.get_relation(GetRelationRequest { name: name.clone(), as_of, ..Default::default() }).await.map(drop);
             assert_precise(&r, "GetRelation");
             let r = relations
                 .list_history(ListHistoryRequest { parent: name.clone(), start_date: start, end_date: end, kinds: kinds.clone(), page_size, page_token: token.clone() })
@@ -128,7 +128,7 @@ proptest! {
                 .map(drop);
             assert_precise(&r, "ListHistory");
             let r = relations
-                .list_relations(ListRelationsRequest { parent: name.clone(), as_of, diplomatic_statuses: kinds, page_size, page_token: token.clone() })
+                .list_relations(ListRelationsRequest { parent: name.clone(), as_of, diplomatic_statuses: kinds, page_size, page_token: token.clone(), ..Default::default() })
                 .await
                 .map(drop);
             assert_precise(&r, "ListRelations");

@@ -22,6 +22,7 @@ fn get_relation() -> GetRelationRequest {
     GetRelationRequest {
         name: "countries/TR/relations/AM".into(),
         as_of: date(2024, 8, 27),
+        ..Default::default()
     }
 }
 

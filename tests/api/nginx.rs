@@ -105,6 +105,7 @@ async fn unary_streams_errors_and_health_pass_through_nginx() {
         .get_relation(GetRelationRequest {
             name: "countries/TR/relations/AM".into(),
             as_of: date(2024, 8, 27),
+            ..Default::default()
         })
         .await
         .expect("unary through nginx")
@@ -131,6 +132,7 @@ async fn unary_streams_errors_and_health_pass_through_nginx() {
         .get_relation(GetRelationRequest {
             name: "countries/TR/relations/TR".into(),
             as_of: None,
+            ..Default::default()
         })
         .await
         .expect_err("an error through nginx");

@@ -81,6 +81,7 @@ async fn treaty_lifecycle_changes_relations() {
         .get_relation(GetRelationRequest {
             name: "countries/UA/relations/AM".into(),
             as_of: date(2024, 1, 1),
+            ..Default::default()
         })
         .await
         .expect("relation")
@@ -116,6 +117,7 @@ async fn treaty_lifecycle_changes_relations() {
         .get_relation(GetRelationRequest {
             name: "countries/UA/relations/AM".into(),
             as_of: date(2024, 1, 1),
+            ..Default::default()
         })
         .await
         .expect("relation")
@@ -254,6 +256,7 @@ async fn meeting_lifecycle_counts_meetings_and_mediators() {
         .get_relation(GetRelationRequest {
             name: "countries/AM/relations/AZ".into(),
             as_of: date(2025, 12, 31),
+            ..Default::default()
         })
         .await
         .expect("relation")
@@ -340,6 +343,7 @@ async fn event_lifecycle_sets_status() {
         .get_relation(GetRelationRequest {
             name: "countries/AZ/relations/AM".into(),
             as_of: date(2026, 6, 1),
+            ..Default::default()
         })
         .await
         .expect("relation")

@@ -1,7 +1,7 @@
 //! Relation queries answer the seed facts.
 
 use diplomacy::pb::diplomacy::v1::{
-    DiplomaticStatus, GetRelationRequest, ListRelationsRequest, Relation,
+    DiplomaticStatus, GetRelationRequest, ListRelationsRequest, Relation, RelationView,
 };
 
 use crate::helpers::{assert_bad_field, date, spawn_seeded, TestServer};
@@ -12,10 +12,70 @@ async fn relation(server: &TestServer, name: &str, as_of: (i32, i32, i32)) -> Re
         .get_relation(GetRelationRequest {
             name: name.into(),
             as_of: date(as_of.0, as_of.1, as_of.2),
+            ..Default::default()
         })
         .await
         .unwrap_or_else(|s| panic!("GetRelation {name}: {s:?}"))
         .into_inner()
+}
+
+async fn relation_in_view(
+    server: &TestServer,
+    name: &str,
+    as_of: (i32, i32, i32),
+    view: RelationView,
+) -> Relation {
+    server
+        .relations()
+        .get_relation(GetRelationRequest {
+            name: name.into(),
+            as_of: date(as_of.0, as_of.1, as_of.2),
+            view: view as i32,
+        })
+        .await
+        .unwrap_or_else(|s| panic!("GetRelation {name} {view:?}: {s:?}"))
+        .into_inner()
+}
+
+/// Asserts `basic` is `full` without its lists, and without the sources
+/// that only the lists rest on: the status record, the alliance and the
+/// latest meeting stay.
+fn assert_basic_is_full_without_lists(basic: &Relation, full: &Relation) {
+    let listed: Vec<&String> = full
+        .treaties_in_force
+        .iter()
+        .map(|t| &t.name)
+        .chain(full.armed_conflicts.iter().map(|c| &c.name))
+        .collect();
+    let mut expected = full.clone();
+    expected.treaties_in_force.clear();
+    expected.armed_conflicts.clear();
+    expected.source_records = basic.source_records.clone();
+    assert_eq!(basic, &expected, "{}", full.name);
+    for source in &basic.source_records {
+        assert!(full.source_records.contains(source), "{source}");
+    }
+    for source in &full.source_records {
+        assert!(
+            basic.source_records.contains(source) || listed.contains(&source),
+            "{source} is neither listed nor kept"
+        );
+    }
+    let kept: Vec<&String> = full
+        .latest_meeting
+        .iter()
+        .map(|m| &m.name)
+        .chain(Some(&full.status_record).filter(|r| !r.is_empty()))
+        .collect();
+    for source in kept {
+        assert!(basic.source_records.contains(source), "{source} kept");
+    }
+    let treaties = basic
+        .source_records
+        .iter()
+        .filter(|r| r.starts_with("treaties/"))
+        .count();
+    assert_eq!(treaties, usize::from(full.allied), "only the alliance");
 }
 
 #[tokio::test]
@@ -175,6 +235,7 @@ async fn as_of_defaults_to_today() {
         .get_relation(GetRelationRequest {
             name: "countries/UA/relations/RU".into(),
             as_of: None,
+            ..Default::default()
         })
         .await
         .expect("GetRelation")
@@ -501,9 +562,115 @@ async fn a_relation_lists_at_most_100_treaties_and_conflicts_and_counts_them_all
     assert_eq!(r.armed_conflicts.len(), 100);
     assert_eq!(r.armed_conflicts[0].name, "events/busy-005");
 
+    // The BASIC view: the same status, alliance and counts, no lists, and
+    // of the 201 sources only the alliance's.
+    let basic = relation_in_view(
+        &server,
+        "countries/FR/relations/DE",
+        (2020, 1, 1),
+        RelationView::Basic,
+    )
+    .await;
+    assert_eq!(
+        (basic.treaties_in_force_count, basic.armed_conflicts_count),
+        (120, 105)
+    );
+    assert!(basic.treaties_in_force.is_empty() && basic.armed_conflicts.is_empty());
+    assert!(basic.allied);
+    assert_eq!(basic.source_records, ["treaties/busy-001"]);
+
     // Below the cap, everything is listed.
     let r = relation(&server, "countries/FR/relations/DE", (1951, 12, 31)).await;
     assert_eq!(r.treaties_in_force_count, 24);
     assert_eq!(r.treaties_in_force.len(), 24);
     assert_eq!(r.armed_conflicts_count, 0);
+}
+
+/// The BASIC view answers the hot-path questions (allied? at war? on
+/// speaking terms?) exactly as the full answer does, without its lists;
+/// an unset view is FULL.
+#[tokio::test]
+async fn the_basic_view_is_the_full_answer_without_its_lists() {
+    let server = spawn_seeded().await;
+    for (name, as_of) in [
+        ("countries/TR/relations/AZ", (2022, 1, 1)),
+        ("countries/AZ/relations/AM", (2020, 10, 1)),
+        ("countries/TR/relations/AM", (2024, 8, 27)),
+    ] {
+        let unset = relation(&server, name, as_of).await;
+        let full = relation_in_view(&server, name, as_of, RelationView::Full).await;
+        let basic = relation_in_view(&server, name, as_of, RelationView::Basic).await;
+        assert_eq!(unset, full, "{name}: an unset view is FULL");
+        assert_basic_is_full_without_lists(&basic, &full);
+    }
+    // The cases above do exercise both lists.
+    let war = relation_in_view(
+        &server,
+        "countries/AZ/relations/AM",
+        (2020, 10, 1),
+        RelationView::Full,
+    )
+    .await;
+    assert!(!war.armed_conflicts.is_empty() && war.armed_conflicts_count > 0);
+    let allies = relation_in_view(
+        &server,
+        "countries/TR/relations/AZ",
+        (2022, 1, 1),
+        RelationView::Full,
+    )
+    .await;
+    assert!(allies.allied && !allies.treaties_in_force.is_empty());
+}
+
+#[tokio::test]
+async fn list_relations_returns_every_relation_in_the_view_asked_for() {
+    let server = spawn_seeded().await;
+    let list = |view: RelationView| {
+        let mut client = server.relations();
+        async move {
+            client
+                .list_relations(ListRelationsRequest {
+                    parent: "countries/AZ".into(),
+                    as_of: date(2020, 10, 1),
+                    page_size: 1000,
+                    view: view as i32,
+                    ..Default::default()
+                })
+                .await
+                .expect("ListRelations")
+                .into_inner()
+                .relations
+        }
+    };
+    let full = list(RelationView::Full).await;
+    let basic = list(RelationView::Basic).await;
+    assert!(full.iter().any(|r| !r.armed_conflicts.is_empty()));
+    assert_eq!(basic.len(), full.len());
+    for (basic, full) in basic.iter().zip(&full) {
+        assert_basic_is_full_without_lists(basic, full);
+    }
+}
+
+#[tokio::test]
+async fn a_view_that_does_not_exist_is_refused_naming_the_field() {
+    let server = spawn_seeded().await;
+    let mut client = server.relations();
+    let status = client
+        .get_relation(GetRelationRequest {
+            name: "countries/TR/relations/AM".into(),
+            view: 7,
+            ..Default::default()
+        })
+        .await
+        .expect_err("view 7");
+    assert_bad_field(&status, "view");
+    let status = client
+        .list_relations(ListRelationsRequest {
+            parent: "countries/TR".into(),
+            view: -1,
+            ..Default::default()
+        })
+        .await
+        .expect_err("view -1");
+    assert_bad_field(&status, "view");
 }

@@ -91,6 +91,7 @@ async fn the_span_of_a_call_reaches_the_collector_in_the_callers_trace() {
     let mut request = tonic::Request::new(GetRelationRequest {
         name: "countries/TR/relations/AM".into(),
         as_of: None,
+        ..Default::default()
     });
     request.metadata_mut().insert(
         "traceparent",
