@@ -115,12 +115,13 @@ proptest! {
         kinds in proptest::collection::vec(any::<i32>(), 0..4),
         page_size in prop_oneof![any::<i32>(), -2..1002i32],
         token in any_token(),
+        view in prop_oneof![any::<i32>(), -1..4i32],
     ) {
         let rt = runtime();
         rt.block_on(async {
             let server = spawn_seeded().await;
             let mut relations = server.relations();
-            let r = relations.get_relation(GetRelationRequest { name: name.clone(), as_of, ..Default::default() }).await.map(drop);
+            let r = relations.get_relation(GetRelationRequest { name: name.clone(), as_of, view }).await.map(drop);
             assert_precise(&r, "GetRelation");
             let r = relations
                 .list_history(ListHistoryRequest { parent: name.clone(), start_date: start, end_date: end, kinds: kinds.clone(), page_size, page_token: token.clone() })
@@ -128,7 +129,7 @@ proptest! {
                 .map(drop);
             assert_precise(&r, "ListHistory");
             let r = relations
-                .list_relations(ListRelationsRequest { parent: name.clone(), as_of, diplomatic_statuses: kinds, page_size, page_token: token.clone(), ..Default::default() })
+                .list_relations(ListRelationsRequest { parent: name.clone(), as_of, diplomatic_statuses: kinds, page_size, page_token: token.clone(), view })
                 .await
                 .map(drop);
             assert_precise(&r, "ListRelations");
