@@ -388,8 +388,8 @@ async fn answers(server: &TestServer, names: &[String]) -> Vec<Relation> {
 async fn answers_from_memory_follow_every_write_as_a_fresh_start_reads_them() {
     use diplomacy::generate::{generate, Sizes};
     use diplomacy::pb::diplomacy::v1::{
-        DeleteMeetingRequest, DeleteTreatyRequest, Event, ImportRecordsRequest, Record,
-        UpdateEventRequest,
+        DeleteMeetingRequest, DeleteTreatyRequest, Event, ImportRecordsRequest, Meeting, Record,
+        UpdateEventRequest, UpdateMeetingRequest,
     };
 
     let server = spawn_seeded().await;
@@ -464,7 +464,31 @@ async fn answers_from_memory_follow_every_write_as_a_fresh_start_reads_them() {
             .await
             .expect("UpdateEvent");
     }
+    // Retitled meetings: the latest meeting's summary comes from memory.
+    for i in (1..sizes.meetings).step_by(3) {
+        server
+            .meetings()
+            .update_meeting(UpdateMeetingRequest {
+                meeting: Some(Meeting {
+                    name: format!("meetings/g{i}"),
+                    title: format!("Retitled {i}"),
+                    ..Default::default()
+                }),
+                update_mask: Some(prost_types::FieldMask {
+                    paths: vec!["title".into()],
+                }),
+            })
+            .await
+            .expect("UpdateMeeting");
+    }
     let running = answers(&server, &names).await;
+    assert!(
+        running.iter().any(|r| r
+            .latest_meeting
+            .as_ref()
+            .is_some_and(|m| m.title.starts_with("Retitled"))),
+        "some answers show a retitled meeting"
+    );
     assert!(
         differing(&imported, &running) > 0,
         "the deletes and updates changed some relations"
