@@ -328,32 +328,11 @@ pub fn table(rounds: &[Vec<Figures>]) -> String {
             a.0.total_cmp(&b.0)
                 .then(a.2.per_second.total_cmp(&b.2.per_second))
         });
-        let Some(&(ratio, _, f)) = runs.get(runs.len() / 2) else {
+        let Some(&(_, _, f)) = runs.get(runs.len() / 2) else {
             continue;
         };
-        let spread = |values: Vec<f64>, median: f64| -> String {
-            let (low, high) = values
-                .iter()
-                .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {
-                    (l.min(*v), h.max(*v))
-                });
-            if values.len() > 1 {
-                format!("{median:.2} ({low:.2}–{high:.2})")
-            } else {
-                format!("{median:.2}")
-            }
-        };
-        let ratio = if ratio.is_nan() {
-            String::from("-")
-        } else {
-            spread(runs.iter().map(|r| r.0).collect(), ratio)
-        };
-        let mut cpu_ratios: Vec<f64> = runs.iter().filter_map(|r| r.1).collect();
-        cpu_ratios.sort_by(f64::total_cmp);
-        let cpu_ratio = match cpu_ratios.get(cpu_ratios.len() / 2) {
-            Some(&median) => spread(cpu_ratios.clone(), median),
-            None => String::from("-"),
-        };
+        let ratio = median_with_range(runs.iter().map(|r| r.0).filter(|r| !r.is_nan()).collect());
+        let cpu_ratio = median_with_range(runs.iter().filter_map(|r| r.1).collect());
         let cpu = f
             .cpu_us_per_call
             .map_or(String::from("-"), |c| format!("{c:.0}"));
@@ -373,6 +352,19 @@ pub fn table(rounds: &[Vec<Figures>]) -> String {
         ));
     }
     out
+}
+
+/// `median (low–high)` of `values`, just the median for one value, `-` for
+/// none.
+fn median_with_range(mut values: Vec<f64>) -> String {
+    values.sort_by(f64::total_cmp);
+    match (values.first(), values.get(values.len() / 2), values.last()) {
+        (Some(low), Some(median), Some(high)) if values.len() > 1 => {
+            format!("{median:.2} ({low:.2}–{high:.2})")
+        }
+        (_, Some(median), _) => format!("{median:.2}"),
+        _ => String::from("-"),
+    }
 }
 
 /// Parses `all` or a comma list of scenario names (baseline, get-relation,

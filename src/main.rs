@@ -335,7 +335,7 @@ fn main() -> ExitCode {
 
 /// Logs go to standard error through a writer thread: a server logs a line
 /// per call, and a write(2) per line on the runtime's threads cost about a
-/// sixth of a cheap call's CPU (and would stall a worker whenever the log
+/// fifth of a cheap call's CPU (and would stall a worker whenever the log
 /// reader is slow). The thread writes whatever has queued up with one
 /// write. It is not lossy: past 128,000 queued lines, logging waits, as it
 /// did before. Lines are written out when the returned guard is dropped.

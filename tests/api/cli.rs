@@ -524,34 +524,52 @@ async fn check_finds_a_missing_and_an_orphan_index_entry_and_wrong_counts() {
     assert!(out.contains(": 4 problem(s)"), "{out}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn json_logs_carry_a_span_per_call_joined_to_the_callers_trace() {
-    let dir = tempfile::tempdir().expect("temp dir");
+/// A server on a new data dir logging JSON lines, its address, and a thread
+/// that collects every line after the ready one (each parsed: every log
+/// line must be JSON) until the process exits.
+fn start_json_logging_server(
+    dir: &Path,
+    extra_args: &[&str],
+) -> (
+    ServerProcess,
+    String,
+    std::thread::JoinHandle<Vec<serde_json::Value>>,
+) {
     let mut child = diplomacy()
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--log-format",
-            "json",
-            "--data-dir",
-        ])
-        .arg(dir.path())
+        .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
+        .args(extra_args)
+        .arg("--data-dir")
+        .arg(dir)
         .stderr(Stdio::piped())
         .spawn()
         .map(ServerProcess)
         .expect("start");
     let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let parse = |line: &str| -> serde_json::Value {
+        serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"))
+    };
     let address = loop {
         let line = lines.next().expect("a ready line").expect("read");
-        let json: serde_json::Value = serde_json::from_str(&line).expect("every log line is JSON");
-        if let Some(message) = json["fields"]["message"].as_str() {
-            if let Some(rest) = message.split("ready on ").nth(1) {
-                break rest.to_string();
-            }
+        if let Some(rest) = parse(&line)["fields"]["message"]
+            .as_str()
+            .and_then(|message| message.split("ready on ").nth(1))
+        {
+            break rest.to_string();
         }
     };
-    let rest = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>());
+    let rest = std::thread::spawn(move || {
+        lines
+            .map_while(Result::ok)
+            .map(|line| parse(&line))
+            .collect()
+    });
+    (child, address, rest)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_logs_carry_a_span_per_call_joined_to_the_callers_trace() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (mut child, address, rest) = start_json_logging_server(dir.path(), &[]);
     let mut client = RelationServiceClient::connect(format!("http://{address}"))
         .await
         .expect("connect");
@@ -585,7 +603,6 @@ async fn json_logs_carry_a_span_per_call_joined_to_the_callers_trace() {
         .join()
         .expect("log reader")
         .iter()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON"))
         .filter(|j| j["fields"]["message"] == "handled")
         .map(|j| j["span"].clone())
         .collect();
@@ -625,30 +642,8 @@ async fn json_logs_carry_a_span_per_call_joined_to_the_callers_trace() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_call_is_logged_even_when_the_server_stops_right_after() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut child = diplomacy()
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--log-format",
-            "json",
-            "--drain-delay-secs",
-            "0",
-            "--data-dir",
-        ])
-        .arg(dir.path())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map(ServerProcess)
-        .expect("start");
-    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let address = loop {
-        let line = lines.next().expect("a ready line").expect("read");
-        if let Some(rest) = line.split("ready on ").nth(1) {
-            break rest.split('"').next().unwrap_or_default().to_string();
-        }
-    };
-    let rest = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>());
+    let (mut child, address, rest) =
+        start_json_logging_server(dir.path(), &["--drain-delay-secs", "0"]);
     let client = RelationServiceClient::connect(format!("http://{address}"))
         .await
         .expect("connect");
@@ -671,12 +666,7 @@ async fn every_call_is_logged_even_when_the_server_stops_right_after() {
     }
     drop(client);
     assert!(terminate(&mut child).success());
-    let logged: Vec<serde_json::Value> = rest
-        .join()
-        .expect("log reader")
-        .iter()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON"))
-        .collect();
+    let logged = rest.join().expect("log reader");
     let handled = logged
         .iter()
         .filter(|j| {
