@@ -13,6 +13,8 @@ pub mod domain;
 pub mod error;
 pub mod generate;
 pub mod health;
+#[cfg(test)]
+mod heap_probe;
 pub mod importer;
 pub mod middleware;
 #[cfg(feature = "otlp")]

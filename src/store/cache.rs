@@ -9,7 +9,7 @@
 //! database agree. A pair is loaded on first use (under the read gate) and
 //! evicted, least recently used first, past a byte budget.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::ops::Bound;
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -19,35 +19,42 @@ use super::coverage::Coverage;
 use super::index::{change_from_code, StatusValue, TreatyValue};
 use super::keys::{self, PairFamily};
 use super::kv::{KvStore, Writes};
+use super::sorted::{allocation, buffer, SortedMap};
 use crate::convert::stored_date;
 use crate::domain::relation::{conflict_days, DaySpan, StatusFact, TreatyInterval};
 use crate::domain::{Collection, CountryCode, CountryPair};
 use crate::error::{Error, Result};
 use crate::pb::diplomacy::v1 as pb;
 
-/// Rough bytes a cached entry costs beyond its key and value.
-const ENTRY_OVERHEAD: usize = 48;
+/// What a cached pair costs beyond its entries: its slot in the pair map
+/// (with the map's spare room) and the shared, locked index itself.
+fn slot_bytes() -> usize {
+    allocation(2 * std::mem::size_of::<usize>() + std::mem::size_of::<RwLock<PairIndex>>())
+        + 2 * (std::mem::size_of::<(CountryPair, Slot)>() + 1)
+}
 
 /// The relation-relevant index entries of one pair. Keys are the index key
 /// after `{family}/{AB}/`, so they start with the date sort key.
 #[derive(Default)]
 pub struct PairIndex {
-    pub(super) status: BTreeMap<Box<[u8]>, StatusFact>,
-    pub(super) treaties: BTreeMap<Box<[u8]>, CachedTreaty>,
+    pub(super) status: SortedMap<StatusFact>,
+    pub(super) treaties: SortedMap<CachedTreaty>,
     /// The keys of `treaties` that are alliances, and their days in force.
-    pub(super) alliances: BTreeSet<Box<[u8]>>,
+    pub(super) alliances: SortedMap<()>,
     pub(super) alliance_days: Coverage,
     /// The days each treaty is in force, to count them on a day.
     pub(super) treaty_days: Coverage,
-    pub(super) conflicts: BTreeMap<Box<[u8]>, CachedConflict>,
+    pub(super) conflicts: SortedMap<CachedConflict>,
     /// The days each conflict covers.
     pub(super) conflict_days: Coverage,
     /// `{date}/meetings/{id}`, sorted, so that "meetings up to a day" is one
     /// binary search (the summaries stay in the database).
     pub(super) meetings: Vec<Box<[u8]>>,
-    /// Per mediator, its `{date}/{record}` entries.
-    pub(super) mediators: BTreeMap<CountryCode, BTreeSet<Box<[u8]>>>,
-    weight: usize,
+    /// Per mediator in code order, its `{date}/{record}` entries, sorted.
+    pub(super) mediators: Vec<(CountryCode, Vec<Box<[u8]>>)>,
+    /// Heap bytes the entries own (keys, names, titles), kept as entries
+    /// come and go; the buffers holding the entries are counted when asked.
+    owned: usize,
 }
 
 /// A treaty of the pair, with its days in force decoded once.
@@ -61,6 +68,10 @@ impl CachedTreaty {
     pub fn in_force_on(&self, day: time::Date) -> bool {
         self.days.is_some_and(|days| days.contains(day))
     }
+
+    fn owned_bytes(&self) -> usize {
+        allocation(self.summary.name.capacity()) + allocation(self.summary.title.capacity())
+    }
 }
 
 /// An armed conflict of the pair, with its days decoded once.
@@ -73,6 +84,14 @@ impl CachedConflict {
     pub fn covers(&self, day: time::Date) -> bool {
         self.days.is_some_and(|days| days.contains(day))
     }
+
+    fn owned_bytes(&self) -> usize {
+        allocation(self.summary.name.capacity()) + allocation(self.summary.title.capacity())
+    }
+}
+
+fn status_bytes(fact: &StatusFact) -> usize {
+    allocation(fact.record.capacity())
 }
 
 /// The families this cache mirrors, by key tag.
@@ -106,13 +125,8 @@ impl PairIndex {
     /// Sets (`Some`) or removes (`None`) one entry. Idempotent, so a patch
     /// that reaches an entry already loaded with it changes nothing.
     fn set(&mut self, family: PairFamily, rest: &[u8], value: Option<&[u8]>) -> Result<()> {
-        let key: Box<[u8]> = rest.into();
-        // Meeting and mediator values are not kept (only their keys are).
-        let kept_value = match family {
-            PairFamily::Meeting | PairFamily::Mediator => 0,
-            _ => value.map_or(0, <[u8]>::len),
-        };
-        let size = rest.len() + ENTRY_OVERHEAD + kept_value;
+        let key_bytes = allocation(rest.len());
+        // Heap bytes of entries added and removed (a replaced entry is both).
         let (added, removed) = match (family, value) {
             (PairFamily::Status, Some(v)) => {
                 let status = StatusValue::decode(v).map_err(|e| corrupt("status index", e))?;
@@ -124,8 +138,12 @@ impl PairIndex {
                         record: record_of_rest(rest),
                     });
                 match fact {
-                    Some(fact) => (true, self.status.insert(key, fact).is_some()),
-                    None => (false, self.status.remove(&key).is_some()),
+                    Some(fact) => {
+                        let added = key_bytes + status_bytes(&fact);
+                        let old = self.status.insert(rest.into(), fact);
+                        (added, old.map_or(0, |old| key_bytes + status_bytes(&old)))
+                    }
+                    None => (0, self.remove_status(rest)),
                 }
             }
             (PairFamily::Treaty, Some(v)) => {
@@ -139,18 +157,20 @@ impl PairIndex {
                     allied: treaty.allied,
                     summary: treaty.summary.unwrap_or_default(),
                 };
-                let replaced = self.remove_treaty(&key);
+                let removed = self.remove_treaty(rest);
+                let mut added = key_bytes + cached.owned_bytes();
                 if let Some(days) = cached.days {
                     self.treaty_days.insert(days);
                 }
                 if cached.allied {
-                    self.alliances.insert(key.clone());
+                    self.alliances.insert(rest.into(), ());
+                    added += key_bytes;
                     if let Some(days) = cached.days {
                         self.alliance_days.insert(days);
                     }
                 }
-                self.treaties.insert(key, cached);
-                (true, replaced)
+                self.treaties.insert(rest.into(), cached);
+                (added, removed)
             }
             (PairFamily::Conflict, Some(v)) => {
                 let summary =
@@ -160,85 +180,152 @@ impl PairIndex {
                         .map(|start| conflict_days(start, stored_date(summary.end_date.as_ref()))),
                     summary,
                 };
-                let replaced = self.remove_conflict(&key);
+                let removed = self.remove_conflict(rest);
                 if let Some(days) = cached.days {
                     self.conflict_days.insert(days);
                 }
-                self.conflicts.insert(key, cached);
-                (true, replaced)
+                let added = key_bytes + cached.owned_bytes();
+                self.conflicts.insert(rest.into(), cached);
+                (added, removed)
             }
-            (PairFamily::Meeting, Some(_)) => match self.meetings.binary_search(&key) {
-                Ok(_) => (true, true),
-                Err(at) => {
-                    self.meetings.insert(at, key);
-                    (true, false)
+            (PairFamily::Meeting, Some(_)) => {
+                match self.meetings.binary_search_by(|k| (**k).cmp(rest)) {
+                    Ok(_) => (0, 0),
+                    Err(at) => {
+                        self.meetings.insert(at, rest.into());
+                        (key_bytes, 0)
+                    }
                 }
-            },
+            }
             (PairFamily::Mediator, Some(_)) => {
                 let (code, rest) = mediator_of(rest)?;
-                let fresh = self.mediators.entry(code).or_default().insert(rest.into());
-                (true, !fresh)
-            }
-            (PairFamily::Status, None) => (false, self.status.remove(&key).is_some()),
-            (PairFamily::Treaty, None) => (false, self.remove_treaty(&key)),
-            (PairFamily::Conflict, None) => (false, self.remove_conflict(&key)),
-            (PairFamily::Meeting, None) => match self.meetings.binary_search(&key) {
-                Ok(at) => {
-                    self.meetings.remove(at);
-                    (false, true)
+                let at = match self.mediators.binary_search_by_key(&code, |(c, _)| *c) {
+                    Ok(at) => at,
+                    Err(at) => {
+                        self.mediators.insert(at, (code, Vec::new()));
+                        at
+                    }
+                };
+                let entries = &mut self.mediators[at].1;
+                match entries.binary_search_by(|k| (**k).cmp(rest)) {
+                    Ok(_) => (0, 0),
+                    Err(at) => {
+                        entries.insert(at, rest.into());
+                        (allocation(rest.len()), 0)
+                    }
                 }
-                Err(_) => (false, false),
-            },
-            (PairFamily::History, _) => (false, false),
+            }
+            (PairFamily::Status, None) => (0, self.remove_status(rest)),
+            (PairFamily::Treaty, None) => (0, self.remove_treaty(rest)),
+            (PairFamily::Conflict, None) => (0, self.remove_conflict(rest)),
+            (PairFamily::Meeting, None) => {
+                match self.meetings.binary_search_by(|k| (**k).cmp(rest)) {
+                    Ok(at) => {
+                        self.meetings.remove(at);
+                        (0, key_bytes)
+                    }
+                    Err(_) => (0, 0),
+                }
+            }
+            (PairFamily::History, _) => (0, 0),
             (PairFamily::Mediator, None) => {
                 let (code, rest) = mediator_of(rest)?;
-                let removed = match self.mediators.get_mut(&code) {
-                    Some(entries) => {
-                        let removed = entries.remove(rest);
-                        if entries.is_empty() {
-                            self.mediators.remove(&code);
-                        }
-                        removed
-                    }
-                    None => false,
+                let Ok(at) = self.mediators.binary_search_by_key(&code, |(c, _)| *c) else {
+                    return Ok(());
                 };
-                (false, removed)
+                let entries = &mut self.mediators[at].1;
+                let removed = match entries.binary_search_by(|k| (**k).cmp(rest)) {
+                    Ok(found) => {
+                        entries.remove(found);
+                        allocation(rest.len())
+                    }
+                    Err(_) => 0,
+                };
+                if entries.is_empty() {
+                    self.mediators.remove(at);
+                }
+                (0, removed)
             }
         };
-        // Sizes are estimates: an update counts as the new entry only.
-        if added && !removed {
-            self.weight += size;
-        } else if removed && !added {
-            self.weight = self.weight.saturating_sub(size);
-        }
+        self.owned = (self.owned + added).saturating_sub(removed);
         Ok(())
     }
 
-    /// Removes a treaty and what is derived from it; whether it was there.
-    fn remove_treaty(&mut self, key: &[u8]) -> bool {
+    /// Removes a status fact; the bytes it owned.
+    fn remove_status(&mut self, key: &[u8]) -> usize {
+        self.status
+            .remove(key)
+            .map_or(0, |old| allocation(key.len()) + status_bytes(&old))
+    }
+
+    /// Removes a treaty and what is derived from it; the bytes it owned.
+    fn remove_treaty(&mut self, key: &[u8]) -> usize {
         let Some(old) = self.treaties.remove(key) else {
-            return false;
+            return 0;
         };
+        let mut freed = allocation(key.len()) + old.owned_bytes();
         if let Some(days) = old.days {
             self.treaty_days.remove(days);
         }
-        if self.alliances.remove(key) {
+        if self.alliances.remove(key).is_some() {
+            freed += allocation(key.len());
             if let Some(days) = old.days {
                 self.alliance_days.remove(days);
             }
         }
-        true
+        freed
     }
 
-    /// Removes a conflict and its days; whether it was there.
-    fn remove_conflict(&mut self, key: &[u8]) -> bool {
+    /// Removes a conflict and its days; the bytes it owned.
+    fn remove_conflict(&mut self, key: &[u8]) -> usize {
         let Some(old) = self.conflicts.remove(key) else {
-            return false;
+            return 0;
         };
         if let Some(days) = old.days {
             self.conflict_days.remove(days);
         }
-        true
+        allocation(key.len()) + old.owned_bytes()
+    }
+
+    /// Drops the spare room that loading left in every buffer.
+    fn shrink_to_fit(&mut self) {
+        self.status.shrink_to_fit();
+        self.treaties.shrink_to_fit();
+        self.alliances.shrink_to_fit();
+        self.conflicts.shrink_to_fit();
+        self.meetings.shrink_to_fit();
+        self.mediators.shrink_to_fit();
+        for (_, entries) in &mut self.mediators {
+            entries.shrink_to_fit();
+        }
+        for days in [
+            &mut self.treaty_days,
+            &mut self.alliance_days,
+            &mut self.conflict_days,
+        ] {
+            days.shrink_to_fit();
+        }
+    }
+
+    /// Heap bytes this pair takes in the cache: its entries, the buffers
+    /// that hold them, and its slot.
+    pub fn weight(&self) -> usize {
+        self.owned
+            + self.status.buffer_bytes()
+            + self.treaties.buffer_bytes()
+            + self.alliances.buffer_bytes()
+            + self.conflicts.buffer_bytes()
+            + buffer(&self.meetings)
+            + buffer(&self.mediators)
+            + self
+                .mediators
+                .iter()
+                .map(|(_, entries)| buffer(entries))
+                .sum::<usize>()
+            + self.treaty_days.heap_bytes()
+            + self.alliance_days.heap_bytes()
+            + self.conflict_days.heap_bytes()
+            + slot_bytes()
     }
 
     /// How many meetings are dated on or before the bound, and the key rest
@@ -262,14 +349,8 @@ impl PairIndex {
 
 /// The values of `entries` keyed (by date) before the bound `until`, newest
 /// first: a pair's status facts, treaties or conflicts up to a day.
-pub fn newest_first<'a, V>(
-    entries: &'a BTreeMap<Box<[u8]>, V>,
-    until: &[u8],
-) -> impl Iterator<Item = &'a V> {
-    entries
-        .range::<[u8], _>((Bound::Unbounded, Bound::Excluded(until)))
-        .rev()
-        .map(|(_, v)| v)
+pub fn newest_first<'a, V>(entries: &'a SortedMap<V>, until: &[u8]) -> impl Iterator<Item = &'a V> {
+    entries.before(until).iter().rev().map(|(_, v)| v)
 }
 
 /// `AM/19910000d/meetings/x` → `AM` and `19910000d/meetings/x`.
@@ -409,13 +490,13 @@ impl ReadCache {
                 continue;
             };
             let mut index = slot.index.write().unwrap_or_else(|e| e.into_inner());
-            let before = index.weight;
+            let before = index.weight();
             if index.set(family, &rest, value.as_deref()).is_err() {
                 // Dropped: the next reader loads it from the database, and
                 // reports the damage there.
                 failed.push(pair);
             }
-            let after = index.weight;
+            let after = index.weight();
             drop(index);
             pairs.weight = (pairs.weight + after).saturating_sub(before);
         }
@@ -437,7 +518,7 @@ impl ReadCache {
             return Ok(loaded);
         }
         let now = pairs.clock;
-        let weight = index.read().unwrap_or_else(|e| e.into_inner()).weight;
+        let weight = index.read().unwrap_or_else(|e| e.into_inner()).weight();
         pairs.weight += weight;
         pairs.slots.insert(
             pair,
@@ -456,7 +537,7 @@ impl ReadCache {
         self.pairs.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Bytes the cached pairs take (estimated) and how many there are.
+    /// Heap bytes the cached pairs take, and how many there are.
     pub fn pair_usage(&self) -> (usize, usize) {
         let pairs = self.lock_pairs();
         (pairs.weight, pairs.slots.len())
@@ -475,7 +556,11 @@ impl Pairs {
 
     fn remove(&mut self, pair: CountryPair) {
         if let Some(slot) = self.slots.remove(&pair) {
-            let weight = slot.index.read().unwrap_or_else(|e| e.into_inner()).weight;
+            let weight = slot
+                .index
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .weight();
             self.weight = self.weight.saturating_sub(weight);
         }
     }
@@ -518,6 +603,7 @@ fn load_pair<K: KvStore>(kv: &K, pair: CountryPair) -> Result<PairIndex> {
             index.set(family, &key[prefix.len()..], Some(&value))?;
         }
     }
+    index.shrink_to_fit();
     Ok(index)
 }
 
@@ -549,7 +635,7 @@ mod tests {
         let (count, latest) = index.meetings_until(b"199112319");
         assert_eq!(count, 1);
         assert_eq!(latest, Some(&b"199101010/meetings/a"[..]));
-        let weight = index.weight;
+        let weight = index.weight();
         index
             .set(PairFamily::Meeting, b"199101010/meetings/a", None)
             .expect("remove");
@@ -557,7 +643,7 @@ mod tests {
             .set(PairFamily::Meeting, b"199101010/meetings/a", None)
             .expect("remove again");
         assert_eq!(index.meetings_until(b"199912319").0, 1);
-        assert!(index.weight < weight, "removing gives back its weight");
+        assert!(index.weight() < weight, "removing gives back its weight");
     }
 
     #[test]
@@ -577,6 +663,135 @@ mod tests {
             .set(PairFamily::Mediator, b"FR/199501010/meetings/b", None)
             .expect("remove");
         assert_eq!(index.mediators_until(b"200112319"), vec![ru]);
+    }
+
+    fn date(year: i32, month: i32) -> Option<crate::pb::google::r#type::Date> {
+        Some(crate::pb::google::r#type::Date {
+            year,
+            month,
+            day: 0,
+        })
+    }
+
+    /// A pair with `n` facts of each kind, as loading it would set them.
+    fn busy_pair(n: usize) -> PairIndex {
+        let mut index = PairIndex::default();
+        for i in 0..n {
+            let year = 1950 + (i % 70) as i32;
+            let rest = |kind: &str| format!("{year}0{}001/{kind}/{kind}-{i:06}", i % 9 + 1);
+            let status = StatusValue {
+                change: 3,
+                date: date(year, 1),
+            };
+            let treaty = TreatyValue {
+                summary: Some(pb::TreatySummary {
+                    name: format!("treaties/t-{i:06}"),
+                    title: format!("Treaty number {i} between the two"),
+                    kind: 1,
+                    signed_date: date(year, 1),
+                    entry_into_force_date: date(year, 2),
+                }),
+                from: date(year, 2),
+                until: None,
+                allied: i % 3 == 0,
+            };
+            let conflict = pb::ConflictSummary {
+                name: format!("events/c-{i:06}"),
+                title: format!("Conflict {i}"),
+                start_date: date(year, 3),
+                end_date: date(year + 1, 3),
+                ongoing: false,
+            };
+            let sets = [
+                (PairFamily::Status, rest("events"), status.encode_to_vec()),
+                (PairFamily::Treaty, rest("treaties"), treaty.encode_to_vec()),
+                (
+                    PairFamily::Conflict,
+                    rest("events"),
+                    conflict.encode_to_vec(),
+                ),
+                (PairFamily::Meeting, rest("meetings"), b"summary".to_vec()),
+                (
+                    PairFamily::Mediator,
+                    format!("{}/{}", ["FR", "RU", "US"][i % 3], rest("meetings")),
+                    Vec::new(),
+                ),
+            ];
+            for (family, rest, value) in sets {
+                index
+                    .set(family, rest.as_bytes(), Some(&value))
+                    .expect("set");
+            }
+        }
+        index.shrink_to_fit();
+        index
+    }
+
+    #[test]
+    fn a_pair_weighs_what_it_takes_from_the_heap() {
+        for n in [1, 2, 10, 500] {
+            let (index, heap) = crate::heap_probe::retained(|| Arc::new(RwLock::new(busy_pair(n))));
+            let weight = index.read().expect("not poisoned").weight();
+            // The weight also counts the pair's slot in the cache's map,
+            // which this pair is not in.
+            let entries = weight - 2 * (std::mem::size_of::<(CountryPair, Slot)>() + 1);
+            assert_eq!(entries, heap, "a pair with {n} facts of each kind");
+        }
+    }
+
+    #[test]
+    fn patches_keep_the_weight_true() {
+        let mut index = busy_pair(50);
+        let treaty = TreatyValue {
+            summary: Some(pb::TreatySummary {
+                name: "treaties/late".into(),
+                title: "A late alliance".into(),
+                ..Default::default()
+            }),
+            from: date(2001, 1),
+            until: None,
+            allied: true,
+        };
+        let before = index.weight();
+        index
+            .set(
+                PairFamily::Treaty,
+                b"200101001/treaties/late",
+                Some(&treaty.encode_to_vec()),
+            )
+            .expect("set");
+        index
+            .set(PairFamily::Meeting, b"200101001/meetings/late", Some(b""))
+            .expect("set");
+        index
+            .set(PairFamily::Treaty, b"200101001/treaties/late", None)
+            .expect("remove");
+        index
+            .set(PairFamily::Meeting, b"200101001/meetings/late", None)
+            .expect("remove");
+        // Buffers keep the room they grew by, so only the entries' own bytes
+        // are back where they were.
+        let grown: usize = [
+            index.treaties.buffer_bytes(),
+            index.alliances.buffer_bytes(),
+            buffer(&index.meetings),
+            index.treaty_days.heap_bytes(),
+            index.alliance_days.heap_bytes(),
+        ]
+        .iter()
+        .sum();
+        index.shrink_to_fit();
+        let shrunk: usize = [
+            index.treaties.buffer_bytes(),
+            index.alliances.buffer_bytes(),
+            buffer(&index.meetings),
+            index.treaty_days.heap_bytes(),
+            index.alliance_days.heap_bytes(),
+        ]
+        .iter()
+        .sum();
+        assert_eq!(index.weight(), before);
+        assert!(grown > shrunk, "the grown buffers were counted");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 use time::Date;
 
+use super::sorted::buffer;
 use crate::domain::relation::DaySpan;
 
 /// A multiset of day spans, kept as sorted starts and sorted ends.
@@ -37,6 +38,16 @@ impl Coverage {
         if let Some(end) = span.end {
             remove_sorted(&mut self.ends, end);
         }
+    }
+
+    /// Heap bytes of its two buffers.
+    pub fn heap_bytes(&self) -> usize {
+        buffer(&self.starts) + buffer(&self.ends)
+    }
+
+    pub fn shrink_to_fit(&mut self) {
+        self.starts.shrink_to_fit();
+        self.ends.shrink_to_fit();
     }
 
     /// How many spans contain `day`.

@@ -11,6 +11,7 @@ mod coverage;
 pub mod index;
 pub mod keys;
 pub mod kv;
+pub(crate) mod sorted;
 pub mod writer;
 
 use std::collections::BTreeMap;
@@ -419,9 +420,10 @@ impl<K: KvStore> Store<K> {
         } else {
             index
                 .alliances
-                .range::<[u8], _>((Bound::Unbounded, Bound::Excluded(until.as_slice())))
+                .before(&until)
+                .iter()
                 .rev()
-                .filter_map(|key| index.treaties.get(key))
+                .filter_map(|(key, _)| index.treaties.get(key))
                 .find(|treaty| treaty.in_force_on(day))
                 .map(|treaty| treaty.summary.name.clone())
         };
