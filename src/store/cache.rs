@@ -49,9 +49,9 @@ pub struct PairIndex {
     pub(super) conflict_days: Coverage,
     /// `{date}/meetings/{id}`, sorted, so that "meetings up to a day" is one
     /// binary search (the summaries stay in the database).
-    pub(super) meetings: Vec<Box<[u8]>>,
+    pub(super) meetings: SortedMap<()>,
     /// Per mediator in code order, its `{date}/{record}` entries, sorted.
-    pub(super) mediators: Vec<(CountryCode, Vec<Box<[u8]>>)>,
+    pub(super) mediators: Vec<(CountryCode, SortedMap<()>)>,
     /// Heap bytes the entries own (keys, names, titles), kept as entries
     /// come and go; the buffers holding the entries are counted when asked.
     owned: usize,
@@ -188,45 +188,31 @@ impl PairIndex {
                 self.conflicts.insert(rest.into(), cached);
                 (added, removed)
             }
-            (PairFamily::Meeting, Some(_)) => {
-                match self.meetings.binary_search_by(|k| (**k).cmp(rest)) {
-                    Ok(_) => (0, 0),
-                    Err(at) => {
-                        self.meetings.insert(at, rest.into());
-                        (key_bytes, 0)
-                    }
-                }
-            }
+            (PairFamily::Meeting, Some(_)) => match self.meetings.insert(rest.into(), ()) {
+                Some(()) => (0, 0),
+                None => (key_bytes, 0),
+            },
             (PairFamily::Mediator, Some(_)) => {
                 let (code, rest) = mediator_of(rest)?;
                 let at = match self.mediators.binary_search_by_key(&code, |(c, _)| *c) {
                     Ok(at) => at,
                     Err(at) => {
-                        self.mediators.insert(at, (code, Vec::new()));
+                        self.mediators.insert(at, (code, SortedMap::default()));
                         at
                     }
                 };
-                let entries = &mut self.mediators[at].1;
-                match entries.binary_search_by(|k| (**k).cmp(rest)) {
-                    Ok(_) => (0, 0),
-                    Err(at) => {
-                        entries.insert(at, rest.into());
-                        (allocation(rest.len()), 0)
-                    }
+                match self.mediators[at].1.insert(rest.into(), ()) {
+                    Some(()) => (0, 0),
+                    None => (allocation(rest.len()), 0),
                 }
             }
             (PairFamily::Status, None) => (0, self.remove_status(rest)),
             (PairFamily::Treaty, None) => (0, self.remove_treaty(rest)),
             (PairFamily::Conflict, None) => (0, self.remove_conflict(rest)),
-            (PairFamily::Meeting, None) => {
-                match self.meetings.binary_search_by(|k| (**k).cmp(rest)) {
-                    Ok(at) => {
-                        self.meetings.remove(at);
-                        (0, key_bytes)
-                    }
-                    Err(_) => (0, 0),
-                }
-            }
+            (PairFamily::Meeting, None) => match self.meetings.remove(rest) {
+                Some(()) => (0, key_bytes),
+                None => (0, 0),
+            },
             (PairFamily::History, _) => (0, 0),
             (PairFamily::Mediator, None) => {
                 let (code, rest) = mediator_of(rest)?;
@@ -234,13 +220,7 @@ impl PairIndex {
                     return Ok(());
                 };
                 let entries = &mut self.mediators[at].1;
-                let removed = match entries.binary_search_by(|k| (**k).cmp(rest)) {
-                    Ok(found) => {
-                        entries.remove(found);
-                        allocation(rest.len())
-                    }
-                    Err(_) => 0,
-                };
+                let removed = entries.remove(rest).map_or(0, |()| allocation(rest.len()));
                 if entries.is_empty() {
                     self.mediators.remove(at);
                 }
@@ -315,12 +295,12 @@ impl PairIndex {
             + self.treaties.buffer_bytes()
             + self.alliances.buffer_bytes()
             + self.conflicts.buffer_bytes()
-            + buffer(&self.meetings)
+            + self.meetings.buffer_bytes()
             + buffer(&self.mediators)
             + self
                 .mediators
                 .iter()
-                .map(|(_, entries)| buffer(entries))
+                .map(|(_, entries)| entries.buffer_bytes())
                 .sum::<usize>()
             + self.treaty_days.heap_bytes()
             + self.alliance_days.heap_bytes()
@@ -331,8 +311,8 @@ impl PairIndex {
     /// How many meetings are dated on or before the bound, and the key rest
     /// of the latest of them.
     pub fn meetings_until(&self, until: &[u8]) -> (usize, Option<&[u8]>) {
-        let count = self.meetings.partition_point(|k| **k < *until);
-        let latest = count.checked_sub(1).map(|i| &*self.meetings[i]);
+        let count = self.meetings.count_before(until);
+        let latest = self.meetings.before_rev(until).next().map(|(k, ())| &**k);
         (count, latest)
     }
 
@@ -341,7 +321,7 @@ impl PairIndex {
     pub fn mediators_until(&self, until: &[u8]) -> Vec<CountryCode> {
         self.mediators
             .iter()
-            .filter(|(_, entries)| entries.first().is_some_and(|first| **first < *until))
+            .filter(|(_, entries)| entries.first_key().is_some_and(|first| first < until))
             .map(|(code, _)| *code)
             .collect()
     }
@@ -350,7 +330,7 @@ impl PairIndex {
 /// The values of `entries` keyed (by date) before the bound `until`, newest
 /// first: a pair's status facts, treaties or conflicts up to a day.
 pub fn newest_first<'a, V>(entries: &'a SortedMap<V>, until: &[u8]) -> impl Iterator<Item = &'a V> {
-    entries.before(until).iter().rev().map(|(_, v)| v)
+    entries.before_rev(until).map(|(_, v)| v)
 }
 
 /// `AM/19910000d/meetings/x` → `AM` and `19910000d/meetings/x`.
@@ -631,7 +611,11 @@ mod tests {
                 .set(PairFamily::Meeting, rest.as_bytes(), Some(b"summary"))
                 .expect("set");
         }
-        assert_eq!(index.meetings.len(), 2, "setting twice adds once");
+        assert_eq!(
+            index.meetings.count_before(b"9"),
+            2,
+            "setting twice adds once"
+        );
         let (count, latest) = index.meetings_until(b"199112319");
         assert_eq!(count, 1);
         assert_eq!(latest, Some(&b"199101010/meetings/a"[..]));
@@ -729,7 +713,7 @@ mod tests {
 
     #[test]
     fn a_pair_weighs_what_it_takes_from_the_heap() {
-        for n in [1, 2, 10, 500] {
+        for n in [1, 2, 10, 500, 2000] {
             let (index, heap) = crate::heap_probe::retained(|| Arc::new(RwLock::new(busy_pair(n))));
             let weight = index.read().expect("not poisoned").weight();
             // The weight also counts the pair's slot in the cache's map,
@@ -774,7 +758,7 @@ mod tests {
         let grown: usize = [
             index.treaties.buffer_bytes(),
             index.alliances.buffer_bytes(),
-            buffer(&index.meetings),
+            index.meetings.buffer_bytes(),
             index.treaty_days.heap_bytes(),
             index.alliance_days.heap_bytes(),
         ]
@@ -784,7 +768,7 @@ mod tests {
         let shrunk: usize = [
             index.treaties.buffer_bytes(),
             index.alliances.buffer_bytes(),
-            buffer(&index.meetings),
+            index.meetings.buffer_bytes(),
             index.treaty_days.heap_bytes(),
             index.alliance_days.heap_bytes(),
         ]

@@ -420,9 +420,7 @@ impl<K: KvStore> Store<K> {
         } else {
             index
                 .alliances
-                .before(&until)
-                .iter()
-                .rev()
+                .before_rev(&until)
                 .filter_map(|(key, _)| index.treaties.get(key))
                 .find(|treaty| treaty.in_force_on(day))
                 .map(|treaty| treaty.summary.name.clone())

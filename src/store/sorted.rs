@@ -3,8 +3,10 @@
 //! Most pairs have one or two facts of a kind. A `BTreeMap` allocates a
 //! whole node (room for eleven entries) for the first, so a cached pair
 //! weighed about four times what its entries did, and nothing counted it.
-//! A sorted `Vec` holds exactly its entries, in one allocation whose size
-//! is known: the cache's byte budget can then mean bytes.
+//! A `SortedMap` keeps its entries in sorted blocks: a small map is one
+//! exact allocation, and the busiest pairs (tens of thousands of meetings)
+//! still insert by moving one block's entries, not the whole map's. Every
+//! buffer's size is known, so the cache's byte budget can mean bytes.
 
 /// Heap bytes an allocation of `len` bytes takes: the allocator's small
 /// size classes are multiples of 16 bytes, near enough.
@@ -21,64 +23,152 @@ pub fn buffer<T>(vec: &Vec<T>) -> usize {
     allocation(vec.capacity() * std::mem::size_of::<T>())
 }
 
+use smallvec::SmallVec;
+
+/// Most entries a block holds: an insert moves at most this many.
+const BLOCK: usize = 512;
+
+type Entry<V> = (Box<[u8]>, V);
+
 /// Entries keyed by bytes, in key order, each key at most once.
 pub struct SortedMap<V> {
-    entries: Vec<(Box<[u8]>, V)>,
+    /// Non-empty blocks, each sorted, every key of a block below every key
+    /// of the next. Most maps are one block, held inline.
+    blocks: SmallVec<[Vec<Entry<V>>; 1]>,
 }
 
 impl<V> Default for SortedMap<V> {
     fn default() -> Self {
         Self {
-            entries: Vec::new(),
+            blocks: SmallVec::new(),
         }
     }
 }
 
 impl<V> SortedMap<V> {
-    fn position(&self, key: &[u8]) -> Result<usize, usize> {
-        self.entries.binary_search_by(|(k, _)| (**k).cmp(key))
+    /// The block that holds `key`, or would: the first whose last key is
+    /// not below it (the last block for keys above all).
+    fn block_for(&self, key: &[u8]) -> usize {
+        let at = self
+            .blocks
+            .partition_point(|block| block.last().is_some_and(|(k, _)| **k < *key));
+        at.min(self.blocks.len().saturating_sub(1))
+    }
+
+    /// Where the entries below `bound` end: (block, position in it).
+    fn end_before(&self, bound: &[u8]) -> (usize, usize) {
+        let block = self
+            .blocks
+            .partition_point(|block| block.last().is_some_and(|(k, _)| **k < *bound));
+        let within = self
+            .blocks
+            .get(block)
+            .map_or(0, |entries| entries.partition_point(|(k, _)| **k < *bound));
+        (block, within)
     }
 
     pub fn get(&self, key: &[u8]) -> Option<&V> {
-        let at = self.position(key).ok()?;
-        Some(&self.entries[at].1)
+        let block = self.blocks.get(self.block_for(key))?;
+        let at = block.binary_search_by(|(k, _)| (**k).cmp(key)).ok()?;
+        Some(&block[at].1)
     }
 
     /// Sets `key` to `value`; the value it replaces, if any. Keys arriving
-    /// in order (as a range scan gives them) are appended.
+    /// in order (as a range scan gives them) fill blocks to the brim.
     pub fn insert(&mut self, key: Box<[u8]>, value: V) -> Option<V> {
-        match self.position(&key) {
-            Ok(at) => Some(std::mem::replace(&mut self.entries[at].1, value)),
+        if self.blocks.is_empty() {
+            self.blocks.push(vec![(key, value)]);
+            return None;
+        }
+        let b = self.block_for(&key);
+        let last = b + 1 == self.blocks.len();
+        let block = &mut self.blocks[b];
+        match block.binary_search_by(|(k, _)| (**k).cmp(&key)) {
+            Ok(at) => Some(std::mem::replace(&mut block[at].1, value)),
+            Err(at) if block.len() < BLOCK => {
+                block.insert(at, (key, value));
+                None
+            }
+            Err(at) if last && at == block.len() => {
+                self.blocks.push(vec![(key, value)]);
+                None
+            }
             Err(at) => {
-                self.entries.insert(at, (key, value));
+                let upper = block.split_off(BLOCK / 2);
+                if at <= BLOCK / 2 {
+                    block.insert(at, (key, value));
+                    self.blocks.insert(b + 1, upper);
+                } else {
+                    self.blocks.insert(b + 1, upper);
+                    self.blocks[b + 1].insert(at - BLOCK / 2, (key, value));
+                }
                 None
             }
         }
     }
 
     pub fn remove(&mut self, key: &[u8]) -> Option<V> {
-        let at = self.position(key).ok()?;
-        Some(self.entries.remove(at).1)
+        let b = self.block_for(key);
+        let block = self.blocks.get_mut(b)?;
+        let at = block.binary_search_by(|(k, _)| (**k).cmp(key)).ok()?;
+        let (_, value) = block.remove(at);
+        if block.is_empty() {
+            self.blocks.remove(b);
+        }
+        Some(value)
     }
 
-    /// The entries whose key sorts before `bound`, in key order.
-    pub fn before(&self, bound: &[u8]) -> &[(Box<[u8]>, V)] {
-        let end = self.entries.partition_point(|(k, _)| **k < *bound);
-        &self.entries[..end]
+    /// How many entries have a key below `bound`.
+    pub fn count_before(&self, bound: &[u8]) -> usize {
+        let (block, within) = self.end_before(bound);
+        self.blocks[..block].iter().map(Vec::len).sum::<usize>() + within
     }
 
-    /// Heap bytes of the entry buffer (not of what the entries own).
+    /// The entries whose key sorts below `bound`, highest key first.
+    pub fn before_rev(&self, bound: &[u8]) -> impl Iterator<Item = &Entry<V>> {
+        let (block, within) = self.end_before(bound);
+        let partial = self.blocks.get(block).map_or(&[][..], |b| &b[..within]);
+        partial.iter().rev().chain(
+            self.blocks[..block]
+                .iter()
+                .rev()
+                .flat_map(|b| b.iter().rev()),
+        )
+    }
+
+    /// The lowest key.
+    pub fn first_key(&self) -> Option<&[u8]> {
+        self.blocks.first()?.first().map(|(k, _)| &**k)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.blocks.is_empty()
+    }
+
+    /// Heap bytes of the blocks (not of what the entries own).
     pub fn buffer_bytes(&self) -> usize {
-        buffer(&self.entries)
+        let outer = if self.blocks.spilled() {
+            allocation(self.blocks.capacity() * std::mem::size_of::<Vec<Entry<V>>>())
+        } else {
+            0
+        };
+        outer + self.blocks.iter().map(buffer).sum::<usize>()
     }
 
     pub fn shrink_to_fit(&mut self) {
-        self.entries.shrink_to_fit();
+        self.blocks.shrink_to_fit();
+        for block in &mut self.blocks {
+            block.shrink_to_fit();
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
+    use proptest::prelude::*;
+
     use super::*;
 
     fn key(text: &str) -> Box<[u8]> {
@@ -91,13 +181,13 @@ mod tests {
         for (k, v) in [("b", 2), ("a", 1), ("c", 3), ("b", 20)] {
             map.insert(key(k), v);
         }
-        let keys: Vec<&[u8]> = map.before(b"z").iter().map(|(k, _)| &**k).collect();
-        assert_eq!(keys, vec![&b"a"[..], b"b", b"c"]);
+        let keys: Vec<&[u8]> = map.before_rev(b"z").map(|(k, _)| &**k).collect();
+        assert_eq!(keys, vec![&b"c"[..], b"b", b"a"]);
         assert_eq!(map.get(b"b"), Some(&20), "a second insert replaces");
-        assert_eq!(map.before(b"b").len(), 1, "the bound is exclusive");
+        assert_eq!(map.count_before(b"b"), 1, "the bound is exclusive");
         assert_eq!(map.remove(b"a"), Some(1));
         assert_eq!(map.remove(b"a"), None);
-        assert_eq!(map.before(b"z").len(), 2);
+        assert_eq!(map.first_key(), Some(&b"b"[..]));
     }
 
     #[test]
@@ -108,9 +198,63 @@ mod tests {
         let mut map: SortedMap<u64> = SortedMap::default();
         assert_eq!(map.buffer_bytes(), 0);
         map.insert(key("a"), 1);
-        let one = std::mem::size_of::<(Box<[u8]>, u64)>();
-        assert!(map.buffer_bytes() >= allocation(one));
+        map.insert(key("b"), 2);
+        let two = 2 * std::mem::size_of::<(Box<[u8]>, u64)>();
+        assert!(map.buffer_bytes() >= allocation(two));
         map.shrink_to_fit();
-        assert_eq!(map.buffer_bytes(), allocation(one));
+        assert_eq!(
+            map.buffer_bytes(),
+            allocation(two),
+            "one block, held inline"
+        );
+    }
+
+    #[test]
+    fn keys_in_order_fill_whole_blocks() {
+        let mut map = SortedMap::default();
+        for i in 0..3 * BLOCK {
+            map.insert(key(&format!("{i:06}")), ());
+        }
+        assert_eq!(map.blocks.len(), 3);
+        assert!(map.blocks.iter().all(|b| b.len() == BLOCK));
+        let blocks = 3 * allocation(BLOCK * std::mem::size_of::<(Box<[u8]>, ())>());
+        let outer = map.blocks.capacity() * std::mem::size_of::<Vec<(Box<[u8]>, ())>>();
+        assert_eq!(map.buffer_bytes(), blocks + allocation(outer));
+    }
+
+    proptest! {
+        /// Any sequence of inserts and removes leaves the same entries as a
+        /// `BTreeMap` given the same sequence, and every query agrees.
+        #[test]
+        fn behaves_as_a_btree_map(
+            ops in prop::collection::vec((any::<bool>(), 0u16..3000, any::<u8>()), 0..4000),
+            bounds in prop::collection::vec(0u16..3100, 1..20),
+        ) {
+            let mut map = SortedMap::default();
+            let mut model = BTreeMap::new();
+            for (insert, k, v) in ops {
+                let k = format!("{k:05}");
+                if insert {
+                    prop_assert_eq!(map.insert(key(&k), v), model.insert(k, v));
+                } else {
+                    prop_assert_eq!(map.remove(k.as_bytes()), model.remove(&k));
+                }
+            }
+            prop_assert!(map.blocks.iter().all(|b| !b.is_empty() && b.len() <= BLOCK));
+            prop_assert_eq!(map.is_empty(), model.is_empty());
+            prop_assert_eq!(map.first_key(), model.keys().next().map(|k| k.as_bytes()));
+            for bound in bounds {
+                let bound = format!("{bound:05}");
+                let got: Vec<(String, u8)> = map
+                    .before_rev(bound.as_bytes())
+                    .map(|(k, v)| (String::from_utf8_lossy(k).into_owned(), *v))
+                    .collect();
+                let want: Vec<(String, u8)> =
+                    model.range(..bound.clone()).rev().map(|(k, v)| (k.clone(), *v)).collect();
+                prop_assert_eq!(map.count_before(bound.as_bytes()), want.len());
+                prop_assert_eq!(got, want);
+                prop_assert_eq!(map.get(bound.as_bytes()), model.get(&bound));
+            }
+        }
     }
 }
