@@ -949,7 +949,20 @@ async fn bench(args: BenchArgs) -> CliResult {
         }
     };
     let pid = child.id();
-    std::thread::spawn(move || for _ in lines {});
+    // The server logs when its relation cache is warm; the rest is drained.
+    let (warmed_sender, warmed) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let mut warmed_sender = Some(warmed_sender);
+        for line in lines.map_while(Result::ok) {
+            if line.contains("relation cache warmed")
+                || line.contains("warming the relation cache stopped")
+            {
+                if let Some(sender) = warmed_sender.take() {
+                    let _ = sender.send(started.elapsed());
+                }
+            }
+        }
+    });
     let result = async {
         let endpoint = tonic::transport::Endpoint::from_shared(format!("http://{address}"))?;
         let mut first = diplomacy::pb::diplomacy::v1::relation_service_client::RelationServiceClient::new(endpoint.connect().await?);
@@ -958,6 +971,13 @@ async fn bench(args: BenchArgs) -> CliResult {
             .await?;
         let first_answer = started.elapsed();
         let resident_at_first_answer = memory_kib(pid, "VmRSS:");
+        // Measured as a server that has been up a while: its relation cache
+        // filled (the busiest pairs first) before the first scenario.
+        eprintln!("waiting for the server to warm its relation cache …");
+        let warm = tokio::time::timeout(Duration::from_secs(900), warmed)
+            .await
+            .map_err(|_| "the server did not warm its relation cache within 15 minutes")?
+            .map_err(|_| "the server stopped before its relation cache was warm")?;
         let mut channels = Vec::new();
         for _ in 0..args.connections.max(1) {
             channels.push(endpoint.connect().await?);
@@ -997,13 +1017,14 @@ async fn bench(args: BenchArgs) -> CliResult {
         println!(
             "records: {records}; on disk before the run: {bytes} bytes ({:.0} bytes/record); \
              start to first GetRelation answer: {} ms; server resident memory at that answer: {} KiB, \
-             after the run: {} KiB, peak: {} KiB; \
+             after the run: {} KiB, peak: {} KiB; relation cache warm {:.1} s after start; \
              load: {} connections × {} in flight, {:.1} s per scenario, {rounds} round(s)",
             bytes as f64 / records.max(1) as f64,
             first_answer.as_millis(),
             resident_at_first_answer,
             memory_kib(pid, "VmRSS:"),
             memory_kib(pid, "VmHWM:"),
+            warm.as_secs_f64(),
             load.connections,
             load.in_flight,
             args.duration_secs,

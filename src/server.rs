@@ -246,6 +246,26 @@ fn spawn_store_probe(
     })
 }
 
+/// Fills the relation cache in the background, busiest pairs first, while
+/// calls are already served; stops when the drain begins.
+fn spawn_relation_cache_warmer(store: Arc<Store>, stopping: watch::Receiver<bool>) {
+    tokio::task::spawn_blocking(move || {
+        let started = std::time::Instant::now();
+        match store.warm_relation_cache(&|| *stopping.borrow()) {
+            Ok(pairs) => {
+                let (bytes, _) = store.relation_cache_usage();
+                tracing::info!(
+                    pairs,
+                    bytes,
+                    seconds = started.elapsed().as_secs_f64(),
+                    "relation cache warmed"
+                );
+            }
+            Err(e) => tracing::warn!(error = %e, "warming the relation cache stopped"),
+        }
+    });
+}
+
 /// Serves every service on `listener` until `shutdown` resolves, then
 /// drains: health turns NOT_SERVING at once, new calls are still taken for
 /// `drain_delay`, open watch streams end with UNAVAILABLE, in-flight calls
@@ -265,6 +285,7 @@ pub async fn serve(
         options.health_probe_interval,
         stopping.clone(),
     );
+    spawn_relation_cache_warmer(Arc::clone(&store), stopping.clone());
 
     let reflection_v1 = reflection_builder().build_v1()?;
     let reflection_v1alpha = reflection_builder().build_v1alpha()?;

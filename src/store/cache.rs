@@ -513,6 +513,39 @@ impl ReadCache {
         Ok(index)
     }
 
+    /// Loads `pair` ahead of any caller asking for it, if it fits in what
+    /// is left of the budget; whether it did (or was already held). The
+    /// caller holds the read gate. A pair loaded so counts as never used:
+    /// it is the first to go when callers' pairs need the room.
+    pub fn warm<K: KvStore>(&self, kv: &K, pair: CountryPair) -> Result<bool> {
+        if self.lock_pairs().slots.contains_key(&pair) {
+            return Ok(true);
+        }
+        let index = load_pair(kv, pair)?;
+        let weight = index.weight();
+        let mut pairs = self.lock_pairs();
+        if pairs.slots.contains_key(&pair) {
+            return Ok(true);
+        }
+        if pairs.weight + weight > self.budget {
+            return Ok(false);
+        }
+        pairs.weight += weight;
+        pairs.slots.insert(
+            pair,
+            Slot {
+                index: Arc::new(RwLock::new(index)),
+                used_at: 0,
+            },
+        );
+        Ok(true)
+    }
+
+    #[cfg(test)]
+    pub(super) fn holds(&self, pair: CountryPair) -> bool {
+        self.lock_pairs().slots.contains_key(&pair)
+    }
+
     fn lock_pairs(&self) -> std::sync::MutexGuard<'_, Pairs> {
         self.pairs.lock().unwrap_or_else(|e| e.into_inner())
     }

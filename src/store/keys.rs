@@ -115,6 +115,17 @@ pub fn partner(code: CountryCode, other: CountryCode) -> Vec<u8> {
 
 pub const PARTNERS: &[u8] = b"q/";
 
+/// The pair a `q/{CC}/{OTHER}` key counts, when `CC` is its lower code
+/// (`Some(None)` for the same count seen from the higher one); `None` if
+/// the key is not a partner count.
+pub fn pair_of_partner_count(key: &[u8]) -> Option<Option<CountryPair>> {
+    let rest = std::str::from_utf8(key.strip_prefix(PARTNERS)?).ok()?;
+    let (code, other) = rest.split_once('/')?;
+    let (code, other) = (CountryCode::parse(code)?, CountryCode::parse(other)?);
+    let pair = CountryPair::new(code, other)?;
+    Some((pair.low() == code).then_some(pair))
+}
+
 pub fn partners_of(code: CountryCode) -> Vec<u8> {
     format!("q/{code}/").into_bytes()
 }
@@ -175,5 +186,16 @@ mod tests {
         assert_eq!(country_of_record(&record(Collection::Events, "FR")), None);
         assert_eq!(country_of_record(&refcount(fr)), None);
         assert_eq!(country_of_record(b"r/countries/"), None);
+    }
+
+    #[test]
+    fn a_partner_count_names_its_pair_from_the_lower_code_only() {
+        let am = CountryCode::parse("AM").expect("AM is a country code");
+        let az = CountryCode::parse("AZ").expect("AZ is a country code");
+        let pair = CountryPair::new(am, az).expect("two countries");
+        assert_eq!(pair_of_partner_count(&partner(am, az)), Some(Some(pair)));
+        assert_eq!(pair_of_partner_count(&partner(az, am)), Some(None));
+        assert_eq!(pair_of_partner_count(&refcount(am)), None);
+        assert_eq!(pair_of_partner_count(b"q/AM/AM"), None);
     }
 }

@@ -250,9 +250,47 @@ impl<K: KvStore> Store<K> {
         self.cache.country_exists(code)
     }
 
-    /// Estimated bytes and number of pairs held in the relation cache.
+    /// Heap bytes and number of pairs held in the relation cache.
     pub fn relation_cache_usage(&self) -> (usize, usize) {
         self.cache.pair_usage()
+    }
+
+    /// Loads pairs into the relation cache before callers ask for them, the
+    /// pairs linked by the most records first, until the next one does not
+    /// fit in its budget or `stop` says so; the pairs loaded. Loading a
+    /// pair takes several range scans (a tenth of a second for the busiest
+    /// pair of the full dataset), so a server that has just started would
+    /// otherwise answer relation queries at a fraction of its speed for
+    /// minutes.
+    pub fn warm_relation_cache(&self, stop: &dyn Fn() -> bool) -> Result<usize> {
+        let mut pairs: Vec<(u64, CountryPair)> = Vec::new();
+        let upper = keys::prefix_end(keys::PARTNERS);
+        for entry in self.kv.scan(
+            Bound::Included(keys::PARTNERS.to_vec()),
+            Bound::Excluded(upper),
+            false,
+        ) {
+            let (key, value) = entry?;
+            let pair = keys::pair_of_partner_count(&key)
+                .ok_or_else(|| corrupt("partner count", String::from_utf8_lossy(&key)))?;
+            // Each pair is counted in both directions: take it once.
+            if let Some(pair) = pair {
+                pairs.push((writer::read_u64(Some(value)), pair));
+            }
+        }
+        pairs.sort_unstable_by(|a, b| b.cmp(a));
+        let mut loaded = 0;
+        for (_, pair) in pairs {
+            if stop() {
+                break;
+            }
+            let _gate = self.kv.read_gate();
+            if !self.cache.warm(&*self.kv, pair)? {
+                break;
+            }
+            loaded += 1;
+        }
+        Ok(loaded)
     }
 
     pub fn get(&self, collection: Collection, id: &str) -> Result<Option<Record>> {
@@ -546,6 +584,68 @@ fn bound_value(bound: &Bound<Vec<u8>>) -> &[u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A store whose pairs AM–AZ, AM–TR and AZ–TR are linked by 30, 20 and
+    /// 10 records (as many meetings each), with a relation cache budget.
+    fn three_pairs(dir: &Path, budget: usize) -> Store {
+        let store = Store::open(
+            dir,
+            8 << 20,
+            WriterOptions {
+                relation_cache_bytes: budget,
+                ..Default::default()
+            },
+        )
+        .expect("store");
+        let mut writes = kv::Writes::new();
+        for (low, high, records) in [("AM", "AZ", 30u64), ("AM", "TR", 20), ("AZ", "TR", 10)] {
+            for (a, b) in [(low, high), (high, low)] {
+                writes.insert(
+                    format!("q/{a}/{b}").into_bytes(),
+                    Some(records.to_be_bytes().to_vec()),
+                );
+            }
+            for i in 0..records {
+                writes.insert(
+                    format!("m/{low}{high}/19910101{}/meetings/m{i:03}", i % 3).into_bytes(),
+                    Some(Vec::new()),
+                );
+            }
+        }
+        store.kv.apply(writes).expect("apply");
+        store
+    }
+
+    fn pair(low: &str, high: &str) -> CountryPair {
+        CountryPair::new(
+            CountryCode::parse(low).expect("code"),
+            CountryCode::parse(high).expect("code"),
+        )
+        .expect("pair")
+    }
+
+    #[test]
+    fn warming_loads_the_most_linked_pairs_first_and_stops_at_the_budget() {
+        let all = tempfile::tempdir().expect("temp dir");
+        let store = three_pairs(all.path(), 1 << 30);
+        assert_eq!(store.warm_relation_cache(&|| false).expect("warm"), 3);
+        let (every_pair, pairs) = store.relation_cache_usage();
+        assert_eq!(pairs, 3);
+
+        // A byte short of all three: the two most linked, not the third.
+        let short = tempfile::tempdir().expect("temp dir");
+        let store = three_pairs(short.path(), every_pair - 1);
+        assert_eq!(store.warm_relation_cache(&|| false).expect("warm"), 2);
+        assert!(store.cache.holds(pair("AM", "AZ")));
+        assert!(store.cache.holds(pair("AM", "TR")));
+        assert!(!store.cache.holds(pair("AZ", "TR")));
+        assert!(store.relation_cache_usage().0 < every_pair);
+
+        let stopped = tempfile::tempdir().expect("temp dir");
+        let store = three_pairs(stopped.path(), 1 << 30);
+        assert_eq!(store.warm_relation_cache(&|| true).expect("warm"), 0);
+        assert_eq!(store.relation_cache_usage(), (0, 0));
+    }
 
     #[test]
     fn an_old_database_loses_its_meeting_counters_and_gets_partner_and_record_counts() {
