@@ -6,8 +6,9 @@
 //! a relation is a few binary searches. The copy is exact, not a TTL cache:
 //! the writer patches it with every batch it applies, inside the store's
 //! exclusive gate, so a reader holding the read gate sees the copy and the
-//! database agree. A pair is loaded on first use (under the read gate) and
-//! evicted, least recently used first, past a byte budget.
+//! database agree. A pair is loaded (under the read gate) on first use, or
+//! ahead of it when the server starts (`warm`), and evicted, least recently
+//! used first, past a budget of the heap bytes the pairs take.
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Bound;
