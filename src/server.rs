@@ -248,10 +248,19 @@ fn spawn_store_probe(
 
 /// Fills the relation cache in the background, busiest pairs first, while
 /// calls are already served; stops when the drain begins.
-fn spawn_relation_cache_warmer(store: Arc<Store>, stopping: watch::Receiver<bool>) {
+fn spawn_relation_cache_warmer(
+    store: Arc<Store>,
+    stopping: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
     tokio::task::spawn_blocking(move || {
         let started = std::time::Instant::now();
         match store.warm_relation_cache(&|| *stopping.borrow()) {
+            Ok(pairs) if *stopping.borrow() => {
+                tracing::info!(
+                    pairs,
+                    "relation cache warming stopped: the server is draining"
+                );
+            }
             Ok(pairs) => {
                 let (bytes, _) = store.relation_cache_usage();
                 tracing::info!(
@@ -263,7 +272,7 @@ fn spawn_relation_cache_warmer(store: Arc<Store>, stopping: watch::Receiver<bool
             }
             Err(e) => tracing::warn!(error = %e, "warming the relation cache stopped"),
         }
-    });
+    })
 }
 
 /// Serves every service on `listener` until `shutdown` resolves, then
@@ -285,7 +294,7 @@ pub async fn serve(
         options.health_probe_interval,
         stopping.clone(),
     );
-    spawn_relation_cache_warmer(Arc::clone(&store), stopping.clone());
+    let warmer = spawn_relation_cache_warmer(Arc::clone(&store), stopping.clone());
 
     let reflection_v1 = reflection_builder().build_v1()?;
     let reflection_v1alpha = reflection_builder().build_v1alpha()?;
@@ -396,6 +405,8 @@ pub async fn serve(
     }
     probe.abort();
     let _ = probe.await;
+    // It stops at the next pair once the drain has begun.
+    let _ = warmer.await;
     store.flush()?;
     tracing::info!("stopped");
     Ok(())
