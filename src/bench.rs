@@ -424,7 +424,7 @@ mod tests {
     fn each_ratio_is_against_its_own_rounds_baseline_and_the_median_round_is_shown() {
         // The machine slows down over the rounds: against one baseline the
         // ratios would drift, against each round's own they hold.
-        let rounds = vec![
+        let mut rounds = vec![
             vec![
                 figures(Scenario::Baseline, 40_000.0, 25.0),
                 figures(Scenario::GetRelation, 24_000.0, 50.0),
@@ -438,7 +438,6 @@ mod tests {
                 figures(Scenario::GetRelation, 11_000.0, 84.0),
             ],
         ];
-        let mut rounds = rounds;
         rounds[0][1].errors = 7;
         let table = table(&rounds);
         let relation = row(&table, "GetRelation");

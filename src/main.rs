@@ -148,8 +148,9 @@ struct DataArgs {
     /// Page cache size in MiB.
     #[arg(long, env = "DIPLOMACY_CACHE_MB", default_value_t = 64)]
     cache_mb: u64,
-    /// Memory for the pair facts relation queries read, in MiB (least
-    /// recently used pairs are dropped past it, and reloaded when asked).
+    /// Memory for the pair facts relation queries read, in MiB (filled at
+    /// start, the busiest pairs first; least recently used pairs are dropped
+    /// past it, and reloaded when asked).
     #[arg(long, env = "DIPLOMACY_RELATION_CACHE_MB", default_value_t = 128)]
     relation_cache_mb: usize,
     /// Changes the change log keeps for `WatchChanges`.
@@ -954,8 +955,8 @@ async fn bench(args: BenchArgs) -> CliResult {
     std::thread::spawn(move || {
         let mut warmed_sender = Some(warmed_sender);
         for line in lines.map_while(Result::ok) {
-            if line.contains("relation cache warmed")
-                || line.contains("warming the relation cache stopped")
+            if line.contains(server::RELATION_CACHE_WARMED)
+                || line.contains(server::RELATION_CACHE_WARMING_FAILED)
             {
                 if let Some(sender) = warmed_sender.take() {
                     let _ = sender.send(started.elapsed());

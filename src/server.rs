@@ -246,6 +246,11 @@ fn spawn_store_probe(
     })
 }
 
+/// Logged when the relation cache has been filled at start, and when
+/// filling it failed: `diplomacy bench` waits for either before measuring.
+pub const RELATION_CACHE_WARMED: &str = "relation cache warmed";
+pub const RELATION_CACHE_WARMING_FAILED: &str = "warming the relation cache failed";
+
 /// Fills the relation cache in the background, busiest pairs first, while
 /// calls are already served; stops when the drain begins.
 fn spawn_relation_cache_warmer(
@@ -267,10 +272,10 @@ fn spawn_relation_cache_warmer(
                     pairs,
                     bytes,
                     seconds = started.elapsed().as_secs_f64(),
-                    "relation cache warmed"
+                    "{RELATION_CACHE_WARMED}"
                 );
             }
-            Err(e) => tracing::warn!(error = %e, "warming the relation cache stopped"),
+            Err(e) => tracing::warn!(error = %e, "{RELATION_CACHE_WARMING_FAILED}"),
         }
     })
 }

@@ -11,7 +11,6 @@
 //! used first, past a budget of the heap bytes the pairs take.
 
 use std::collections::{HashMap, HashSet};
-use std::ops::Bound;
 use std::sync::{Arc, Mutex, RwLock};
 
 use prost::Message;
@@ -392,14 +391,8 @@ struct PairWrite {
 impl ReadCache {
     /// Loads the existing countries; pairs load on first use.
     pub fn load<K: KvStore>(kv: &K, budget_bytes: usize) -> Result<Self> {
-        let prefix = keys::records_of(Collection::Countries);
-        let upper = keys::prefix_end(&prefix);
         let mut countries = HashSet::new();
-        for entry in kv.scan(
-            Bound::Included(prefix.clone()),
-            Bound::Excluded(upper),
-            false,
-        ) {
+        for entry in kv.scan_prefix(&keys::records_of(Collection::Countries)) {
             let (key, _) = entry?;
             if let Some(code) = keys::country_of_record(&key) {
                 countries.insert(code);
@@ -500,14 +493,7 @@ impl ReadCache {
         }
         let now = pairs.clock;
         let weight = index.read().unwrap_or_else(|e| e.into_inner()).weight();
-        pairs.weight += weight;
-        pairs.slots.insert(
-            pair,
-            Slot {
-                index: Arc::clone(&index),
-                used_at: now,
-            },
-        );
+        pairs.insert(pair, Arc::clone(&index), weight, now);
         if pairs.weight > self.budget {
             pairs.evict(self.budget - self.budget / 4);
         }
@@ -531,14 +517,7 @@ impl ReadCache {
         if pairs.weight + weight > self.budget {
             return Ok(false);
         }
-        pairs.weight += weight;
-        pairs.slots.insert(
-            pair,
-            Slot {
-                index: Arc::new(RwLock::new(index)),
-                used_at: 0,
-            },
-        );
+        pairs.insert(pair, Arc::new(RwLock::new(index)), weight, 0);
         Ok(true)
     }
 
@@ -566,6 +545,18 @@ impl Pairs {
         let slot = self.slots.get_mut(&pair)?;
         slot.used_at = now;
         Some(Arc::clone(&slot.index))
+    }
+
+    /// Holds a newly loaded pair of `weight` bytes, last used at `used_at`.
+    fn insert(
+        &mut self,
+        pair: CountryPair,
+        index: Arc<RwLock<PairIndex>>,
+        weight: usize,
+        used_at: u64,
+    ) {
+        self.weight += weight;
+        self.slots.insert(pair, Slot { index, used_at });
     }
 
     fn remove(&mut self, pair: CountryPair) {
@@ -607,12 +598,7 @@ fn load_pair<K: KvStore>(kv: &K, pair: CountryPair) -> Result<PairIndex> {
         PairFamily::Mediator,
     ] {
         let prefix = keys::pair(family, pair);
-        let upper = keys::prefix_end(&prefix);
-        for entry in kv.scan(
-            Bound::Included(prefix.clone()),
-            Bound::Excluded(upper),
-            false,
-        ) {
+        for entry in kv.scan_prefix(&prefix) {
             let (key, value) = entry?;
             index.set(family, &key[prefix.len()..], Some(&value))?;
         }
@@ -789,25 +775,16 @@ mod tests {
             .expect("remove");
         // Buffers keep the room they grew by, so only the entries' own bytes
         // are back where they were.
-        let grown: usize = [
-            index.treaties.buffer_bytes(),
-            index.alliances.buffer_bytes(),
-            index.meetings.buffer_bytes(),
-            index.treaty_days.heap_bytes(),
-            index.alliance_days.heap_bytes(),
-        ]
-        .iter()
-        .sum();
+        let touched_buffers = |index: &PairIndex| {
+            index.treaties.buffer_bytes()
+                + index.alliances.buffer_bytes()
+                + index.meetings.buffer_bytes()
+                + index.treaty_days.heap_bytes()
+                + index.alliance_days.heap_bytes()
+        };
+        let grown = touched_buffers(&index);
         index.shrink_to_fit();
-        let shrunk: usize = [
-            index.treaties.buffer_bytes(),
-            index.alliances.buffer_bytes(),
-            index.meetings.buffer_bytes(),
-            index.treaty_days.heap_bytes(),
-            index.alliance_days.heap_bytes(),
-        ]
-        .iter()
-        .sum();
+        let shrunk = touched_buffers(&index);
         assert_eq!(index.weight(), before);
         assert!(grown > shrunk, "the grown buffers were counted");
     }

@@ -3,7 +3,6 @@
 //! log. Any difference is a problem to report; nothing is repaired.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::ops::Bound;
 
 use prost::Message;
 
@@ -60,13 +59,8 @@ impl<K: KvStore> Store<K> {
         let mut newest_record_revision = 0;
         for collection in Collection::ALL {
             let prefix = keys::records_of(collection);
-            let upper = keys::prefix_end(&prefix);
             let before = report.records;
-            for entry in self.kv.scan(
-                Bound::Included(prefix.clone()),
-                Bound::Excluded(upper),
-                false,
-            ) {
+            for entry in self.kv.scan_prefix(&prefix) {
                 let (key, value) = entry?;
                 let id = String::from_utf8_lossy(&key[prefix.len()..]).into_owned();
                 report.records += 1;
@@ -111,12 +105,7 @@ impl<K: KvStore> Store<K> {
         }
 
         for prefix in INDEX_PREFIXES {
-            let upper = keys::prefix_end(prefix);
-            for entry in self.kv.scan(
-                Bound::Included(prefix.to_vec()),
-                Bound::Excluded(upper),
-                false,
-            ) {
+            for entry in self.kv.scan_prefix(prefix) {
                 let (key, value) = entry?;
                 report.index_entries += 1;
                 match expected.remove(&key) {
@@ -135,16 +124,10 @@ impl<K: KvStore> Store<K> {
             report.problem(format!("index entry {} is missing", show(key)));
         }
 
-        let prefix = keys::REFCOUNTS.to_vec();
-        let upper = keys::prefix_end(&prefix);
         let mut stored_counts = BTreeSet::new();
-        for entry in self.kv.scan(
-            Bound::Included(prefix.clone()),
-            Bound::Excluded(upper),
-            false,
-        ) {
+        for entry in self.kv.scan_prefix(keys::REFCOUNTS) {
             let (key, value) = entry?;
-            let code = std::str::from_utf8(&key[prefix.len()..])
+            let code = std::str::from_utf8(&key[keys::REFCOUNTS.len()..])
                 .ok()
                 .and_then(CountryCode::parse);
             let Some(code) = code else {
@@ -168,12 +151,7 @@ impl<K: KvStore> Store<K> {
             report.problem(format!("{} has no reference count", code.name()));
         }
 
-        let upper = keys::prefix_end(keys::PARTNERS);
-        for entry in self.kv.scan(
-            Bound::Included(keys::PARTNERS.to_vec()),
-            Bound::Excluded(upper),
-            false,
-        ) {
+        for entry in self.kv.scan_prefix(keys::PARTNERS) {
             let (key, value) = entry?;
             let stored = read_u64(Some(value));
             match partner_counts.remove(&key) {
@@ -204,13 +182,8 @@ impl<K: KvStore> Store<K> {
                 "a record has revision {newest_record_revision}, newer than the store's {head}"
             ));
         }
-        let upper = keys::prefix_end(keys::CHANGES);
         let mut previous: Option<i64> = None;
-        for entry in self.kv.scan(
-            Bound::Included(keys::CHANGES.to_vec()),
-            Bound::Excluded(upper),
-            false,
-        ) {
+        for entry in self.kv.scan_prefix(keys::CHANGES) {
             let (key, value) = entry?;
             report.changes += 1;
             let change = match pb::Change::decode(value.as_slice()) {

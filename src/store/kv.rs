@@ -35,6 +35,18 @@ pub trait KvStore: KvRead + Send + Sync + 'static {
         upper: Bound<Vec<u8>>,
         reverse: bool,
     ) -> Box<dyn Iterator<Item = Result<Entry, Error>> + Send + '_>;
+    /// Every entry whose key starts with `prefix` (which ends in `/`), in
+    /// key order.
+    fn scan_prefix(
+        &self,
+        prefix: &[u8],
+    ) -> Box<dyn Iterator<Item = Result<Entry, Error>> + Send + '_> {
+        self.scan(
+            Bound::Included(prefix.to_vec()),
+            Bound::Excluded(super::keys::prefix_end(prefix)),
+            false,
+        )
+    }
     /// Applies `writes` atomically: a reader holding `read_gate` sees all of
     /// them or none, and a crash keeps all or none. There is one writer (the
     /// store's writer thread), so read-modify-write sequences need no locks.

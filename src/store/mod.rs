@@ -95,17 +95,9 @@ impl Store<SledKv> {
 /// relation queries count meetings from memory). Each step is idempotent: a
 /// crash midway and a rerun of the upgrade end in the same state.
 fn remove_prefix<K: KvStore>(kv: &K, prefix: &[u8]) -> Result<()> {
-    let upper = keys::prefix_end(prefix);
     loop {
         let mut writes = kv::Writes::new();
-        for entry in kv
-            .scan(
-                Bound::Included(prefix.to_vec()),
-                Bound::Excluded(upper.clone()),
-                false,
-            )
-            .take(10_000)
-        {
+        for entry in kv.scan_prefix(prefix).take(10_000) {
             writes.insert(entry?.0, None);
         }
         if writes.is_empty() {
@@ -156,11 +148,7 @@ fn count_partners<K: KvStore>(kv: &K) -> Result<()> {
 fn count_records<K: KvStore>(kv: &K) -> Result<()> {
     let mut writes = kv::Writes::new();
     for collection in Collection::ALL {
-        let prefix = keys::records_of(collection);
-        let upper = keys::prefix_end(&prefix);
-        let count = kv
-            .scan(Bound::Included(prefix), Bound::Excluded(upper), false)
-            .count() as u64;
+        let count = kv.scan_prefix(&keys::records_of(collection)).count() as u64;
         let value = (count > 0).then(|| count.to_be_bytes().to_vec());
         writes.insert(keys::record_count(collection), value);
     }
@@ -264,12 +252,7 @@ impl<K: KvStore> Store<K> {
     /// minutes.
     pub fn warm_relation_cache(&self, stop: &dyn Fn() -> bool) -> Result<usize> {
         let mut pairs: Vec<(u64, CountryPair)> = Vec::new();
-        let upper = keys::prefix_end(keys::PARTNERS);
-        for entry in self.kv.scan(
-            Bound::Included(keys::PARTNERS.to_vec()),
-            Bound::Excluded(upper),
-            false,
-        ) {
+        for entry in self.kv.scan_prefix(keys::PARTNERS) {
             let (key, value) = entry?;
             let pair = keys::pair_of_partner_count(&key)
                 .ok_or_else(|| corrupt("partner count", String::from_utf8_lossy(&key)))?;
@@ -384,16 +367,7 @@ impl<K: KvStore> Store<K> {
 
     /// The oldest revision the change log still holds, if any.
     pub fn oldest_change(&self) -> Result<Option<i64>> {
-        let upper = keys::prefix_end(keys::CHANGES);
-        let first = self
-            .kv
-            .scan(
-                Bound::Included(keys::CHANGES.to_vec()),
-                Bound::Excluded(upper),
-                false,
-            )
-            .next()
-            .transpose()?;
+        let first = self.kv.scan_prefix(keys::CHANGES).next().transpose()?;
         Ok(first.and_then(|(key, _)| {
             std::str::from_utf8(&key[keys::CHANGES.len()..])
                 .ok()
@@ -544,10 +518,8 @@ impl<K: KvStore> Store<K> {
 
     /// Every key and value, in order: for export-style scans and `check`.
     pub fn records(&self, collection: Collection) -> impl Iterator<Item = Result<Record>> + '_ {
-        let prefix = keys::records_of(collection);
-        let upper = keys::prefix_end(&prefix);
         self.kv
-            .scan(Bound::Included(prefix), Bound::Excluded(upper), false)
+            .scan_prefix(&keys::records_of(collection))
             .map(move |entry| {
                 let (_, value) = entry?;
                 decode_record(collection, &value).map_err(|e| corrupt("record", e))
@@ -679,16 +651,7 @@ mod tests {
             kv.flush().expect("flush");
         }
         let store = Store::open(dir.path(), 8 << 20, WriterOptions::default()).expect("store");
-        let count = |prefix: &[u8]| {
-            store
-                .kv
-                .scan(
-                    Bound::Included(prefix.to_vec()),
-                    Bound::Excluded(keys::prefix_end(prefix)),
-                    false,
-                )
-                .count()
-        };
+        let count = |prefix: &[u8]| store.kv.scan_prefix(prefix).count();
         assert_eq!(count(keys::OLD_MEETING_COUNTS), 0, "every counter is gone");
         assert_eq!(count(keys::PARTNERS), 4, "one count per pair and direction");
         let partner_count = |key: &[u8]| writer::read_u64(store.kv.get(key).expect("read"));
