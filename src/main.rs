@@ -151,7 +151,7 @@ struct DataArgs {
     /// Memory for the pair facts relation queries read, in MiB (filled at
     /// start, the busiest pairs first; least recently used pairs are dropped
     /// past it, and reloaded when asked).
-    #[arg(long, env = "DIPLOMACY_RELATION_CACHE_MB", default_value_t = 128)]
+    #[arg(long, env = "DIPLOMACY_RELATION_CACHE_MB", default_value_t = 256)]
     relation_cache_mb: usize,
     /// Changes the change log keeps for `WatchChanges`.
     #[arg(long, env = "DIPLOMACY_CHANGE_RETENTION", default_value_t = 100_000)]

@@ -132,6 +132,31 @@ impl PartialDate {
     pub fn sort_key(&self) -> String {
         format!("{}{}", day_key(self.first_day()), self.precision() as u8)
     }
+
+    /// The date whose `sort_key` is `key`; `None` for anything else. Index
+    /// keys already hold their date, so values need not repeat it.
+    pub fn from_sort_key(key: &[u8]) -> Option<Self> {
+        let [y1, y2, y3, y4, m1, m2, d1, d2, p] = *key else {
+            return None;
+        };
+        let number = |digits: &[u8]| {
+            digits.iter().try_fold(0i64, |n, &b| {
+                b.is_ascii_digit().then(|| n * 10 + i64::from(b - b'0'))
+            })
+        };
+        let (year, month, day) = (
+            number(&[y1, y2, y3, y4])?,
+            number(&[m1, m2])?,
+            number(&[d1, d2])?,
+        );
+        let date = match p {
+            b'1' if month == 1 && day == 1 => Self::from_parts(year, 0, 0),
+            b'2' if day == 1 => Self::from_parts(year, month, 0),
+            b'3' => Self::from_parts(year, month, day),
+            _ => return None,
+        };
+        date.ok()
+    }
 }
 
 /// Fixed-width ASCII `YYYYMMDD` of a calendar day.
@@ -278,6 +303,32 @@ mod tests {
             "x024",
         ] {
             assert!(bad.parse::<PartialDate>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_sort_key_gives_back_its_date_and_nothing_else_does() {
+        for text in ["0001", "1945-05", "2009-10-10", "2024-02-29", "9999-12-31"] {
+            let date = d(text);
+            let key = date.sort_key();
+            assert_eq!(
+                PartialDate::from_sort_key(key.as_bytes()),
+                Some(date),
+                "{key}"
+            );
+        }
+        for bad in [
+            "",
+            "20091010",
+            "200910103x",
+            "200910104",
+            "200910101",
+            "200910022",
+            "200902303",
+            "2009-1010",
+            "000001011",
+        ] {
+            assert_eq!(PartialDate::from_sort_key(bad.as_bytes()), None, "{bad:?}");
         }
     }
 

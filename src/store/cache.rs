@@ -20,9 +20,9 @@ use super::index::{change_from_code, StatusValue, TreatyValue};
 use super::keys::{self, PairFamily};
 use super::kv::{KvStore, Writes};
 use super::sorted::{allocation, buffer, SortedMap};
-use crate::convert::stored_date;
+use crate::convert::{date_to_pb, stored_date};
 use crate::domain::relation::{conflict_days, DaySpan, StatusFact, TreatyInterval};
-use crate::domain::{Collection, CountryCode, CountryPair};
+use crate::domain::{Collection, CountryCode, CountryPair, PartialDate};
 use crate::error::{Error, Result};
 use crate::pb::diplomacy::v1 as pb;
 
@@ -48,8 +48,9 @@ pub struct PairIndex {
     /// The days each conflict covers.
     pub(super) conflict_days: Coverage,
     /// `{date}/meetings/{id}`, sorted, so that "meetings up to a day" is one
-    /// binary search (the summaries stay in the database).
-    pub(super) meetings: SortedMap<()>,
+    /// binary search, each with what its summary adds to its key
+    /// (`meeting_rest`).
+    pub(super) meetings: SortedMap<Box<[u8]>>,
     /// Per mediator in code order, its `{date}/{record}` entries, sorted.
     pub(super) mediators: Vec<(CountryCode, SortedMap<()>)>,
     /// Heap bytes the entries own (keys, names, titles), kept as entries
@@ -188,10 +189,15 @@ impl PairIndex {
                 self.conflicts.insert(rest.into(), cached);
                 (added, removed)
             }
-            (PairFamily::Meeting, Some(_)) => match self.meetings.insert(rest.into(), ()) {
-                Some(()) => (0, 0),
-                None => (key_bytes, 0),
-            },
+            (PairFamily::Meeting, Some(v)) => {
+                let kept = meeting_rest(v)?;
+                let added = key_bytes + allocation(kept.len());
+                let old = self.meetings.insert(rest.into(), kept);
+                (
+                    added,
+                    old.map_or(0, |old| key_bytes + allocation(old.len())),
+                )
+            }
             (PairFamily::Mediator, Some(_)) => {
                 let (code, rest) = mediator_of(rest)?;
                 let at = match self.mediators.binary_search_by_key(&code, |(c, _)| *c) {
@@ -209,10 +215,12 @@ impl PairIndex {
             (PairFamily::Status, None) => (0, self.remove_status(rest)),
             (PairFamily::Treaty, None) => (0, self.remove_treaty(rest)),
             (PairFamily::Conflict, None) => (0, self.remove_conflict(rest)),
-            (PairFamily::Meeting, None) => match self.meetings.remove(rest) {
-                Some(()) => (0, key_bytes),
-                None => (0, 0),
-            },
+            (PairFamily::Meeting, None) => (
+                0,
+                self.meetings
+                    .remove(rest)
+                    .map_or(0, |old| key_bytes + allocation(old.len())),
+            ),
             (PairFamily::History, _) => (0, 0),
             (PairFamily::Mediator, None) => {
                 let (code, rest) = mediator_of(rest)?;
@@ -308,12 +316,15 @@ impl PairIndex {
             + slot_bytes()
     }
 
-    /// How many meetings are dated on or before the bound, and the key rest
+    /// How many meetings are dated on or before the bound, and the summary
     /// of the latest of them.
-    pub fn meetings_until(&self, until: &[u8]) -> (usize, Option<&[u8]>) {
+    pub fn meetings_until(&self, until: &[u8]) -> Result<(usize, Option<pb::MeetingSummary>)> {
         let count = self.meetings.count_before(until);
-        let latest = self.meetings.before_rev(until).next().map(|(k, ())| &**k);
-        (count, latest)
+        let latest = match self.meetings.before_rev(until).next() {
+            Some((key, kept)) => Some(meeting_summary(key, kept)?),
+            None => None,
+        };
+        Ok((count, latest))
     }
 
     /// Mediators whose first entry is dated on or before the bound, in code
@@ -331,6 +342,33 @@ impl PairIndex {
 /// first: a pair's status facts, treaties or conflicts up to a day.
 pub fn newest_first<'a, V>(entries: &'a SortedMap<V>, until: &[u8]) -> impl Iterator<Item = &'a V> {
     entries.before_rev(until).map(|(_, v)| v)
+}
+
+/// What a cached meeting keeps beyond its key: its summary without the name
+/// and first day, which the key holds (`{date}/{record}`), encoded. A
+/// relation then reads no meeting from the database; kept whole, the
+/// summaries would take about twice the room.
+fn meeting_rest(value: &[u8]) -> Result<Box<[u8]>> {
+    let mut summary = pb::MeetingSummary::decode(value).map_err(|e| corrupt("meeting index", e))?;
+    summary.name.clear();
+    summary.start_date = None;
+    Ok(summary.encode_to_vec().into_boxed_slice())
+}
+
+/// The summary of a cached meeting: its key rest and what `meeting_rest`
+/// kept, put back together.
+fn meeting_summary(key: &[u8], kept: &[u8]) -> Result<pb::MeetingSummary> {
+    let damaged = || corrupt("meeting index", String::from_utf8_lossy(key));
+    let (date, name) = match key.iter().position(|&b| b == b'/') {
+        Some(at) => (&key[..at], &key[at + 1..]),
+        None => return Err(damaged()),
+    };
+    let date = PartialDate::from_sort_key(date).ok_or_else(damaged)?;
+    let name = std::str::from_utf8(name).map_err(|_| damaged())?;
+    let mut summary = pb::MeetingSummary::decode(kept).map_err(|e| corrupt("meeting index", e))?;
+    summary.name = name.to_string();
+    summary.start_date = Some(date_to_pb(date));
+    Ok(summary)
 }
 
 /// `AM/19910000d/meetings/x` → `AM` and `19910000d/meetings/x`.
@@ -619,16 +657,29 @@ mod tests {
         .expect("pair")
     }
 
+    /// A meeting's summary as the writer stores it under `m/`.
+    fn meeting(name: &str, year: i32, title: &str) -> Vec<u8> {
+        pb::MeetingSummary {
+            name: name.into(),
+            title: title.into(),
+            start_date: date(year, 0),
+            end_date: date(year, 2),
+        }
+        .encode_to_vec()
+    }
+
     #[test]
     fn meetings_are_counted_up_to_a_bound_and_patches_are_idempotent() {
         let mut index = PairIndex::default();
-        for rest in [
-            "199101010/meetings/a",
-            "199201010/meetings/b",
-            "199101010/meetings/a",
+        for (rest, year) in [
+            ("199101011/meetings/a", 1991),
+            ("199201011/meetings/b", 1992),
+            ("199101011/meetings/a", 1991),
         ] {
+            let name = rest.split_once('/').expect("date/name").1;
+            let value = meeting(name, year, &format!("Talks of {year}"));
             index
-                .set(PairFamily::Meeting, rest.as_bytes(), Some(b"summary"))
+                .set(PairFamily::Meeting, rest.as_bytes(), Some(&value))
                 .expect("set");
         }
         assert_eq!(
@@ -636,18 +687,39 @@ mod tests {
             2,
             "setting twice adds once"
         );
-        let (count, latest) = index.meetings_until(b"199112319");
+        let (count, latest) = index.meetings_until(b"199112319").expect("sound");
         assert_eq!(count, 1);
-        assert_eq!(latest, Some(&b"199101010/meetings/a"[..]));
+        let stored = pb::MeetingSummary::decode(&*meeting("meetings/a", 1991, "Talks of 1991"));
+        assert_eq!(
+            latest,
+            Some(stored.expect("decodes")),
+            "the summary as stored"
+        );
         let weight = index.weight();
         index
-            .set(PairFamily::Meeting, b"199101010/meetings/a", None)
+            .set(PairFamily::Meeting, b"199101011/meetings/a", None)
             .expect("remove");
         index
-            .set(PairFamily::Meeting, b"199101010/meetings/a", None)
+            .set(PairFamily::Meeting, b"199101011/meetings/a", None)
             .expect("remove again");
-        assert_eq!(index.meetings_until(b"199912319").0, 1);
+        assert_eq!(index.meetings_until(b"199912319").expect("sound").0, 1);
         assert!(index.weight() < weight, "removing gives back its weight");
+    }
+
+    #[test]
+    fn a_meeting_key_without_its_date_is_damage_not_a_panic() {
+        let mut index = PairIndex::default();
+        let value = meeting("meetings/a", 1991, "Talks");
+        index
+            .set(PairFamily::Meeting, b"1991xx011/meetings/a", Some(&value))
+            .expect("set");
+        assert!(matches!(
+            index.meetings_until(b"9"),
+            Err(Error::DataLoss(_))
+        ));
+        assert!(index
+            .set(PairFamily::Meeting, b"199101011/meetings/b", Some(b"\xff"))
+            .is_err());
     }
 
     #[test]
@@ -714,7 +786,15 @@ mod tests {
                     rest("events"),
                     conflict.encode_to_vec(),
                 ),
-                (PairFamily::Meeting, rest("meetings"), b"summary".to_vec()),
+                (
+                    PairFamily::Meeting,
+                    rest("meetings"),
+                    meeting(
+                        &format!("meetings/meetings-{i:06}"),
+                        year,
+                        "Synthetic meeting",
+                    ),
+                ),
                 (
                     PairFamily::Mediator,
                     format!("{}/{}", ["FR", "RU", "US"][i % 3], rest("meetings")),
@@ -765,7 +845,11 @@ mod tests {
             )
             .expect("set");
         index
-            .set(PairFamily::Meeting, b"200101001/meetings/late", Some(b""))
+            .set(
+                PairFamily::Meeting,
+                b"200101001/meetings/late",
+                Some(&meeting("meetings/late", 2001, "Late talks")),
+            )
             .expect("set");
         index
             .set(PairFamily::Treaty, b"200101001/treaties/late", None)

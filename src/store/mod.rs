@@ -395,28 +395,14 @@ impl<K: KvStore> Store<K> {
     /// index (loaded on first use), listing at most `listed` (capped at
     /// `MAX_LISTED`) treaties in force and armed conflicts.
     pub fn pair_facts(&self, pair: CountryPair, day: Date, listed: usize) -> Result<PairFacts> {
-        // The cached index and the meeting read below as of one moment.
+        // A pair loads under the read gate, so that no batch lands between
+        // its load and its insert into the cache.
         let _gate = self.kv.read_gate();
         let index = self.cache.pair(&*self.kv, pair)?;
         let index = index.read().unwrap_or_else(|e| e.into_inner());
         // Cached keys are the index keys after their pair prefix.
         let until = keys::after_day(&[], day);
-        let (meeting_count, latest) = index.meetings_until(&until);
-        let latest_meeting = match latest {
-            Some(rest) => {
-                let mut key = keys::pair(PairFamily::Meeting, pair);
-                key.extend_from_slice(rest);
-                let value = self
-                    .kv
-                    .get(&key)?
-                    .ok_or_else(|| corrupt("meeting index", String::from_utf8_lossy(&key)))?;
-                Some(
-                    pb::MeetingSummary::decode(value.as_slice())
-                        .map_err(|e| corrupt("meeting index", e))?,
-                )
-            }
-            None => None,
-        };
+        let (meeting_count, latest_meeting) = index.meetings_until(&until)?;
         // A busy pair has thousands of treaties and conflicts: they are
         // counted from their sorted days, and only the listed newest ones
         // are visited.

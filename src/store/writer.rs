@@ -96,7 +96,7 @@ impl Default for WriterOptions {
         Self {
             change_retention: 100_000,
             watch_buffer: 4096,
-            relation_cache_bytes: 128 << 20,
+            relation_cache_bytes: 256 << 20,
         }
     }
 }
