@@ -1,10 +1,12 @@
 //! Relation queries answer the seed facts.
 
 use diplomacy::pb::diplomacy::v1::{
-    DiplomaticStatus, GetRelationRequest, ListRelationsRequest, Relation, RelationView,
+    CreateMeetingRequest, DiplomaticStatus, GetRelationRequest, ListRelationsRequest, Meeting,
+    MeetingKind, MeetingSummary, Participant, Relation, RelationView,
 };
 
-use crate::helpers::{assert_bad_field, date, spawn_seeded, TestServer};
+use crate::helpers::{assert_bad_field, date, spawn, spawn_seeded, TestServer};
+use crate::records::source;
 
 /// The relation with `view` unset, as most callers ask.
 async fn relation(server: &TestServer, name: &str, as_of: (i32, i32, i32)) -> Relation {
@@ -680,4 +682,53 @@ async fn a_view_that_does_not_exist_is_refused_naming_the_field() {
         .await
         .expect_err("view -1");
     assert_bad_field(&status, "view");
+}
+
+#[tokio::test]
+async fn the_latest_meeting_is_given_as_stored_at_its_precision_and_after_a_restart() {
+    let server = spawn_seeded().await;
+    let participant = |country: &str| Participant {
+        person: "Envoy".into(),
+        country: country.into(),
+        ..Default::default()
+    };
+    // A month-precision start and a multi-day end: the relation's summary
+    // must give both back as they were written, not rebuilt at a day.
+    let meeting = Meeting {
+        title: "Talks in Geneva, second round".into(),
+        kind: MeetingKind::BilateralTalks as i32,
+        start_date: date(2031, 4, 0),
+        end_date: date(2031, 5, 2),
+        participants: vec![participant("countries/NO"), participant("countries/NZ")],
+        sources: vec![source()],
+        ..Default::default()
+    };
+    server
+        .meetings()
+        .create_meeting(CreateMeetingRequest {
+            meeting: Some(meeting.clone()),
+            meeting_id: "geneva-2".into(),
+        })
+        .await
+        .expect("CreateMeeting");
+    let expected = MeetingSummary {
+        name: "meetings/geneva-2".into(),
+        title: meeting.title.clone(),
+        start_date: meeting.start_date,
+        end_date: meeting.end_date,
+    };
+    let pair = "countries/NO/relations/NZ";
+    let before = relation(&server, pair, (2031, 4, 0)).await;
+    assert_eq!(before.latest_meeting, Some(expected.clone()));
+    assert_eq!(before.meeting_count, 1);
+    let earlier = relation(&server, pair, (2031, 3, 31)).await;
+    assert_eq!(earlier.latest_meeting, None, "not yet met on 2031-03-31");
+
+    let restarted = spawn(server.stop().await, true).await;
+    let after = relation(&restarted, pair, (2032, 0, 0)).await;
+    assert_eq!(
+        after.latest_meeting,
+        Some(expected),
+        "loaded from the database"
+    );
 }
