@@ -359,10 +359,7 @@ fn meeting_rest(value: &[u8]) -> Result<Box<[u8]>> {
 /// kept, put back together.
 fn meeting_summary(key: &[u8], kept: &[u8]) -> Result<pb::MeetingSummary> {
     let damaged = || corrupt("meeting index", String::from_utf8_lossy(key));
-    let (date, name) = match key.iter().position(|&b| b == b'/') {
-        Some(at) => (&key[..at], &key[at + 1..]),
-        None => return Err(damaged()),
-    };
+    let (date, name) = date_and_record(key).ok_or_else(damaged)?;
     let date = PartialDate::from_sort_key(date).ok_or_else(damaged)?;
     let name = std::str::from_utf8(name).map_err(|_| damaged())?;
     let mut summary = pb::MeetingSummary::decode(kept).map_err(|e| corrupt("meeting index", e))?;
@@ -383,13 +380,17 @@ fn mediator_of(rest: &[u8]) -> Result<(CountryCode, &[u8])> {
     }
 }
 
+/// `19910000d/events/f07` → `19910000d` and `events/f07`: the key rest of
+/// a status fact or meeting.
+fn date_and_record(rest: &[u8]) -> Option<(&[u8], &[u8])> {
+    let at = rest.iter().position(|&b| b == b'/')?;
+    Some((&rest[..at], &rest[at + 1..]))
+}
+
 /// `19910000d/events/f07` → `events/f07`.
 fn record_of_rest(rest: &[u8]) -> String {
-    let text = String::from_utf8_lossy(rest);
-    match text.split_once('/') {
-        Some((_, record)) => record.to_string(),
-        None => text.into_owned(),
-    }
+    let record = date_and_record(rest).map_or(rest, |(_, record)| record);
+    String::from_utf8_lossy(record).into_owned()
 }
 
 struct Slot {
@@ -754,7 +755,8 @@ mod tests {
         let mut index = PairIndex::default();
         for i in 0..n {
             let year = 1950 + (i % 70) as i32;
-            let rest = |kind: &str| format!("{year}0{}001/{kind}/{kind}-{i:06}", i % 9 + 1);
+            // Real sort keys (a day, precision 3), as the writer makes them.
+            let rest = |kind: &str| format!("{year}0{}013/{kind}/{kind}-{i:06}", i % 9 + 1);
             let status = StatusValue {
                 change: 3,
                 date: date(year, 1),
