@@ -37,6 +37,11 @@ pub mod pb {
             tonic::include_proto!("diplomacy.v1");
         }
     }
+    /// The services' server code over `api::wire`'s types: a history entry
+    /// is sent as it is stored. Only `relation_service_server` is used.
+    pub mod wire {
+        include!(concat!(env!("OUT_DIR"), "/wire/diplomacy.v1.rs"));
+    }
     /// The API's `FileDescriptorSet` (with imports and comments), for
     /// reflection and offline tooling.
     pub const FILE_DESCRIPTOR_SET: &[u8] =

@@ -29,8 +29,8 @@ use crate::pb::diplomacy::v1::country_service_server::CountryServiceServer;
 use crate::pb::diplomacy::v1::event_service_server::EventServiceServer;
 use crate::pb::diplomacy::v1::meeting_service_server::MeetingServiceServer;
 use crate::pb::diplomacy::v1::record_service_server::RecordServiceServer;
-use crate::pb::diplomacy::v1::relation_service_server::RelationServiceServer;
 use crate::pb::diplomacy::v1::treaty_service_server::TreatyServiceServer;
+use crate::pb::wire::relation_service_server::RelationServiceServer;
 use crate::store::{Store, WriterOptions};
 
 /// The API services by full name, as health and reflection list them.

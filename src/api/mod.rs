@@ -10,6 +10,7 @@ mod records;
 mod relations;
 mod resources;
 mod treaties;
+pub mod wire;
 
 pub use countries::Countries;
 pub use events::Events;

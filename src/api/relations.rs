@@ -14,9 +14,11 @@ use crate::domain::relation::{DiplomaticStatus, MAX_LISTED};
 use crate::domain::{CountryCode, CountryPair, PartialDate};
 use crate::error::{Error, FieldViolation, Result};
 use crate::pb::diplomacy::v1 as pb;
-use crate::pb::diplomacy::v1::relation_service_server::RelationService;
 use crate::pb::google::r#type::Date;
-use crate::store::{HistoryScope, Store};
+use crate::pb::wire::relation_service_server::RelationService;
+use crate::store::{HistoryScope, Store, StoredHistoryEntry};
+
+use super::wire::{self, RawHistoryEntry};
 
 /// Entries sent ahead of a slow stream reader before the producer waits.
 const STREAM_BUFFER: usize = 256;
@@ -191,7 +193,7 @@ impl HistoryQuery {
         &'a self,
         store: &'a Store,
         after: Option<&[u8]>,
-    ) -> impl Iterator<Item = Result<(Vec<u8>, pb::HistoryEntry)>> + 'a {
+    ) -> impl Iterator<Item = Result<StoredHistoryEntry>> + 'a {
         store
             .history(
                 self.scope,
@@ -200,7 +202,7 @@ impl HistoryQuery {
                 after,
             )
             .filter(|item| match item {
-                Ok((_, entry)) => self.kinds.is_empty() || self.kinds.contains(&entry.kind),
+                Ok(entry) => self.kinds.is_empty() || self.kinds.contains(&entry.kind),
                 Err(_) => true,
             })
     }
@@ -296,7 +298,7 @@ impl RelationService for Relations {
     async fn list_history(
         &self,
         request: Request<pb::ListHistoryRequest>,
-    ) -> Result<Response<pb::ListHistoryResponse>, Status> {
+    ) -> Result<Response<wire::ListHistoryResponse>, Status> {
         let req = request.into_inner();
         let query = HistoryQuery::parse(
             &self.store,
@@ -313,21 +315,21 @@ impl RelationService for Relations {
         let mut next_page_token = String::new();
         let mut last_position = Vec::new();
         for item in query.entries(&self.store, after.as_deref()) {
-            let (position, entry) = item?;
+            let entry = item?;
             if entries.len() == limit {
                 next_page_token = page::encode_token(fingerprint, &last_position);
                 break;
             }
-            last_position = position;
-            entries.push(entry);
+            last_position = entry.position;
+            entries.push(RawHistoryEntry(entry.encoded));
         }
-        Ok(Response::new(pb::ListHistoryResponse {
+        Ok(Response::new(wire::ListHistoryResponse {
             entries,
             next_page_token,
         }))
     }
 
-    type StreamHistoryStream = ReceiverStream<Result<pb::HistoryEntry, Status>>;
+    type StreamHistoryStream = ReceiverStream<Result<RawHistoryEntry, Status>>;
 
     async fn stream_history(
         &self,
@@ -347,7 +349,9 @@ impl RelationService for Relations {
         // as soon as the client goes away (the send fails).
         tokio::task::spawn_blocking(move || {
             for item in query.entries(&store, None) {
-                let message = item.map(|(_, entry)| entry).map_err(Status::from);
+                let message = item
+                    .map(|entry| RawHistoryEntry(entry.encoded))
+                    .map_err(Status::from);
                 let failed = message.is_err();
                 if sender.blocking_send(message).is_err() || failed {
                     break;

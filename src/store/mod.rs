@@ -467,14 +467,15 @@ impl<K: KvStore> Store<K> {
 
     /// Timeline entries of `scope` in order, between the optional days, after
     /// the entry whose position is `after` (from a previous page). Each item
-    /// carries its position for the next page token.
+    /// carries its position for the next page token, and the entry as
+    /// stored: callers send it on without decoding it.
     pub fn history(
         &self,
         scope: HistoryScope,
         from: Option<Date>,
         until: Option<Date>,
         after: Option<&[u8]>,
-    ) -> impl Iterator<Item = Result<(Vec<u8>, pb::HistoryEntry)>> + '_ {
+    ) -> impl Iterator<Item = Result<StoredHistoryEntry>> + '_ {
         let prefix = scope.prefix();
         let mut lower = Bound::Included(match from {
             Some(day) => keys::from_day(&prefix, day),
@@ -495,10 +496,18 @@ impl<K: KvStore> Store<K> {
         self.kv
             .scan(lower, Bound::Excluded(upper), false)
             .map(move |entry| {
-                let (key, value) = entry?;
-                let decoded = pb::HistoryEntry::decode(value.as_slice())
-                    .map_err(|e| corrupt("history index", e))?;
-                Ok((key[skip..].to_vec(), decoded))
+                let (mut key, value) = entry?;
+                // Reading the kind walks every field of the entry, so a
+                // damaged one is reported here rather than sent.
+                let kind = HistoryEntryKind::decode(value.as_slice())
+                    .map_err(|e| corrupt("history index", e))?
+                    .kind;
+                key.drain(..skip);
+                Ok(StoredHistoryEntry {
+                    position: key,
+                    kind,
+                    encoded: value,
+                })
             })
     }
 
@@ -521,6 +530,25 @@ impl<K: KvStore> Store<K> {
         }
         Ok(counts)
     }
+}
+
+/// A timeline entry as the store keeps it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredHistoryEntry {
+    /// Where it sits in its timeline, for page tokens.
+    pub position: Vec<u8>,
+    /// Its `HistoryEntryKind`, for filters.
+    pub kind: i32,
+    /// The encoded `diplomacy.v1.HistoryEntry`.
+    pub encoded: Vec<u8>,
+}
+
+/// The one field of a stored `HistoryEntry` that filters read; decoding it
+/// skips the others without keeping them.
+#[derive(Clone, PartialEq, prost::Message)]
+struct HistoryEntryKind {
+    #[prost(int32, tag = "2")]
+    kind: i32,
 }
 
 /// The first `MAX_LISTED` of `count` matching entries (newest first), in
@@ -603,6 +631,51 @@ mod tests {
         let store = three_pairs(stopped.path(), 1 << 30);
         assert_eq!(store.warm_relation_cache(&|| true).expect("warm"), 0);
         assert_eq!(store.relation_cache_usage(), (0, 0));
+    }
+
+    #[test]
+    fn history_entries_come_back_as_stored_with_their_kind_and_damage_is_data_loss() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(dir.path(), 8 << 20, WriterOptions::default()).expect("store");
+        let entry = pb::HistoryEntry {
+            kind: pb::HistoryEntryKind::Meeting as i32,
+            record: "meetings/m1".into(),
+            title: "Talks".into(),
+            ..Default::default()
+        }
+        .encode_to_vec();
+        let mut writes = kv::Writes::new();
+        writes.insert(
+            b"p/AMAZ/199101010/meetings/m1/1-meeting".to_vec(),
+            Some(entry.clone()),
+        );
+        store.kv.apply(writes).expect("apply");
+        let scope = HistoryScope::Pair(pair("AM", "AZ"));
+        let items: Vec<StoredHistoryEntry> = store
+            .history(scope, None, None, None)
+            .collect::<Result<_>>()
+            .expect("history");
+        assert_eq!(
+            items,
+            [StoredHistoryEntry {
+                position: b"199101010/meetings/m1/1-meeting".to_vec(),
+                kind: pb::HistoryEntryKind::Meeting as i32,
+                encoded: entry.clone(),
+            }]
+        );
+
+        let mut writes = kv::Writes::new();
+        writes.insert(
+            b"p/AMAZ/199101010/meetings/m1/1-meeting".to_vec(),
+            Some(entry[..entry.len() - 1].to_vec()),
+        );
+        store.kv.apply(writes).expect("apply");
+        let read: Vec<Result<StoredHistoryEntry>> =
+            store.history(scope, None, None, None).collect();
+        assert!(
+            matches!(read.as_slice(), [Err(Error::DataLoss(_))]),
+            "{read:?}"
+        );
     }
 
     #[test]
