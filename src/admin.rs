@@ -2,7 +2,7 @@
 //! `/metrics` — the gRPC metrics plus store figures — and `/healthz`.
 
 use std::convert::Infallible;
-use std::sync::{Arc, OnceLock};
+use std::sync::{OnceLock, Weak};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -56,14 +56,20 @@ fn record_store_figures(store: &Store) {
 }
 
 /// Serves the admin endpoints on `listener` until the process ends.
-pub async fn serve_admin(listener: TcpListener, store: Arc<Store>) {
+///
+/// It holds the store weakly: once the gRPC server has stopped and dropped
+/// it, the database closes (and is checkpointed, see `kv::checkpoint`) even
+/// while a scraper keeps its connection open. Store figures stop then.
+pub async fn serve_admin(listener: TcpListener, store: Weak<Store>) {
     let handle = metrics_handle();
-    let figures_store = Arc::clone(&store);
+    let figures_store = Weak::clone(&store);
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(STORE_FIGURES_EVERY);
         loop {
             ticker.tick().await;
-            let store = Arc::clone(&figures_store);
+            let Some(store) = figures_store.upgrade() else {
+                return;
+            };
             let _ = tokio::task::spawn_blocking(move || record_store_figures(&store)).await;
         }
     });
@@ -71,15 +77,17 @@ pub async fn serve_admin(listener: TcpListener, store: Arc<Store>) {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
-        let store = Arc::clone(&store);
+        let store = Weak::clone(&store);
         let service = service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
             // Cheap to read, so current at every scrape.
-            let (cache_bytes, cache_pairs) = store.relation_cache_usage();
+            let cache_usage = store.upgrade().map(|s| s.relation_cache_usage());
             async move {
                 let response = match request.uri().path() {
                     "/metrics" => {
-                        metrics::gauge!("diplomacy_relation_cache_bytes").set(cache_bytes as f64);
-                        metrics::gauge!("diplomacy_relation_cache_pairs").set(cache_pairs as f64);
+                        if let Some((bytes, pairs)) = cache_usage {
+                            metrics::gauge!("diplomacy_relation_cache_bytes").set(bytes as f64);
+                            metrics::gauge!("diplomacy_relation_cache_pairs").set(pairs as f64);
+                        }
                         hyper::Response::builder()
                             .header("content-type", "text/plain; version=0.0.4")
                             .body(Full::new(Bytes::from(handle.render())))

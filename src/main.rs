@@ -394,7 +394,7 @@ async fn serve(args: ServeArgs) -> CliResult {
         diplomacy::admin::metrics_handle();
         tokio::spawn(diplomacy::admin::serve_admin(
             admin,
-            std::sync::Arc::clone(&store),
+            std::sync::Arc::downgrade(&store),
         ));
         tracing::info!("metrics on http://{admin_address}/metrics");
     }
@@ -420,9 +420,29 @@ async fn serve(args: ServeArgs) -> CliResult {
         diplomacy::otlp::start(endpoint.clone());
     }
     let served = server::serve(listener, store, options, shutdown).await;
+    if served.is_ok() {
+        let started = Instant::now();
+        match checkpoint(&args.data.data_dir).await {
+            Ok(()) => tracing::info!(
+                seconds = started.elapsed().as_secs_f64(),
+                "checkpointed the database: the next start reads it without replaying this run's writes"
+            ),
+            Err(e) => tracing::warn!(error = %e, "could not checkpoint the database: the next start replays this run's writes"),
+        }
+        tracing::info!("stopped");
+    }
     #[cfg(feature = "otlp")]
     diplomacy::otlp::flush(Duration::from_secs(5)).await;
     served
+}
+
+/// `kv::checkpoint` off the async workers, once this process has closed the
+/// database.
+async fn checkpoint(data_dir: &std::path::Path) -> Result<(), diplomacy::error::Error> {
+    let dir = data_dir.to_path_buf();
+    tokio::task::spawn_blocking(move || diplomacy::store::checkpoint(&dir, Duration::from_secs(5)))
+        .await
+        .map_err(|e| diplomacy::error::Error::Unavailable(e.to_string()))?
 }
 
 /// The configured tokens; a generated one when none is configured.
@@ -541,6 +561,16 @@ async fn import(args: ImportArgs) -> CliResult {
         report.received as f64 / progress.elapsed().max(1e-9),
         report.revision,
     );
+    if args.server.is_none() && !args.dry_run && report.written > 0 {
+        let started = Instant::now();
+        match checkpoint(&args.data.data_dir).await {
+            Ok(()) => eprintln!(
+                "checkpointed the database in {:.1} s: the next start reads it without replaying the import",
+                started.elapsed().as_secs_f64()
+            ),
+            Err(e) => eprintln!("could not checkpoint the database ({e}): the next start replays the import"),
+        }
+    }
     if report.errors.is_empty() {
         Ok(())
     } else if mode == Mode::AllOrNothing && !args.dry_run {

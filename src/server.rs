@@ -413,7 +413,6 @@ pub async fn serve(
     // It stops at the next pair once the drain has begun.
     let _ = warmer.await;
     store.flush()?;
-    tracing::info!("stopped");
     Ok(())
 }
 

@@ -144,6 +144,38 @@ impl SledKv {
     }
 }
 
+/// Opens the closed database at `path` once more, and closes it again, so
+/// that sled writes a snapshot of everything logged since its last open.
+///
+/// sled 0.34 writes snapshots only when it opens: a process that stops after
+/// many writes leaves them all for the next start to replay (1.5 s instead
+/// of 0.75 s before the first answer, after a minute of writes to the full
+/// dataset; far longer after an import). Doing it on the way out moves that
+/// work off the next start. sled releases its lock from a background thread
+/// once the last handle is dropped, so a held lock is retried for `wait`.
+pub fn checkpoint(path: &Path, wait: std::time::Duration) -> Result<(), Error> {
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        match sled::Config::new()
+            .path(path)
+            .cache_capacity(8 << 20)
+            .open()
+        {
+            Ok(db) => {
+                drop(db);
+                return Ok(());
+            }
+            Err(sled::Error::Io(e))
+                if e.to_string().contains("could not acquire lock")
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Err(e) => return Err(engine_error(e)),
+        }
+    }
+}
+
 pub(crate) fn engine_error(error: sled::Error) -> Error {
     match error {
         sled::Error::Corruption { .. } => Error::DataLoss(error.to_string()),
@@ -211,5 +243,51 @@ impl KvStore for SledKv {
 
     fn size_on_disk(&self) -> Result<u64, Error> {
         self.db.size_on_disk().map_err(engine_error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    /// sled's snapshot files are named by the log position they cover; a new
+    /// database has none.
+    fn newest_snapshot(dir: &Path) -> Option<String> {
+        std::fs::read_dir(dir)
+            .expect("read dir")
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|name| name.starts_with("snap."))
+            .max()
+    }
+
+    #[test]
+    fn a_checkpoint_writes_a_snapshot_past_the_last_writes_and_keeps_them() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let before = {
+            let kv = SledKv::open(dir.path(), 8 << 20).expect("open");
+            let mut writes = Writes::new();
+            for i in 0..1_000u32 {
+                writes.insert(format!("r/events/e{i:04}").into_bytes(), Some(vec![7; 100]));
+            }
+            kv.apply(writes).expect("apply");
+            kv.flush().expect("flush");
+            newest_snapshot(dir.path())
+        };
+        checkpoint(dir.path(), Duration::from_secs(5)).expect("checkpoint");
+        assert!(newest_snapshot(dir.path()) > before, "a newer snapshot");
+        let kv = SledKv::open(dir.path(), 8 << 20).expect("open");
+        assert_eq!(kv.scan_prefix(b"r/events/").count(), 1_000);
+    }
+
+    #[test]
+    fn a_checkpoint_of_a_database_still_open_fails_after_waiting() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let _open = SledKv::open(dir.path(), 8 << 20).expect("open");
+        let started = std::time::Instant::now();
+        let result = checkpoint(dir.path(), Duration::from_millis(200));
+        assert!(matches!(result, Err(Error::Unavailable(_))), "{result:?}");
+        assert!(started.elapsed() >= Duration::from_millis(200));
     }
 }

@@ -527,12 +527,15 @@ async fn check_finds_a_missing_and_an_orphan_index_entry_and_wrong_counts() {
 /// A server on a new data dir logging JSON lines, its address, and a thread
 /// that collects every line after the ready one (each parsed: every log
 /// line must be JSON) until the process exits.
+/// Starts the binary logging JSON: its process, its address, the lines it
+/// logged before it was ready, and the rest of its lines once it exits.
 fn start_json_logging_server(
     dir: &Path,
     extra_args: &[&str],
 ) -> (
     ServerProcess,
     String,
+    Vec<serde_json::Value>,
     std::thread::JoinHandle<Vec<serde_json::Value>>,
 ) {
     let mut child = diplomacy()
@@ -548,14 +551,16 @@ fn start_json_logging_server(
     let parse = |line: &str| -> serde_json::Value {
         serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"))
     };
+    let mut before_ready = Vec::new();
     let address = loop {
-        let line = lines.next().expect("a ready line").expect("read");
-        if let Some(rest) = parse(&line)["fields"]["message"]
+        let line = parse(&lines.next().expect("a ready line").expect("read"));
+        if let Some(rest) = line["fields"]["message"]
             .as_str()
             .and_then(|message| message.split("ready on ").nth(1))
         {
             break rest.to_string();
         }
+        before_ready.push(line);
     };
     let rest = std::thread::spawn(move || {
         lines
@@ -563,13 +568,13 @@ fn start_json_logging_server(
             .map(|line| parse(&line))
             .collect()
     });
-    (child, address, rest)
+    (child, address, before_ready, rest)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_logs_carry_a_span_per_call_joined_to_the_callers_trace() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let (mut child, address, rest) = start_json_logging_server(dir.path(), &[]);
+    let (mut child, address, _, rest) = start_json_logging_server(dir.path(), &[]);
     let mut client = RelationServiceClient::connect(format!("http://{address}"))
         .await
         .expect("connect");
@@ -642,7 +647,7 @@ async fn json_logs_carry_a_span_per_call_joined_to_the_callers_trace() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_call_is_logged_even_when_the_server_stops_right_after() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let (mut child, address, rest) =
+    let (mut child, address, _, rest) =
         start_json_logging_server(dir.path(), &["--drain-delay-secs", "0"]);
     let client = RelationServiceClient::connect(format!("http://{address}"))
         .await
@@ -684,6 +689,77 @@ async fn every_call_is_logged_even_when_the_server_stops_right_after() {
         Some("stopped".into()),
         "the server's last line is written too"
     );
+}
+
+/// sled writes a snapshot only when it opens, so a stopped server opens its
+/// database once more on the way out: the next start then reads the
+/// snapshot instead of replaying this run's writes (here, the built-in
+/// data). A scraper's open connection to the metrics endpoint must not keep
+/// the database open and stop that.
+#[test]
+fn a_stopped_server_checkpoints_its_database_while_metrics_are_scraped() {
+    use std::io::{Read, Write};
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (mut child, _, before_ready, rest) = start_json_logging_server(
+        dir.path(),
+        &["--drain-delay-secs", "0", "--admin-listen", "127.0.0.1:0"],
+    );
+    let admin = before_ready
+        .iter()
+        .find_map(|line| {
+            let message = line["fields"]["message"].as_str()?;
+            let rest = message.strip_prefix("metrics on http://")?;
+            Some(rest.trim_end_matches("/metrics").to_string())
+        })
+        .expect("the metrics address is logged");
+    let mut scraper = std::net::TcpStream::connect(&admin).expect("connect");
+    scraper
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: admin\r\n\r\n")
+        .expect("send");
+    let mut answer = [0u8; 12];
+    scraper.read_exact(&mut answer).expect("an answer");
+    assert_eq!(&answer, b"HTTP/1.1 200");
+
+    assert!(terminate(&mut child).success());
+    let messages: Vec<String> = rest
+        .join()
+        .expect("log reader")
+        .iter()
+        .filter_map(|j| j["fields"]["message"].as_str().map(str::to_string))
+        .collect();
+    let last_two = &messages[messages.len().saturating_sub(2)..];
+    assert!(
+        last_two.len() == 2
+            && last_two[0].starts_with("checkpointed the database")
+            && last_two[1] == "stopped",
+        "{messages:?}"
+    );
+    drop(scraper);
+
+    let (mut again, address, _, _) =
+        start_json_logging_server(dir.path(), &["--drain-delay-secs", "0"]);
+    let relation = tokio::runtime::Runtime::new()
+        .expect("runtime")
+        .block_on(async {
+            RelationServiceClient::connect(format!("http://{address}"))
+                .await
+                .expect("connect")
+                .get_relation(GetRelationRequest {
+                    name: "countries/TR/relations/AM".into(),
+                    as_of: date(2009, 10, 10),
+                    ..Default::default()
+                })
+                .await
+                .expect("call")
+                .into_inner()
+        });
+    assert_eq!(
+        relation.diplomatic_status,
+        DiplomaticStatus::None as i32,
+        "the built-in data is there after the checkpoint"
+    );
+    assert!(terminate(&mut again).success());
 }
 
 #[test]
@@ -812,6 +888,10 @@ fn importing_100000_records_shows_progress() {
     assert!(
         stderr.contains("imported 100000 records: 100000 written"),
         "{stderr}"
+    );
+    assert!(
+        stderr.contains("checkpointed the database in"),
+        "the next start does not replay the import: {stderr}"
     );
 }
 
