@@ -219,9 +219,14 @@ struct LimitArgs {
     /// Largest response message in bytes.
     #[arg(long, env = "DIPLOMACY_MAX_RESPONSE_BYTES", default_value_t = 16 * 1024 * 1024)]
     max_response_bytes: usize,
-    /// Deadline in seconds for calls whose client sets none.
+    /// Deadline in seconds of a call whose client sets none, and the longest
+    /// a client may ask for (ImportRecords: --import-timeout-secs).
     #[arg(long, env = "DIPLOMACY_DEFAULT_TIMEOUT_SECS", default_value_t = 30)]
     default_timeout_secs: u64,
+    /// The same for ImportRecords, which streams a whole file in one call
+    /// (longer than --max-connection-age-secs needs that raised too).
+    #[arg(long, env = "DIPLOMACY_IMPORT_TIMEOUT_SECS", default_value_t = 900)]
+    import_timeout_secs: u64,
     /// Calls in flight across all connections (more: RESOURCE_EXHAUSTED).
     #[arg(long, env = "DIPLOMACY_MAX_CONCURRENT_CALLS", default_value_t = 512)]
     max_concurrent_calls: usize,
@@ -253,6 +258,7 @@ impl LimitArgs {
             max_request_bytes: self.max_request_bytes,
             max_response_bytes: self.max_response_bytes,
             default_timeout: Duration::from_secs(self.default_timeout_secs),
+            import_timeout: Duration::from_secs(self.import_timeout_secs),
             max_concurrent_calls: self.max_concurrent_calls.max(1),
             keepalive_interval: Duration::from_secs(self.keepalive_interval_secs),
             keepalive_timeout: Duration::from_secs(self.keepalive_timeout_secs),

@@ -62,8 +62,11 @@ pub struct Limits {
     pub max_request_bytes: usize,
     /// Largest response message, in bytes.
     pub max_response_bytes: usize,
-    /// Deadline of a call whose client sets none (`grpc-timeout` shorter wins).
+    /// Deadline of a call whose client sets none, and the longest a client
+    /// may ask for (a shorter `grpc-timeout` wins).
     pub default_timeout: Duration,
+    /// The same for `ImportRecords`, which streams a whole file in one call.
+    pub import_timeout: Duration,
     /// Calls in flight across all connections; more → RESOURCE_EXHAUSTED at once.
     pub max_concurrent_calls: usize,
     /// HTTP/2 keepalive ping interval, and how long to wait for the answer.
@@ -81,6 +84,7 @@ impl Default for Limits {
             max_request_bytes: 4 * 1024 * 1024,
             max_response_bytes: 16 * 1024 * 1024,
             default_timeout: Duration::from_secs(30),
+            import_timeout: Duration::from_secs(15 * 60),
             max_concurrent_calls: 512,
             keepalive_interval: Duration::from_secs(30),
             keepalive_timeout: Duration::from_secs(10),
@@ -344,7 +348,10 @@ pub async fn serve(
         .layer(tonic_web::GrpcWebLayer::new())
         .layer(LoadShedLayer::new(limits.max_concurrent_calls))
         .layer(AuthLayer::new(tokens))
-        .layer(DeadlineLayer::new(limits.default_timeout))
+        .layer(DeadlineLayer::new(
+            limits.default_timeout,
+            limits.import_timeout,
+        ))
         .add_service(HealthServer::new(HealthService::new(
             health.clone(),
             stopping.clone(),

@@ -1,7 +1,8 @@
 //! Deadlines: every call gets the client's `grpc-timeout` or, when it sends
 //! none (or a longer one), the server's default; a call past it is answered
 //! DEADLINE_EXCEEDED, as the gRPC spec says (tonic's own timeout answers
-//! CANCELLED).
+//! CANCELLED). `ImportRecords` streams a whole file in one call, which takes
+//! minutes at full scale: it has a longer limit of its own.
 
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -29,14 +30,19 @@ pub fn parse_grpc_timeout(value: &str) -> Option<Duration> {
     })
 }
 
+/// The one call whose limit is `DeadlineLayer::import`.
+const IMPORT_PATH: &str = "/diplomacy.v1.RecordService/ImportRecords";
+
 #[derive(Clone, Copy)]
 pub struct DeadlineLayer {
     default: Duration,
+    import: Duration,
 }
 
 impl DeadlineLayer {
-    pub fn new(default: Duration) -> Self {
-        Self { default }
+    /// `default` for every call but `ImportRecords`, which gets `import`.
+    pub fn new(default: Duration, import: Duration) -> Self {
+        Self { default, import }
     }
 }
 
@@ -46,7 +52,7 @@ impl<S> Layer<S> for DeadlineLayer {
     fn layer(&self, inner: S) -> Self::Service {
         Deadline {
             inner,
-            default: self.default,
+            limits: *self,
         }
     }
 }
@@ -54,7 +60,7 @@ impl<S> Layer<S> for DeadlineLayer {
 #[derive(Clone)]
 pub struct Deadline<S> {
     inner: S,
-    default: Duration,
+    limits: DeadlineLayer,
 }
 
 impl<S, B> Service<http::Request<B>> for Deadline<S>
@@ -76,7 +82,12 @@ where
             .get("grpc-timeout")
             .and_then(|v| v.to_str().ok())
             .and_then(parse_grpc_timeout);
-        let deadline = asked.map_or(self.default, |asked| asked.min(self.default));
+        let limit = if request.uri().path() == IMPORT_PATH {
+            self.limits.import
+        } else {
+            self.limits.default
+        };
+        let deadline = asked.map_or(limit, |asked| asked.min(limit));
         let future = self.inner.call(request);
         Box::pin(async move {
             match tokio::time::timeout(deadline, future).await {

@@ -205,13 +205,32 @@ async fn an_expired_deadline_is_deadline_exceeded() {
     // tonic clients cancel on their own when their deadline passes, so the
     // server's side is shown with its default deadline: the same code path
     // as a client's shorter `grpc-timeout` (parsed in middleware::deadline).
-    let server = spawn_with_options(|o| o.limits.default_timeout = Duration::from_millis(50)).await;
+    let server = spawn_with_options(|o| o.limits.import_timeout = Duration::from_millis(50)).await;
     let status = server
         .records()
         .import_records(held_open(Duration::from_secs(5)))
         .await
         .expect_err("open for longer than 50 ms");
     assert_eq!(status.code(), Code::DeadlineExceeded, "{status:?}");
+}
+
+/// A file streamed to `ImportRecords` takes minutes at full scale: the
+/// default deadline of other calls does not cut it short.
+#[tokio::test]
+async fn an_import_may_outlast_the_default_deadline_up_to_its_own() {
+    let server = spawn_with_options(|o| {
+        o.limits.default_timeout = Duration::from_millis(50);
+        o.limits.import_timeout = Duration::from_secs(30);
+    })
+    .await;
+    let answer = server
+        .records()
+        .import_records(held_open(Duration::from_millis(500)))
+        .await
+        .expect("open for 500 ms, within the import's 30 s")
+        .into_inner();
+    assert_eq!(answer.received, 1);
+    assert!(answer.errors.is_empty(), "{answer:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
