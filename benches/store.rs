@@ -5,12 +5,17 @@
 
 use std::hint::black_box;
 
-use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use diplomacy::dataset::{check_import, upsert_all};
 use diplomacy::domain::{Collection, CountryCode, CountryPair};
 use diplomacy::generate::{generate, Sizes};
 use diplomacy::store::index::record_index;
 use diplomacy::store::{HistoryScope, Store, WriterOptions};
+
+// The server's allocator: sled allocates a node copy per insert, and its
+// cost depends on the allocator (twice as fast with mimalloc in key order).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn raw_sled(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -135,5 +140,62 @@ fn store(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, raw_sled, store);
+/// sled's own ceiling for writes and imports: keys shaped like history
+/// entries, inserted into a new tree in batches of 10,000, in random order
+/// (as records' index entries arrive) and in key order (a bulk load).
+fn sled_bulk_insert(c: &mut Criterion) {
+    const KEYS: usize = 200_000;
+    let mut group = c.benchmark_group("sled: 200,000 keys in batches of 10,000");
+    group
+        .sample_size(10)
+        .throughput(Throughput::Elements(KEYS as u64));
+    for sorted in [false, true] {
+        let name = if sorted { "key order" } else { "random order" };
+        group.bench_function(name, |b| {
+            b.iter_batched(
+                || {
+                    let mut keys: Vec<Vec<u8>> = (0..KEYS)
+                        .map(|i| {
+                            format!(
+                                "p/{:04}/{:09}/meetings/m{i}/1-meeting",
+                                (i * 7919) % 30_000,
+                                (i * 104_729) % 1_000_000_000
+                            )
+                            .into_bytes()
+                        })
+                        .collect();
+                    if sorted {
+                        keys.sort();
+                    } else {
+                        let mut rng =
+                            <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(1);
+                        rand::seq::SliceRandom::shuffle(keys.as_mut_slice(), &mut rng);
+                    }
+                    let dir = tempfile::tempdir().expect("temp dir");
+                    let db = sled::Config::new()
+                        .path(dir.path())
+                        .cache_capacity(128 << 20)
+                        .open()
+                        .expect("sled");
+                    (dir, db, keys)
+                },
+                |(dir, db, keys)| {
+                    for chunk in keys.chunks(10_000) {
+                        let mut batch = sled::Batch::default();
+                        for key in chunk {
+                            batch.insert(key.as_slice(), &[7u8; 120][..]);
+                        }
+                        db.apply_batch(batch).expect("batch");
+                    }
+                    db.flush().expect("flush");
+                    (dir, db)
+                },
+                BatchSize::PerIteration,
+            )
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, raw_sled, store, sled_bulk_insert);
 criterion_main!(benches);
