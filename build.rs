@@ -33,6 +33,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // a fifth of a history page's server time.
     let wire_dir = out_dir.join("wire");
     std::fs::create_dir_all(&wire_dir)?;
+    // Only the file that declares RelationService: every message is extern,
+    // so nothing else would be generated but unused servers.
+    let mut relation_only = fds;
+    relation_only
+        .file
+        .retain(|f| f.name() == "diplomacy/v1/relation.proto");
     tonic_prost_build::configure()
         .emit_rerun_if_changed(false)
         .build_client(false)
@@ -47,6 +53,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             ".diplomacy.v1.ListHistoryResponse",
             "crate::api::wire::ListHistoryResponse",
         )
-        .compile_fds(fds)?;
+        .compile_fds(relation_only)?;
     Ok(())
 }

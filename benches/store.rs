@@ -17,13 +17,19 @@ use diplomacy::store::{HistoryScope, Store, WriterOptions};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-fn raw_sled(c: &mut Criterion) {
+/// A new sled database in a temporary directory, removed with it.
+fn new_sled(cache_bytes: u64) -> (tempfile::TempDir, sled::Db) {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = sled::Config::new()
         .path(dir.path())
-        .cache_capacity(64 << 20)
+        .cache_capacity(cache_bytes)
         .open()
         .expect("sled");
+    (dir, db)
+}
+
+fn raw_sled(c: &mut Criterion) {
+    let (_dir, db) = new_sled(64 << 20);
     for i in 0..100_000u32 {
         db.insert(format!("k/{i:08}"), vec![7u8; 200])
             .expect("insert");
@@ -171,12 +177,7 @@ fn sled_bulk_insert(c: &mut Criterion) {
                             <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(1);
                         rand::seq::SliceRandom::shuffle(keys.as_mut_slice(), &mut rng);
                     }
-                    let dir = tempfile::tempdir().expect("temp dir");
-                    let db = sled::Config::new()
-                        .path(dir.path())
-                        .cache_capacity(128 << 20)
-                        .open()
-                        .expect("sled");
+                    let (dir, db) = new_sled(128 << 20);
                     (dir, db, keys)
                 },
                 |(dir, db, keys)| {

@@ -37,8 +37,8 @@ pub mod pb {
             tonic::include_proto!("diplomacy.v1");
         }
     }
-    /// The services' server code over `api::wire`'s types: a history entry
-    /// is sent as it is stored. Only `relation_service_server` is used.
+    /// `RelationService`'s server code over `api::wire`'s types: a history
+    /// entry is sent as it is stored.
     pub mod wire {
         include!(concat!(env!("OUT_DIR"), "/wire/diplomacy.v1.rs"));
     }

@@ -973,7 +973,9 @@ async fn bench(args: BenchArgs) -> CliResult {
             Some(address) => break (started, child, lines, address),
             None => {
                 let _ = child.wait();
-                let locked = output.iter().any(|l| l.contains("could not acquire lock"));
+                let locked = output
+                    .iter()
+                    .any(|l| l.contains(diplomacy::store::LOCK_HELD));
                 if !locked || attempts == 20 {
                     return Err(format!(
                         "the server exited before it was ready:\n{}",

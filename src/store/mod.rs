@@ -24,7 +24,7 @@ use time::Date;
 
 use self::cache::{newest_first, ReadCache};
 use self::keys::PairFamily;
-pub use self::kv::{checkpoint, KvRead, KvStore, SledKv};
+pub use self::kv::{checkpoint, KvRead, KvStore, SledKv, LOCK_HELD};
 use self::writer::Writer;
 pub use self::writer::{Outcome, WriteOp, WriterOptions};
 use crate::domain::relation::{status_from_newest, StatusOutcome, MAX_LISTED};

@@ -203,8 +203,9 @@ fn held_open(hold: Duration) -> ReceiverStream<ImportRecordsRequest> {
 #[tokio::test]
 async fn an_expired_deadline_is_deadline_exceeded() {
     // tonic clients cancel on their own when their deadline passes, so the
-    // server's side is shown with its default deadline: the same code path
-    // as a client's shorter `grpc-timeout` (parsed in middleware::deadline).
+    // server's side is shown with its own limit (the import's, since an
+    // import can be held open): the same code path as a client's shorter
+    // `grpc-timeout` (parsed in middleware::deadline).
     let server = spawn_with_options(|o| o.limits.import_timeout = Duration::from_millis(50)).await;
     let status = server
         .records()
