@@ -20,6 +20,12 @@ use crate::pb::diplomacy::v1 as pb;
 use crate::pb::diplomacy::v1::event_service_client::EventServiceClient;
 use crate::pb::diplomacy::v1::relation_service_client::RelationServiceClient;
 
+mod digest;
+
+const GET_RELATION: &str = "/diplomacy.v1.RelationService/GetRelation";
+const LIST_RELATIONS: &str = "/diplomacy.v1.RelationService/ListRelations";
+const LIST_HISTORY: &str = "/diplomacy.v1.RelationService/ListHistory";
+
 /// What to measure.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scenario {
@@ -82,6 +88,9 @@ pub struct Figures {
     pub p999_us: u64,
     /// Server CPU time per call, in µs (None when not measurable).
     pub cpu_us_per_call: Option<f64>,
+    /// The load generator's own CPU time per call, in µs: it shares the
+    /// machine with the server, so its cost is part of every ratio.
+    pub client_cpu_us_per_call: Option<f64>,
     /// Messages per second (stream entries; equals calls/s for unary).
     pub items_per_second: f64,
 }
@@ -119,6 +128,7 @@ pub async fn run(
     let mut seed_rng = ChaCha8Rng::seed_from_u64(load.seed);
     let pairs = Arc::new(PairPicker::new(countries.len(), &mut seed_rng));
     let cpu_before = server_pid.and_then(process_cpu);
+    let client_cpu_before = process_cpu(std::process::id());
     // Written events need ids no earlier run of this process used.
     static RUNS: AtomicU64 = AtomicU64::new(0);
     let run = RUNS.fetch_add(1, Ordering::Relaxed);
@@ -146,7 +156,7 @@ pub async fn run(
                 let mut health =
                     tonic_health::pb::health_client::HealthClient::new(channel.clone());
                 let mut relations = RelationServiceClient::new(channel.clone());
-                let mut events = EventServiceClient::new(channel);
+                let mut events = EventServiceClient::new(channel.clone());
                 let mut n = 0u64;
                 while Instant::now() < deadline {
                     let (a, b) = pairs.pick(&mut rng);
@@ -163,8 +173,8 @@ pub async fn run(
                             })
                             .await
                             .map(|_| 1),
-                        Scenario::GetRelation | Scenario::GetRelationBasic => relations
-                            .get_relation(pb::GetRelationRequest {
+                        Scenario::GetRelation | Scenario::GetRelationBasic => {
+                            let request = pb::GetRelationRequest {
                                 name: pair_name,
                                 as_of: Some(random_date(&mut rng)),
                                 view: if scenario == Scenario::GetRelationBasic {
@@ -172,26 +182,39 @@ pub async fn run(
                                 } else {
                                     pb::RelationView::Full
                                 } as i32,
-                            })
-                            .await
-                            .map(|_| 1),
-                        Scenario::HistoryPage => relations
-                            .list_history(pb::ListHistoryRequest {
+                            };
+                            let asked = request.name.clone();
+                            digest::call::<_, digest::Relation>(&channel, GET_RELATION, request)
+                                .await
+                                .and_then(|relation| relation.is_for(&asked))
+                        }
+                        Scenario::HistoryPage => digest::call::<_, digest::HistoryPage>(
+                            &channel,
+                            LIST_HISTORY,
+                            pb::ListHistoryRequest {
                                 parent: pair_name,
                                 page_size: 50,
                                 ..Default::default()
-                            })
-                            .await
-                            .map(|r| r.get_ref().entries.len() as u64),
-                        Scenario::ListRelations => relations
-                            .list_relations(pb::ListRelationsRequest {
+                            },
+                        )
+                        .await
+                        .map(|page| page.entries.len() as u64),
+                        Scenario::ListRelations => {
+                            let request = pb::ListRelationsRequest {
                                 parent: countries[a].clone(),
                                 as_of: Some(random_date(&mut rng)),
                                 page_size: 50,
                                 ..Default::default()
-                            })
+                            };
+                            let parent = request.parent.clone();
+                            digest::call::<_, digest::RelationsPage>(
+                                &channel,
+                                LIST_RELATIONS,
+                                request,
+                            )
                             .await
-                            .map(|r| r.get_ref().relations.len() as u64),
+                            .and_then(|page| page.all_of(&parent))
+                        }
                         Scenario::StreamHistory => {
                             let (a, b) = pairs.busiest();
                             let parent = format!(
@@ -273,7 +296,15 @@ pub async fn run(
         (Some(before), Some(after)) => Some(after.saturating_sub(before)),
         _ => None,
     };
+    let client_cpu = match (client_cpu_before, process_cpu(std::process::id())) {
+        (Some(before), Some(after)) => Some(after.saturating_sub(before)),
+        _ => None,
+    };
     let calls = calls.load(Ordering::Relaxed);
+    let per_call = |cpu: Option<Duration>| {
+        cpu.filter(|_| calls > 0)
+            .map(|cpu| cpu.as_secs_f64() * 1e6 / calls as f64)
+    };
     let histogram = histogram
         .lock()
         .map(|h| h.clone())
@@ -287,9 +318,8 @@ pub async fn run(
         p90_us: histogram.value_at_quantile(0.9),
         p99_us: histogram.value_at_quantile(0.99),
         p999_us: histogram.value_at_quantile(0.999),
-        cpu_us_per_call: cpu
-            .filter(|_| calls > 0)
-            .map(|cpu| cpu.as_secs_f64() * 1e6 / calls as f64),
+        cpu_us_per_call: per_call(cpu),
+        client_cpu_us_per_call: per_call(client_cpu),
         items_per_second: items.load(Ordering::Relaxed) as f64 / elapsed,
     }
 }
@@ -302,8 +332,8 @@ pub async fn run(
 /// runs. Errors are those of every round.
 pub fn table(rounds: &[Vec<Figures>]) -> String {
     let mut out = String::from(
-        "| scenario | calls/s | × baseline | p50 µs | p90 µs | p99 µs | p99.9 µs | server CPU µs/call | × baseline CPU | items/s | errors |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| scenario | calls/s | × baseline | p50 µs | p90 µs | p99 µs | p99.9 µs | server CPU µs/call | × baseline CPU | client CPU µs/call | items/s | errors |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     let Some(first) = rounds.first() else {
         return out;
@@ -333,14 +363,13 @@ pub fn table(rounds: &[Vec<Figures>]) -> String {
         };
         let ratio = median_with_range(runs.iter().map(|r| r.0).filter(|r| !r.is_nan()).collect());
         let cpu_ratio = median_with_range(runs.iter().filter_map(|r| r.1).collect());
-        let cpu = f
-            .cpu_us_per_call
-            .map_or(String::from("-"), |c| format!("{c:.0}"));
+        let micros = |c: Option<f64>| c.map_or(String::from("-"), |c| format!("{c:.0}"));
+        let (cpu, client_cpu) = (micros(f.cpu_us_per_call), micros(f.client_cpu_us_per_call));
         // Errors of every round: a failing round must not hide behind the
         // median.
         let errors: u64 = runs.iter().map(|r| r.2.errors).sum();
         out.push_str(&format!(
-            "| {} | {:.0} | {ratio} | {} | {} | {} | {} | {cpu} | {cpu_ratio} | {:.0} | {} |\n",
+            "| {} | {:.0} | {ratio} | {} | {} | {} | {} | {cpu} | {cpu_ratio} | {client_cpu} | {:.0} | {} |\n",
             f.scenario.name(),
             f.per_second,
             f.p50_us,
@@ -406,6 +435,7 @@ mod tests {
             p99_us: 3,
             p999_us: 4,
             cpu_us_per_call: Some(cpu),
+            client_cpu_us_per_call: Some(cpu / 2.0),
             items_per_second: per_second,
         }
     }
@@ -447,7 +477,8 @@ mod tests {
         // CPU ratios 2.00, 2.20, 2.10.
         assert_eq!(relation[8], "84");
         assert_eq!(relation[9], "2.10 (2.00–2.20)");
-        assert_eq!(relation[11], "7", "the errors of every round");
+        assert_eq!(relation[10], "42", "the median round's client CPU");
+        assert_eq!(relation[12], "7", "the errors of every round");
         let baseline = row(&table, "health Check (baseline)");
         assert_eq!(baseline[2], "30000");
         assert_eq!(baseline[3], "1.00 (1.00–1.00)");

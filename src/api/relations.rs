@@ -16,9 +16,9 @@ use crate::error::{Error, FieldViolation, Result};
 use crate::pb::diplomacy::v1 as pb;
 use crate::pb::google::r#type::Date;
 use crate::pb::wire::relation_service_server::RelationService;
-use crate::store::{HistoryScope, Store, StoredHistoryEntry};
+use crate::store::{HistoryScope, ListedSummary, Store, StoredHistoryEntry};
 
-use super::wire::{self, RawHistoryEntry};
+use super::wire::{self, RawMessage};
 
 /// Entries sent ahead of a slow stream reader before the producer waits.
 const STREAM_BUFFER: usize = 256;
@@ -84,7 +84,7 @@ pub fn relation_of(
     pair: CountryPair,
     as_of: PartialDate,
     listed: usize,
-) -> Result<pb::Relation> {
+) -> Result<wire::Relation> {
     let day = as_of.last_day();
     let facts = store.pair_facts(pair, day, listed)?;
     let status = facts.status;
@@ -92,23 +92,34 @@ pub fn relation_of(
     let mut source_records: Vec<String> = status.record.iter().cloned().collect();
 
     // The alliance is sourced even when it is not among the listed treaties.
-    source_records.extend(facts.alliance.iter().cloned());
-    source_records.extend(facts.treaties_in_force.iter().map(|t| t.name.clone()));
-    source_records.extend(facts.armed_conflicts.iter().map(|c| c.name.clone()));
+    let allied = facts.alliance.is_some();
+    source_records.extend(facts.alliance);
+    // Each listed summary is a source, and is sent as the cache keeps it.
+    let mut as_stored = |summaries: Vec<ListedSummary>| -> Vec<RawMessage> {
+        summaries
+            .into_iter()
+            .map(|s| {
+                source_records.push(s.name);
+                RawMessage(s.encoded)
+            })
+            .collect()
+    };
+    let treaties_in_force = as_stored(facts.treaties_in_force);
+    let armed_conflicts = as_stored(facts.armed_conflicts);
     source_records.extend(facts.latest_meeting.iter().map(|m| m.name.clone()));
-    source_records.sort();
+    source_records.sort_unstable();
     source_records.dedup();
 
-    Ok(pb::Relation {
+    Ok(wire::Relation {
         name,
         countries: vec![pair.low().name(), pair.high().name()],
         as_of: Some(date_to_pb(as_of)),
         diplomatic_status: status_to_pb(status.status) as i32,
         status_since: status.since.map(date_to_pb),
         status_record: status.record.unwrap_or_default(),
-        treaties_in_force: facts.treaties_in_force,
-        allied: facts.alliance.is_some(),
-        armed_conflicts: facts.armed_conflicts,
+        treaties_in_force,
+        allied,
+        armed_conflicts,
         meeting_count: count(facts.meeting_count),
         latest_meeting: facts.latest_meeting,
         mediators: facts.mediators.iter().map(CountryCode::name).collect(),
@@ -213,7 +224,7 @@ impl RelationService for Relations {
     async fn get_relation(
         &self,
         request: Request<pb::GetRelationRequest>,
-    ) -> Result<Response<pb::Relation>, Status> {
+    ) -> Result<Response<wire::Relation>, Status> {
         let req = request.into_inner();
         let pair = parse_pair(&self.store, &req.name, "name")?;
         let as_of =
@@ -231,7 +242,7 @@ impl RelationService for Relations {
     async fn list_relations(
         &self,
         request: Request<pb::ListRelationsRequest>,
-    ) -> Result<Response<pb::ListRelationsResponse>, Status> {
+    ) -> Result<Response<wire::ListRelationsResponse>, Status> {
         let req = request.into_inner();
         let code = existing_country(&self.store, &req.parent, "parent")?;
         let limit = page::page_size(req.page_size).map_err(|v| Error::InvalidArgument(vec![v]))?;
@@ -289,7 +300,7 @@ impl RelationService for Relations {
                 relations.push(relation);
             }
         }
-        Ok(Response::new(pb::ListRelationsResponse {
+        Ok(Response::new(wire::ListRelationsResponse {
             relations,
             next_page_token,
         }))
@@ -321,7 +332,7 @@ impl RelationService for Relations {
                 break;
             }
             last_position = entry.position;
-            entries.push(RawHistoryEntry(entry.encoded));
+            entries.push(RawMessage(entry.encoded));
         }
         Ok(Response::new(wire::ListHistoryResponse {
             entries,
@@ -329,7 +340,7 @@ impl RelationService for Relations {
         }))
     }
 
-    type StreamHistoryStream = ReceiverStream<Result<RawHistoryEntry, Status>>;
+    type StreamHistoryStream = ReceiverStream<Result<RawMessage, Status>>;
 
     async fn stream_history(
         &self,
@@ -350,7 +361,7 @@ impl RelationService for Relations {
         tokio::task::spawn_blocking(move || {
             for item in query.entries(&store, None) {
                 let message = item
-                    .map(|entry| RawHistoryEntry(entry.encoded))
+                    .map(|entry| RawMessage(entry.encoded))
                     .map_err(Status::from);
                 let failed = message.is_err();
                 if sender.blocking_send(message).is_err() || failed {

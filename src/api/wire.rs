@@ -2,23 +2,30 @@
 //! encoding them again.
 //!
 //! A history entry is kept in the store as the encoding of
-//! `diplomacy.v1.HistoryEntry`, which is what the client receives. The
-//! history calls' server code is generated a second time (`build.rs`) with
-//! `HistoryEntry` and `ListHistoryResponse` mapped to the types below, so a
-//! page is the stored entries copied into the response. Decoding every entry
-//! into structs and encoding it again was a fifth of a history page's server
-//! time. The wire format is the same: a test below decodes what these types
-//! encode with the generated messages.
+//! `diplomacy.v1.HistoryEntry`, which is what the client receives, and the
+//! relation cache keeps each treaty and conflict summary as its encoding.
+//! `RelationService`'s server code is generated a second time (`build.rs`)
+//! with `HistoryEntry`, `ListHistoryResponse`, `Relation` and
+//! `ListRelationsResponse` mapped to the types below, so a response is the
+//! stored bytes copied into it. Decoding every entry into structs and
+//! encoding it again was a fifth of a history page's server time; cloning
+//! and encoding the listed treaties a sixth of a relation's. The wire
+//! format is the same: tests below read what these types encode with the
+//! generated messages, and read every field of a generated message back.
 
 use bytes::{Buf, BufMut};
 use prost::encoding::{self, DecodeContext, WireType};
 use prost::DecodeError;
 
-/// A `diplomacy.v1.HistoryEntry`, kept as its encoding.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct RawHistoryEntry(pub Vec<u8>);
+use crate::pb::diplomacy::v1 as pb;
+use crate::pb::google::r#type::Date;
 
-impl prost::Message for RawHistoryEntry {
+/// A message kept as its encoding: a `diplomacy.v1.HistoryEntry`,
+/// `TreatySummary` or `ConflictSummary`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RawMessage(pub Vec<u8>);
+
+impl prost::Message for RawMessage {
     fn encode_raw(&self, buf: &mut impl BufMut) {
         buf.put_slice(&self.0);
     }
@@ -77,7 +84,57 @@ impl prost::Message for RawHistoryEntry {
 pub struct ListHistoryResponse {
     /// The page's entries, in order.
     #[prost(message, repeated, tag = "1")]
-    pub entries: Vec<RawHistoryEntry>,
+    pub entries: Vec<RawMessage>,
+    /// Token for the next page; empty when this page is the last.
+    #[prost(string, tag = "2")]
+    pub next_page_token: String,
+}
+
+/// `diplomacy.v1.Relation` with its listed treaties and conflicts as the
+/// relation cache keeps them. Field numbers and types must match
+/// `proto/diplomacy/v1/relation.proto`, whose comments say what each holds.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct Relation {
+    #[prost(string, tag = "1")]
+    pub name: String,
+    #[prost(string, repeated, tag = "2")]
+    pub countries: Vec<String>,
+    #[prost(message, optional, tag = "3")]
+    pub as_of: Option<Date>,
+    #[prost(enumeration = "pb::DiplomaticStatus", tag = "4")]
+    pub diplomatic_status: i32,
+    #[prost(message, optional, tag = "5")]
+    pub status_since: Option<Date>,
+    #[prost(string, tag = "6")]
+    pub status_record: String,
+    /// Encoded `TreatySummary` messages.
+    #[prost(message, repeated, tag = "7")]
+    pub treaties_in_force: Vec<RawMessage>,
+    #[prost(bool, tag = "8")]
+    pub allied: bool,
+    /// Encoded `ConflictSummary` messages.
+    #[prost(message, repeated, tag = "9")]
+    pub armed_conflicts: Vec<RawMessage>,
+    #[prost(int32, tag = "10")]
+    pub meeting_count: i32,
+    #[prost(message, optional, tag = "11")]
+    pub latest_meeting: Option<pb::MeetingSummary>,
+    #[prost(string, repeated, tag = "12")]
+    pub mediators: Vec<String>,
+    #[prost(string, repeated, tag = "13")]
+    pub source_records: Vec<String>,
+    #[prost(int32, tag = "14")]
+    pub treaties_in_force_count: i32,
+    #[prost(int32, tag = "15")]
+    pub armed_conflicts_count: i32,
+}
+
+/// `diplomacy.v1.ListRelationsResponse` over the `Relation` above.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct ListRelationsResponse {
+    /// The page's relations, in partner code order.
+    #[prost(message, repeated, tag = "1")]
+    pub relations: Vec<Relation>,
     /// Token for the next page; empty when this page is the last.
     #[prost(string, tag = "2")]
     pub next_page_token: String,
@@ -88,8 +145,6 @@ mod tests {
     use prost::Message;
 
     use super::*;
-    use crate::pb::diplomacy::v1 as pb;
-    use crate::pb::google::r#type::Date;
 
     fn entry() -> pb::HistoryEntry {
         pb::HistoryEntry {
@@ -119,7 +174,7 @@ mod tests {
         let raw = ListHistoryResponse {
             entries: entries
                 .iter()
-                .map(|e| RawHistoryEntry(e.encode_to_vec()))
+                .map(|e| RawMessage(e.encode_to_vec()))
                 .collect(),
             next_page_token: "next".into(),
         };
@@ -150,9 +205,9 @@ mod tests {
     #[test]
     fn a_raw_entry_decodes_back_to_the_same_bytes() {
         let bytes = entry().encode_to_vec();
-        let raw = RawHistoryEntry::decode(bytes.as_slice()).expect("decodes");
+        let raw = RawMessage::decode(bytes.as_slice()).expect("decodes");
         assert_eq!(raw.0, bytes);
-        assert!(RawHistoryEntry::decode(&bytes[..bytes.len() - 1]).is_err());
+        assert!(RawMessage::decode(&bytes[..bytes.len() - 1]).is_err());
 
         let bytes = EveryWireType {
             varint: -5,
@@ -161,7 +216,116 @@ mod tests {
             delimited: "text".into(),
         }
         .encode_to_vec();
-        let raw = RawHistoryEntry::decode(bytes.as_slice()).expect("decodes");
+        let raw = RawMessage::decode(bytes.as_slice()).expect("decodes");
         assert_eq!(raw.0, bytes);
+    }
+
+    fn day(year: i32, month: i32, day: i32) -> Option<Date> {
+        Some(Date { year, month, day })
+    }
+
+    /// A relation with every field set, so that a field the types above
+    /// numbered or typed differently would be lost on the way through them.
+    fn relation() -> pb::Relation {
+        pb::Relation {
+            name: "countries/AM/relations/TR".into(),
+            countries: vec!["countries/AM".into(), "countries/TR".into()],
+            as_of: day(2009, 10, 10),
+            diplomatic_status: pb::DiplomaticStatus::None as i32,
+            status_since: day(1993, 0, 0),
+            status_record: "events/1993-border".into(),
+            treaties_in_force: vec![
+                pb::TreatySummary {
+                    name: "treaties/zurich".into(),
+                    title: "Zurich Protocols".into(),
+                    kind: 2,
+                    signed_date: day(2009, 10, 10),
+                    entry_into_force_date: None,
+                },
+                pb::TreatySummary {
+                    name: "treaties/kars".into(),
+                    ..Default::default()
+                },
+            ],
+            allied: true,
+            armed_conflicts: vec![pb::ConflictSummary {
+                name: "events/war".into(),
+                title: "War".into(),
+                start_date: day(1920, 9, 0),
+                end_date: day(1920, 12, 2),
+                ongoing: true,
+            }],
+            meeting_count: 7,
+            latest_meeting: Some(pb::MeetingSummary {
+                name: "meetings/m".into(),
+                title: "Talks".into(),
+                start_date: day(2022, 2, 0),
+                end_date: day(2022, 2, 3),
+            }),
+            mediators: vec!["countries/CH".into()],
+            source_records: vec!["events/1993-border".into(), "treaties/zurich".into()],
+            treaties_in_force_count: 12,
+            armed_conflicts_count: 3,
+        }
+    }
+
+    #[test]
+    fn a_relation_with_stored_summaries_reads_as_the_generated_message() {
+        let expected = relation();
+        let sent = Relation {
+            name: expected.name.clone(),
+            countries: expected.countries.clone(),
+            as_of: expected.as_of,
+            diplomatic_status: expected.diplomatic_status,
+            status_since: expected.status_since,
+            status_record: expected.status_record.clone(),
+            treaties_in_force: expected
+                .treaties_in_force
+                .iter()
+                .map(|t| RawMessage(t.encode_to_vec()))
+                .collect(),
+            allied: expected.allied,
+            armed_conflicts: expected
+                .armed_conflicts
+                .iter()
+                .map(|c| RawMessage(c.encode_to_vec()))
+                .collect(),
+            meeting_count: expected.meeting_count,
+            latest_meeting: expected.latest_meeting.clone(),
+            mediators: expected.mediators.clone(),
+            source_records: expected.source_records.clone(),
+            treaties_in_force_count: expected.treaties_in_force_count,
+            armed_conflicts_count: expected.armed_conflicts_count,
+        };
+        let page = ListRelationsResponse {
+            relations: vec![sent.clone(), sent.clone()],
+            next_page_token: "next".into(),
+        };
+        assert_eq!(
+            pb::Relation::decode(sent.encode_to_vec().as_slice()).expect("reads"),
+            expected
+        );
+        assert_eq!(
+            pb::ListRelationsResponse::decode(page.encode_to_vec().as_slice()).expect("reads"),
+            pb::ListRelationsResponse {
+                relations: vec![expected.clone(), expected],
+                next_page_token: "next".into(),
+            }
+        );
+    }
+
+    #[test]
+    fn every_field_of_the_generated_relation_goes_through_the_types_above() {
+        let bytes = relation().encode_to_vec();
+        let through = Relation::decode(bytes.as_slice()).expect("decodes");
+        assert_eq!(through.encode_to_vec(), bytes);
+
+        let page = pb::ListRelationsResponse {
+            relations: vec![relation(), pb::Relation::default(), relation()],
+            next_page_token: "next".into(),
+        }
+        .encode_to_vec();
+        let through = ListRelationsResponse::decode(page.as_slice()).expect("decodes");
+        assert_eq!(through.encode_to_vec(), page);
     }
 }

@@ -27,7 +27,9 @@ impl CountryCode {
 
     /// The resource name: `countries/TR`.
     pub fn name(&self) -> String {
-        format!("countries/{}", self.as_str())
+        // Not `format!`: every relation answer names two countries or more,
+        // and the formatting machinery showed in the profile of building one.
+        ["countries/", self.as_str()].concat()
     }
 }
 

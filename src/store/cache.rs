@@ -58,11 +58,14 @@ pub struct PairIndex {
     owned: usize,
 }
 
-/// A treaty of the pair, with its days in force decoded once.
+/// A treaty of the pair, with its days in force decoded once. Its summary
+/// is kept encoded, as responses carry it: smaller than the struct, and
+/// copied into a response without being encoded again.
 pub struct CachedTreaty {
     pub days: Option<DaySpan>,
     pub allied: bool,
-    pub summary: pb::TreatySummary,
+    /// An encoded `pb::TreatySummary`.
+    pub summary: Box<[u8]>,
 }
 
 impl CachedTreaty {
@@ -70,15 +73,21 @@ impl CachedTreaty {
         self.days.is_some_and(|days| days.contains(day))
     }
 
+    pub fn name(&self) -> &str {
+        summary_name(&self.summary)
+    }
+
     fn owned_bytes(&self) -> usize {
-        allocation(self.summary.name.capacity()) + allocation(self.summary.title.capacity())
+        allocation(self.summary.len())
     }
 }
 
-/// An armed conflict of the pair, with its days decoded once.
+/// An armed conflict of the pair, with its days decoded once and its
+/// summary kept encoded (as `CachedTreaty`'s).
 pub struct CachedConflict {
     pub days: Option<DaySpan>,
-    pub summary: pb::ConflictSummary,
+    /// An encoded `pb::ConflictSummary`.
+    pub summary: Box<[u8]>,
 }
 
 impl CachedConflict {
@@ -86,9 +95,27 @@ impl CachedConflict {
         self.days.is_some_and(|days| days.contains(day))
     }
 
-    fn owned_bytes(&self) -> usize {
-        allocation(self.summary.name.capacity()) + allocation(self.summary.title.capacity())
+    pub fn name(&self) -> &str {
+        summary_name(&self.summary)
     }
+
+    fn owned_bytes(&self) -> usize {
+        allocation(self.summary.len())
+    }
+}
+
+/// The `name` of a summary the cache encoded. `name` is field 1 of both
+/// summaries, which prost encodes first, and leaves out only when empty.
+fn summary_name(encoded: &[u8]) -> &str {
+    const NAME_KEY: u8 = 1 << 3 | prost::encoding::WireType::LengthDelimited as u8;
+    let Some((&NAME_KEY, mut rest)) = encoded.split_first() else {
+        return "";
+    };
+    prost::encoding::decode_varint(&mut rest)
+        .ok()
+        .and_then(|len| rest.get(..usize::try_from(len).ok()?))
+        .and_then(|name| std::str::from_utf8(name).ok())
+        .unwrap_or("")
 }
 
 fn status_bytes(fact: &StatusFact) -> usize {
@@ -156,7 +183,11 @@ impl PairIndex {
                 let cached = CachedTreaty {
                     days: interval.days(),
                     allied: treaty.allied,
-                    summary: treaty.summary.unwrap_or_default(),
+                    summary: treaty
+                        .summary
+                        .unwrap_or_default()
+                        .encode_to_vec()
+                        .into_boxed_slice(),
                 };
                 let removed = self.remove_treaty(rest);
                 let mut added = key_bytes + cached.owned_bytes();
@@ -179,7 +210,9 @@ impl PairIndex {
                 let cached = CachedConflict {
                     days: stored_date(summary.start_date.as_ref())
                         .map(|start| conflict_days(start, stored_date(summary.end_date.as_ref()))),
-                    summary,
+                    // Encoded again, so that `name` comes first whatever
+                    // wrote the value (`summary_name`).
+                    summary: summary.encode_to_vec().into_boxed_slice(),
                 };
                 let removed = self.remove_conflict(rest);
                 if let Some(days) = cached.days {
@@ -649,6 +682,31 @@ fn load_pair<K: KvStore>(kv: &K, pair: CountryPair) -> Result<PairIndex> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cached_summary_gives_its_name_back() {
+        let treaty = pb::TreatySummary {
+            name: "treaties/t-1".into(),
+            title: "Treaty".into(),
+            kind: 2,
+            ..Default::default()
+        };
+        assert_eq!(summary_name(&treaty.encode_to_vec()), "treaties/t-1");
+        // A name of 300 bytes has a two-byte length.
+        let conflict = pb::ConflictSummary {
+            name: "x".repeat(300),
+            ongoing: true,
+            ..Default::default()
+        };
+        assert_eq!(summary_name(&conflict.encode_to_vec()), "x".repeat(300));
+        let nameless = pb::ConflictSummary {
+            title: "War".into(),
+            ..Default::default()
+        };
+        assert_eq!(summary_name(&nameless.encode_to_vec()), "");
+        assert_eq!(summary_name(&[]), "");
+        assert_eq!(summary_name(&[0x0a, 5, b'a']), "", "cut short");
+    }
 
     fn pair() -> CountryPair {
         CountryPair::new(

@@ -51,7 +51,7 @@ pub struct PairFacts {
     pub status: StatusOutcome,
     /// Treaties in force on the day: the `listed` that entered into force
     /// last, oldest first.
-    pub treaties_in_force: Vec<pb::TreatySummary>,
+    pub treaties_in_force: Vec<ListedSummary>,
     /// How many treaties are in force on the day, listed or not.
     pub treaties_in_force_count: usize,
     /// The alliance in force on the day that entered into force last, listed
@@ -59,13 +59,31 @@ pub struct PairFacts {
     pub alliance: Option<String>,
     /// Armed conflicts covering the day: the `listed` that began last,
     /// oldest first.
-    pub armed_conflicts: Vec<pb::ConflictSummary>,
+    pub armed_conflicts: Vec<ListedSummary>,
     /// How many armed conflicts cover the day, listed or not.
     pub armed_conflicts_count: usize,
     pub meeting_count: usize,
     pub latest_meeting: Option<pb::MeetingSummary>,
     /// Third countries that hosted or mediated on or before the day.
     pub mediators: Vec<CountryCode>,
+}
+
+/// A listed treaty or armed conflict: its name (a source of the relation),
+/// and its summary encoded, as the relation cache keeps it and responses
+/// carry it.
+#[derive(Debug)]
+pub struct ListedSummary {
+    pub name: String,
+    pub encoded: Vec<u8>,
+}
+
+impl ListedSummary {
+    fn new(name: &str, encoded: &[u8]) -> Self {
+        Self {
+            name: name.to_owned(),
+            encoded: encoded.to_vec(),
+        }
+    }
 }
 
 /// Whose timeline a history query reads.
@@ -410,7 +428,7 @@ impl<K: KvStore> Store<K> {
         let treaties_in_force = newest_listed(
             newest_first(&index.treaties, &until)
                 .filter(|treaty| treaty.in_force_on(day))
-                .map(|treaty| &treaty.summary),
+                .map(|treaty| ListedSummary::new(treaty.name(), &treaty.summary)),
             treaties_in_force_count.min(listed),
         );
         let alliance = if index.alliance_days.covering(day) == 0 {
@@ -421,13 +439,13 @@ impl<K: KvStore> Store<K> {
                 .before_rev(&until)
                 .filter_map(|(key, _)| index.treaties.get(key))
                 .find(|treaty| treaty.in_force_on(day))
-                .map(|treaty| treaty.summary.name.clone())
+                .map(|treaty| treaty.name().to_owned())
         };
         let armed_conflicts_count = index.conflict_days.covering(day);
         let armed_conflicts = newest_listed(
             newest_first(&index.conflicts, &until)
                 .filter(|conflict| conflict.covers(day))
-                .map(|conflict| &conflict.summary),
+                .map(|conflict| ListedSummary::new(conflict.name(), &conflict.summary)),
             armed_conflicts_count.min(listed),
         );
         Ok(PairFacts {
@@ -554,8 +572,8 @@ struct HistoryEntryKind {
 /// The first `MAX_LISTED` of `count` matching entries (newest first), in
 /// date order: the listed part of a relation's treaties or conflicts. The
 /// count stops the walk once they are all found.
-fn newest_listed<'a, T: Clone + 'a>(newest: impl Iterator<Item = &'a T>, count: usize) -> Vec<T> {
-    let mut listed: Vec<T> = newest.take(count.min(MAX_LISTED)).cloned().collect();
+fn newest_listed<T>(newest: impl Iterator<Item = T>, count: usize) -> Vec<T> {
+    let mut listed: Vec<T> = newest.take(count.min(MAX_LISTED)).collect();
     listed.reverse();
     listed
 }
