@@ -138,8 +138,14 @@ impl RecordService for Records {
                 return Err(Error::invalid("mode", format!("{mode} is not an import mode")).into())
             }
         };
-        let report =
-            importer::import(&self.store, &records, mode, validate_only, |_, _| {}).await?;
+        let report = importer::import(
+            self.store.as_ref(),
+            &records,
+            mode,
+            validate_only,
+            |_, _| {},
+        )
+        .await?;
         Ok(Response::new(pb::ImportRecordsResponse {
             received: report.received as i64,
             written: report.written as i64,

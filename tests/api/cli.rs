@@ -898,6 +898,63 @@ fn importing_100000_records_shows_progress() {
 }
 
 #[test]
+fn an_import_opens_the_database_again_every_so_often_and_keeps_every_record() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("events.jsonl");
+    let text: String = (0..2_500)
+        .map(|i| {
+            format!(
+                "{{\"event\": {{\"name\": \"events/e-{i}\", \"title\": \"E {i}\", \"kind\": \"EVENT_KIND_OTHER\", \
+                 \"start_date\": {{\"year\": {}}}, \"actor\": \"countries/FR\", \"counterparts\": [\"countries/DE\"], \
+                 \"sources\": [{{\"title\": \"test\"}}]}}}}\n",
+                1950 + i % 70
+            )
+        })
+        .collect();
+    std::fs::write(&file, text).expect("write");
+    let data = dir.path().join("data");
+    let output = diplomacy()
+        .arg("import")
+        .arg(&file)
+        .args(["--checkpoint-every", "1000", "--data-dir"])
+        .arg(&data)
+        .output()
+        .expect("import");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(
+        stderr
+            .matches("checkpointed the database during the import")
+            .count(),
+        2,
+        "after 1,000 and 2,000 of 2,500 records: {stderr}"
+    );
+    assert!(
+        stderr.contains("imported 2500 records: 2500 written"),
+        "{stderr}"
+    );
+
+    let check = diplomacy()
+        .args(["check", "--data-dir"])
+        .arg(&data)
+        .output()
+        .expect("check");
+    assert!(
+        check.status.success(),
+        "indexes and counts agree: {}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let export = diplomacy()
+        .args(["export", "--data-dir"])
+        .arg(&data)
+        .output()
+        .expect("export");
+    assert!(export.status.success());
+    let exported = String::from_utf8_lossy(&export.stdout);
+    assert_eq!(exported.matches("\"events/e-").count(), 2_500);
+}
+
+#[test]
 fn a_damaged_database_fails_at_start_with_a_clear_message() {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(
