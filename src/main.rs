@@ -1050,11 +1050,16 @@ async fn bench(args: BenchArgs) -> CliResult {
         }
     };
     let pid = child.id();
-    // The server logs when its relation cache is warm; the rest is drained.
+    // The server logs when its relation cache is warm, and how its stop went;
+    // the rest is drained.
     let (warmed_sender, warmed) = tokio::sync::oneshot::channel();
     std::thread::spawn(move || {
         let mut warmed_sender = Some(warmed_sender);
         for line in lines.map_while(Result::ok) {
+            // How its stop went (`stop_server`): whether it checkpointed.
+            if line.contains("checkpoint") {
+                eprintln!("server: {line}");
+            }
             if line.contains(server::RELATION_CACHE_WARMED)
                 || line.contains(server::RELATION_CACHE_WARMING_FAILED)
             {
@@ -1133,7 +1138,26 @@ async fn bench(args: BenchArgs) -> CliResult {
         Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
     }
     .await;
+    stop_server(&mut child).await;
+    result
+}
+
+/// Stops the bench's server as an orchestrator would, with SIGTERM, so that
+/// it checkpoints its database on the way out and the next start of that
+/// data dir replays nothing; killed if it has not stopped within a minute.
+async fn stop_server(child: &mut std::process::Child) {
+    if let Ok(pid) = libc::pid_t::try_from(child.id()) {
+        // SAFETY: `kill` takes no pointers, and `pid` is this process's own
+        // child, not yet waited for, so it cannot name another process.
+        unsafe { libc::kill(pid, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = child.try_wait() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
     let _ = child.kill();
     let _ = child.wait();
-    result
 }

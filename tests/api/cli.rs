@@ -790,24 +790,31 @@ fn the_generator_and_the_load_generator_run() {
             .arg("--data-dir")
             .arg(&data),
     );
-    let table = run_ok(
-        diplomacy()
-            .args([
-                "bench",
-                "--seed",
-                "3",
-                "--duration-secs",
-                "0.3",
-                "--connections",
-                "1",
-                "--in-flight",
-                "2",
-                "--rounds",
-                "2",
-                "--data-dir",
-            ])
-            .arg(&data),
+    let output = diplomacy()
+        .args([
+            "bench",
+            "--seed",
+            "3",
+            "--duration-secs",
+            "0.3",
+            "--connections",
+            "1",
+            "--in-flight",
+            "2",
+            "--rounds",
+            "2",
+            "--data-dir",
+        ])
+        .arg(&data)
+        .output()
+        .expect("bench");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("server: ") && stderr.contains("checkpointed the database"),
+        "the server was stopped with SIGTERM and checkpointed its writes: {stderr}"
     );
+    let table = String::from_utf8_lossy(&output.stdout);
     assert!(table.contains("2 round(s)"), "{table}");
     for scenario in [
         "health Check (baseline)",
