@@ -123,13 +123,15 @@ async fn the_binary_serves_the_seed_and_stops_cleanly_on_sigterm() {
 }
 
 fn run_ok(command: &mut Command) -> String {
+    run_ok_with_stderr(command).0
+}
+
+/// The standard output and standard error of a command that must succeed.
+fn run_ok_with_stderr(command: &mut Command) -> (String, String) {
     let output = command.output().expect("run diplomacy");
-    assert!(
-        output.status.success(),
-        "{command:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "{command:?} failed: {stderr}");
+    (String::from_utf8_lossy(&output.stdout).into_owned(), stderr)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -790,31 +792,28 @@ fn the_generator_and_the_load_generator_run() {
             .arg("--data-dir")
             .arg(&data),
     );
-    let output = diplomacy()
-        .args([
-            "bench",
-            "--seed",
-            "3",
-            "--duration-secs",
-            "0.3",
-            "--connections",
-            "1",
-            "--in-flight",
-            "2",
-            "--rounds",
-            "2",
-            "--data-dir",
-        ])
-        .arg(&data)
-        .output()
-        .expect("bench");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stderr}");
+    let (table, stderr) = run_ok_with_stderr(
+        diplomacy()
+            .args([
+                "bench",
+                "--seed",
+                "3",
+                "--duration-secs",
+                "0.3",
+                "--connections",
+                "1",
+                "--in-flight",
+                "2",
+                "--rounds",
+                "2",
+                "--data-dir",
+            ])
+            .arg(&data),
+    );
     assert!(
         stderr.contains("server: ") && stderr.contains("checkpointed the database"),
         "the server was stopped with SIGTERM and checkpointed its writes: {stderr}"
     );
-    let table = String::from_utf8_lossy(&output.stdout);
     assert!(table.contains("2 round(s)"), "{table}");
     for scenario in [
         "health Check (baseline)",
@@ -920,15 +919,13 @@ fn an_import_opens_the_database_again_every_so_often_and_keeps_every_record() {
         .collect();
     std::fs::write(&file, text).expect("write");
     let data = dir.path().join("data");
-    let output = diplomacy()
-        .arg("import")
-        .arg(&file)
-        .args(["--checkpoint-every", "1000", "--data-dir"])
-        .arg(&data)
-        .output()
-        .expect("import");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stderr}");
+    let (_, stderr) = run_ok_with_stderr(
+        diplomacy()
+            .arg("import")
+            .arg(&file)
+            .args(["--checkpoint-every", "1000", "--data-dir"])
+            .arg(&data),
+    );
     assert_eq!(
         stderr
             .matches("checkpointed the database during the import")
@@ -941,23 +938,9 @@ fn an_import_opens_the_database_again_every_so_often_and_keeps_every_record() {
         "{stderr}"
     );
 
-    let check = diplomacy()
-        .args(["check", "--data-dir"])
-        .arg(&data)
-        .output()
-        .expect("check");
-    assert!(
-        check.status.success(),
-        "indexes and counts agree: {}",
-        String::from_utf8_lossy(&check.stderr)
-    );
-    let export = diplomacy()
-        .args(["export", "--data-dir"])
-        .arg(&data)
-        .output()
-        .expect("export");
-    assert!(export.status.success());
-    let exported = String::from_utf8_lossy(&export.stdout);
+    // `check` fails unless indexes and counts agree with the records.
+    run_ok(diplomacy().args(["check", "--data-dir"]).arg(&data));
+    let exported = run_ok(diplomacy().args(["export", "--data-dir"]).arg(&data));
     assert_eq!(exported.matches("\"events/e-").count(), 2_500);
 }
 
