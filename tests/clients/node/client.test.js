@@ -23,10 +23,11 @@ const v1 = grpc.loadPackageDefinition(definition).diplomacy.v1;
 
 let server;
 let address;
+let dataDir;
 
 before(async () => {
   assert.ok(fs.existsSync(binary), `${binary} not found: run \`cargo build\` first (tests/run.sh does)`);
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'diplomacy-node-'));
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'diplomacy-node-'));
   server = spawn(binary, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir], {
     env: { ...process.env, RUST_LOG: 'info', DIPLOMACY_DRAIN_DELAY_SECS: '0' },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -44,7 +45,9 @@ before(async () => {
 after(async () => {
   const exited = new Promise((resolve) => server.on('exit', resolve));
   server.kill('SIGTERM');
-  assert.equal(await exited, 0, 'the server stops cleanly on SIGTERM');
+  const code = await exited;
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  assert.equal(code, 0, 'the server stops cleanly on SIGTERM');
 });
 
 const client = (Service) => new Service(address, grpc.credentials.createInsecure());

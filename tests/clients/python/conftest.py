@@ -1,9 +1,11 @@
 """Python client suite: stubs generated from proto/ at test time with
 grpcio-tools, and the real `diplomacy` binary started on an ephemeral port."""
 
+import atexit
 import os
 import pathlib
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -16,6 +18,8 @@ from grpc_tools import protoc
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 PROTO = ROOT / "proto"
 GENERATED = pathlib.Path(tempfile.mkdtemp(prefix="diplomacy-py-stubs-"))
+# Removed when the interpreter exits, so that runs do not pile up in /tmp.
+atexit.register(shutil.rmtree, GENERATED, ignore_errors=True)
 # The read-write token the suite's server accepts; writes send it.
 TOKEN = "python-suite-token-0123456789"
 
@@ -69,7 +73,10 @@ class Server:
 
     def stop(self):
         self.process.terminate()
-        assert self.process.wait(timeout=20) == 0, "the server stops cleanly on SIGTERM"
+        try:
+            assert self.process.wait(timeout=20) == 0, "the server stops cleanly on SIGTERM"
+        finally:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
