@@ -65,6 +65,11 @@ enum Command {
     /// records of a data dir (while no server uses it); exits non-zero on
     /// any inconsistency.
     Check(CheckArgs),
+    /// Write a data dir's database again in key order, in place (while no
+    /// server uses it): sled's files shrink to about a third after an import
+    /// and open faster. The old files stay in place until the copy is
+    /// complete and read back.
+    Compact(CheckArgs),
     /// Write reference data from a package's data files as JSON Lines for
     /// `import`: `iso-codes` (pycountry's `databases/` folder) gives official
     /// names and the dates of withdrawn codes.
@@ -331,6 +336,7 @@ fn main() -> ExitCode {
             Command::Descriptor(args) => descriptor(args),
             Command::Reference(args) => reference(args),
             Command::Check(args) => check(args),
+            Command::Compact(args) => compact(args),
             Command::Generate(args) => generate(args),
             Command::Bench(args) => bench(args).await,
         }
@@ -909,6 +915,26 @@ fn check(args: CheckArgs) -> CliResult {
     } else {
         Err(format!("{} is inconsistent", args.data.data_dir.display()).into())
     }
+}
+
+fn compact(args: CheckArgs) -> CliResult {
+    let dir = &args.data.data_dir;
+    if !dir.join("db").exists() {
+        return Err(format!("{} holds no database", dir.display()).into());
+    }
+    let started = Instant::now();
+    let done = diplomacy::store::compact::compact(dir, args.data.cache_mb << 20, |entries| {
+        tracing::info!(entries, "compacting: entries copied so far");
+    })?;
+    println!(
+        "compacted {}: {} entries, {} bytes on disk before, {} after, in {:.1} s",
+        dir.display(),
+        done.entries,
+        done.bytes_before,
+        done.bytes_after,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 fn generate(args: GenerateArgs) -> CliResult {

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::path::Path;
 use std::sync::{RwLock, RwLockReadGuard};
+use std::time::{Duration, Instant};
 
 use crate::error::Error;
 
@@ -132,19 +133,41 @@ fn sled_config(path: &Path, cache_bytes: u64) -> sled::Config {
     sled::Config::new().path(path).cache_capacity(cache_bytes)
 }
 
+/// Opens the database at `path`, retrying for up to `wait` while its lock is
+/// held: sled releases it from a background thread once the last handle of
+/// a database is dropped, so a process that closes and opens again must wait
+/// a moment for its own lock.
+fn open_db(path: &Path, cache_bytes: u64, wait: Duration) -> sled::Result<sled::Db> {
+    let deadline = Instant::now() + wait;
+    loop {
+        match sled_config(path, cache_bytes).open() {
+            Err(sled::Error::Io(e))
+                if e.to_string().contains(LOCK_HELD) && Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            opened => return opened,
+        }
+    }
+}
+
 impl SledKv {
     /// Opens (or creates) the database at `path`, with a page cache of
     /// `cache_bytes` (sled's default of 1 GiB is too much for a sidecar pod).
     pub fn open(path: &Path, cache_bytes: u64) -> Result<Self, Error> {
-        let db = sled_config(path, cache_bytes)
-            .open()
-            .map_err(|e| {
-                Error::Unavailable(format!(
-                    "cannot open the database at {}: {e}. If another diplomacy process uses it, stop that one first; \
-                     if the files are damaged, restore them from a backup or start from an export with `diplomacy import`",
-                    path.display()
-                ))
-            })?;
+        Self::open_when_free(path, cache_bytes, Duration::ZERO)
+    }
+
+    /// `open`, waiting up to `wait` for a lock that this process's own
+    /// closing handle still holds (`open_db`).
+    pub fn open_when_free(path: &Path, cache_bytes: u64, wait: Duration) -> Result<Self, Error> {
+        let db = open_db(path, cache_bytes, wait).map_err(|e| {
+            Error::Unavailable(format!(
+                "cannot open the database at {}: {e}. If another diplomacy process uses it, stop that one first; \
+                 if the files are damaged, restore them from a backup or start from an export with `diplomacy import`",
+                path.display()
+            ))
+        })?;
         Ok(Self {
             db,
             gate: RwLock::new(()),
@@ -159,24 +182,9 @@ impl SledKv {
 /// many writes leaves them all for the next start to replay (ready in 2.65 s
 /// instead of 0.84 s after 30 s of writes to the full dataset; after an
 /// import, all of it). Doing it on the way out moves that
-/// work off the next start. sled releases its lock from a background thread
-/// once the last handle is dropped, so a held lock is retried for `wait`.
-pub fn checkpoint(path: &Path, wait: std::time::Duration) -> Result<(), Error> {
-    let deadline = std::time::Instant::now() + wait;
-    loop {
-        match sled_config(path, 8 << 20).open() {
-            Ok(db) => {
-                drop(db);
-                return Ok(());
-            }
-            Err(sled::Error::Io(e))
-                if e.to_string().contains(LOCK_HELD) && std::time::Instant::now() < deadline =>
-            {
-                std::thread::sleep(std::time::Duration::from_millis(50));
-            }
-            Err(e) => return Err(engine_error(e)),
-        }
-    }
+/// work off the next start. A lock still held is waited for up to `wait`.
+pub fn checkpoint(path: &Path, wait: Duration) -> Result<(), Error> {
+    open_db(path, 8 << 20, wait).map(drop).map_err(engine_error)
 }
 
 pub(crate) fn engine_error(error: sled::Error) -> Error {
@@ -251,8 +259,6 @@ impl KvStore for SledKv {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
 
     /// sled's snapshot files are named by the log position they cover; a new

@@ -7,6 +7,7 @@
 
 pub mod cache;
 pub mod check;
+pub mod compact;
 mod coverage;
 pub mod index;
 pub mod keys;

@@ -906,18 +906,7 @@ fn importing_100000_records_shows_progress() {
 #[test]
 fn an_import_opens_the_database_again_every_so_often_and_keeps_every_record() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let file = dir.path().join("events.jsonl");
-    let text: String = (0..2_500)
-        .map(|i| {
-            format!(
-                "{{\"event\": {{\"name\": \"events/e-{i}\", \"title\": \"E {i}\", \"kind\": \"EVENT_KIND_OTHER\", \
-                 \"start_date\": {{\"year\": {}}}, \"actor\": \"countries/FR\", \"counterparts\": [\"countries/DE\"], \
-                 \"sources\": [{{\"title\": \"test\"}}]}}}}\n",
-                1950 + i % 70
-            )
-        })
-        .collect();
-    std::fs::write(&file, text).expect("write");
+    let file = events_file(dir.path(), 2_500);
     let data = dir.path().join("data");
     let (_, stderr) = run_ok_with_stderr(
         diplomacy()
@@ -942,6 +931,69 @@ fn an_import_opens_the_database_again_every_so_often_and_keeps_every_record() {
     run_ok(diplomacy().args(["check", "--data-dir"]).arg(&data));
     let exported = run_ok(diplomacy().args(["export", "--data-dir"]).arg(&data));
     assert_eq!(exported.matches("\"events/e-").count(), 2_500);
+}
+
+/// An import file of `events` events between France and Germany.
+fn events_file(dir: &Path, events: usize) -> std::path::PathBuf {
+    let file = dir.join("events.jsonl");
+    let text: String = (0..events)
+        .map(|i| {
+            format!(
+                "{{\"event\": {{\"name\": \"events/e-{i}\", \"title\": \"E {i}\", \"kind\": \"EVENT_KIND_OTHER\", \
+                 \"start_date\": {{\"year\": {}}}, \"actor\": \"countries/FR\", \"counterparts\": [\"countries/DE\"], \
+                 \"sources\": [{{\"title\": \"test\"}}]}}}}\n",
+                1950 + i % 70
+            )
+        })
+        .collect();
+    std::fs::write(&file, text).expect("write");
+    file
+}
+
+#[test]
+fn compact_rewrites_the_database_in_place_with_every_record_and_index_entry() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = events_file(dir.path(), 3_000);
+    let data = dir.path().join("data");
+    run_ok(
+        diplomacy()
+            .arg("import")
+            .arg(&file)
+            .arg("--data-dir")
+            .arg(&data),
+    );
+    let before = run_ok(diplomacy().args(["export", "--data-dir"]).arg(&data));
+
+    let out = run_ok(diplomacy().args(["compact", "--data-dir"]).arg(&data));
+    assert!(
+        out.contains(" entries, ") && out.contains(" bytes on disk before, "),
+        "{out}"
+    );
+    assert!(
+        !dir.path().join("data.compacting").exists(),
+        "the old files are gone"
+    );
+
+    // `check` fails unless indexes, counts and the change log agree with
+    // the records; the export is the records themselves.
+    run_ok(diplomacy().args(["check", "--data-dir"]).arg(&data));
+    let after = run_ok(diplomacy().args(["export", "--data-dir"]).arg(&data));
+    assert_eq!(after, before);
+}
+
+#[test]
+fn compact_refuses_a_database_a_server_is_using() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (mut server, _address) = start_binary(dir.path());
+    let output = diplomacy()
+        .args(["compact", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .expect("compact");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(stderr.contains("stop that one first"), "{stderr}");
+    assert!(terminate(&mut server).success(), "the server goes on");
 }
 
 #[test]
