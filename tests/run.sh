@@ -79,7 +79,7 @@ cargo test --locked --lib --bins --benches --test api --test grpcurl
 step "OTLP export (cargo feature otlp) to a collector started by the test"
 cargo test --locked --features otlp --test otlp
 
-step "crash harness (SIGKILL under concurrent writes; CRASH_CYCLES=${CRASH_CYCLES:-20})"
+step "crash harness (SIGKILL under concurrent writes, and during compaction; CRASH_CYCLES=${CRASH_CYCLES:-20})"
 cargo test --locked --test crash -- --nocapture
 
 step "Python client suite (grpcio, stubs generated from proto/ now)"

@@ -2,7 +2,9 @@
 //! every kind while this harness records every write that got OK; the
 //! process is killed with SIGKILL at random moments and restarted. After
 //! every kill, `diplomacy check` must find the database consistent, and
-//! every acknowledged write must be there with its exact content.
+//! every acknowledged write must be there with its exact content. The same
+//! holds for `diplomacy compact` killed at random moments: the data dir
+//! always holds a whole database with every record.
 //!
 //! `CRASH_CYCLES` (default 20) and `CRASH_SEED` make longer or other runs a
 //! variable away: `CRASH_CYCLES=500 cargo test --test crash -- --nocapture`.
@@ -516,4 +518,79 @@ async fn no_acknowledged_write_is_lost_to_sigkill() {
         acknowledged > cycles * 10,
         "the harness wrote too little to prove anything"
     );
+}
+
+/// `diplomacy SUBCOMMAND --data-dir DIR ARGS…`, which must succeed: its
+/// standard output.
+fn run_ok(subcommand: &str, data_dir: &Path, args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_diplomacy"))
+        .arg(subcommand)
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .output()
+        .expect("run diplomacy");
+    assert!(
+        output.status.success(),
+        "{subcommand}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// `diplomacy compact` is killed at random moments (copying, reading the
+/// copy back, swapping, removing the old files, or after it finished):
+/// after every kill the data dir holds a whole database with every record.
+#[test]
+fn a_compaction_killed_at_any_moment_leaves_the_database_whole() {
+    let cycles: u64 = std::env::var("CRASH_CYCLES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map_or(6, |n: u64| n.div_ceil(3));
+    let mut rng = Rng(0xc0_4ac7 | 1);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let file = dir.path().join("generated.jsonl");
+    let generated = Command::new(env!("CARGO_BIN_EXE_diplomacy"))
+        .args(["generate", "--seed", "3", "--scale", "0.005", "--output"])
+        .arg(&file)
+        .output()
+        .expect("generate");
+    assert!(generated.status.success());
+    run_ok("import", &data, &[file.to_str().expect("utf-8 path")]);
+    let records = run_ok("export", &data, &[]);
+
+    // How long a compaction takes here, to kill within it.
+    let started = std::time::Instant::now();
+    run_ok("compact", &data, &[]);
+    let full = started.elapsed();
+
+    let mut finished = 0;
+    for cycle in 0..cycles {
+        let mut compaction = Command::new(env!("CARGO_BIN_EXE_diplomacy"))
+            .args(["compact", "--data-dir"])
+            .arg(&data)
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start compact");
+        let at = full.mul_f64(rng.below(1_100) as f64 / 1_000.0);
+        std::thread::sleep(at);
+        let _ = compaction.kill();
+        let status = compaction.wait().expect("wait");
+        finished += usize::from(status.success());
+        if let Err(report) = check(&data) {
+            panic!("cycle {cycle}, killed {at:?} in: diplomacy check failed:\n{report}");
+        }
+        assert!(
+            run_ok("export", &data, &[]) == records,
+            "cycle {cycle}, killed {at:?} in: the records changed"
+        );
+    }
+    run_ok("compact", &data, &[]);
+    assert!(
+        !dir.path().join("data.compacting").exists(),
+        "a finished compaction leaves no copy behind"
+    );
+    assert_eq!(run_ok("export", &data, &[]), records);
+    println!("compaction: {cycles} kills within {full:?}, {finished} of them after it finished");
 }
