@@ -919,9 +919,6 @@ fn check(args: CheckArgs) -> CliResult {
 
 fn compact(args: CheckArgs) -> CliResult {
     let dir = &args.data.data_dir;
-    if !dir.join("db").exists() {
-        return Err(format!("{} holds no database", dir.display()).into());
-    }
     let started = Instant::now();
     let done = diplomacy::store::compact::compact(dir, args.data.cache_mb << 20, |entries| {
         tracing::info!(entries, "compacting: entries copied so far");

@@ -47,7 +47,7 @@ pub struct Compacted {
 }
 
 /// Where the copy of `data_dir` is written before it takes its place.
-pub fn staging_dir(data_dir: &Path) -> PathBuf {
+fn staging_dir(data_dir: &Path) -> PathBuf {
     let mut name = data_dir.file_name().unwrap_or_default().to_os_string();
     name.push(".compacting");
     data_dir.with_file_name(name)
@@ -72,6 +72,13 @@ fn compact_reopening(
     let data_dir = data_dir
         .canonicalize()
         .map_err(|e| Error::Unavailable(format!("{}: {e}", data_dir.display())))?;
+    if !data_dir.join("db").exists() {
+        // Opening it would create an empty database.
+        return Err(Error::Unavailable(format!(
+            "{} holds no database",
+            data_dir.display()
+        )));
+    }
     let staging = staging_dir(&data_dir);
     remove_dir(&staging)?;
     // Held open until the directories have traded places.
@@ -314,6 +321,17 @@ mod tests {
             "an interrupted run's copy is removed first"
         );
         drop(kv);
+    }
+
+    #[test]
+    fn a_directory_without_a_database_is_left_alone() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let refused = compact(dir.path(), 8 << 20, |_| {});
+        assert!(
+            matches!(&refused, Err(Error::Unavailable(m)) if m.contains("holds no database")),
+            "{refused:?}"
+        );
+        assert!(!dir.path().join("db").exists(), "no database created");
     }
 
     #[test]
