@@ -66,8 +66,8 @@ enum Command {
     /// any inconsistency.
     Check(CheckArgs),
     /// Write a data dir's database again in key order, in place (while no
-    /// server uses it): sled's files shrink to about a third after an import
-    /// and open faster. The old files stay in place until the copy is
+    /// server uses it): after a large import sled's files shrink to half or
+    /// less and open faster. The old files stay in place until the copy is
     /// complete and read back.
     Compact(CheckArgs),
     /// Write reference data from a package's data files as JSON Lines for
