@@ -557,6 +557,10 @@ fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()> + 
     }
 }
 
+/// Records written by an import past which it suggests `diplomacy
+/// compact`: below, the files gain little (BENCHMARKS.md).
+const COMPACT_HINT_AFTER: i64 = 100_000;
+
 async fn import(args: ImportArgs) -> CliResult {
     // Read as it is imported, never whole: the file can be larger than memory.
     let source = dataset::JsonLinesFile::new(&args.file)
@@ -643,6 +647,13 @@ async fn import(args: ImportArgs) -> CliResult {
                 started.elapsed().as_secs_f64()
             ),
             Err(e) => eprintln!("could not checkpoint the database ({e}): the next start replays the import"),
+        }
+        if report.written >= COMPACT_HINT_AFTER {
+            eprintln!(
+                "tip: `diplomacy compact --data-dir {}` writes the files again in key order \
+                 (half the size or less after a large import, and a faster start)",
+                args.data.data_dir.display()
+            );
         }
     }
     if report.errors.is_empty() {

@@ -901,6 +901,10 @@ fn importing_100000_records_shows_progress() {
         stderr.contains("checkpointed the database in"),
         "the next start does not replay the import: {stderr}"
     );
+    assert!(
+        stderr.contains("tip: `diplomacy compact --data-dir"),
+        "a large import suggests compacting: {stderr}"
+    );
 }
 
 #[test]
@@ -925,6 +929,10 @@ fn an_import_opens_the_database_again_every_so_often_and_keeps_every_record() {
     assert!(
         stderr.contains("imported 2500 records: 2500 written"),
         "{stderr}"
+    );
+    assert!(
+        !stderr.contains("diplomacy compact"),
+        "a small import gains nothing from compacting: {stderr}"
     );
 
     // `check` fails unless indexes and counts agree with the records.
