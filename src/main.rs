@@ -393,6 +393,7 @@ fn store_options(data: &DataArgs, seed: bool) -> StoreOptions {
             relation_cache_bytes: data.relation_cache_mb << 20,
             ..WriterOptions::default()
         },
+        lock_wait: Duration::ZERO,
     }
 }
 
@@ -480,20 +481,10 @@ impl importer::ImportTarget for Reopening {
         self.since = 0;
         let started = Instant::now();
         // The import holds the only handle: dropping it closes the
-        // database, once sled's background thread has let go of its lock.
+        // database, once sled's background thread has let go of its lock
+        // (`options.lock_wait`).
         drop(self.store.take());
-        let deadline = started + Duration::from_secs(5);
-        let store = loop {
-            match server::open_store(&self.options).await {
-                Err(diplomacy::error::Error::Unavailable(message))
-                    if message.contains(diplomacy::store::LOCK_HELD)
-                        && Instant::now() < deadline =>
-                {
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-                other => break other?,
-            }
-        };
+        let store = server::open_store(&self.options).await?;
         return_freed_memory();
         self.store = Some(store);
         tracing::info!(
@@ -599,7 +590,12 @@ async fn import(args: ImportArgs) -> CliResult {
             let options = store_options(&args.data, false);
             let target = Reopening {
                 store: Some(server::open_store(&options).await?),
-                options,
+                // Only the reopenings wait: another process's lock fails the
+                // first open at once.
+                options: StoreOptions {
+                    lock_wait: Duration::from_secs(5),
+                    ..options
+                },
                 every: args.checkpoint_every,
                 since: 0,
             };

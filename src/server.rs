@@ -53,6 +53,10 @@ pub struct StoreOptions {
     pub cache_bytes: u64,
     /// Change log and watcher settings.
     pub writer: WriterOptions,
+    /// How long to wait for the database's lock while this process's own
+    /// closing handle still holds it: `diplomacy import` closes and opens
+    /// its database again; anything else opens it once and waits not at all.
+    pub lock_wait: Duration,
 }
 
 /// Limits that protect the server.
@@ -158,7 +162,12 @@ pub async fn open_store(options: &StoreOptions) -> Result<Arc<Store>, Error> {
             options.data_dir.display()
         ))
     })?;
-    let store = Store::open(&options.data_dir, options.cache_bytes, options.writer)?;
+    let store = Store::open_when_free(
+        &options.data_dir,
+        options.cache_bytes,
+        options.writer,
+        options.lock_wait,
+    )?;
     let loaded = dataset::initialise(&store, options.seed).await?;
     if loaded > 0 {
         tracing::info!(

@@ -106,7 +106,21 @@ impl HistoryScope {
 impl Store<SledKv> {
     /// Opens the database in `dir`, creating it if needed.
     pub fn open(dir: &Path, cache_bytes: u64, options: WriterOptions) -> Result<Self> {
-        Self::new(SledKv::open(dir, cache_bytes)?, options)
+        Self::open_when_free(dir, cache_bytes, options, std::time::Duration::ZERO)
+    }
+
+    /// `open`, waiting up to `lock_wait` for the lock of a database this
+    /// process has just closed (`SledKv::open_when_free`).
+    pub fn open_when_free(
+        dir: &Path,
+        cache_bytes: u64,
+        options: WriterOptions,
+        lock_wait: std::time::Duration,
+    ) -> Result<Self> {
+        Self::new(
+            SledKv::open_when_free(dir, cache_bytes, lock_wait)?,
+            options,
+        )
     }
 }
 

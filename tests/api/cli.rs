@@ -126,6 +126,17 @@ fn run_ok(command: &mut Command) -> String {
     run_ok_with_stderr(command).0
 }
 
+/// `diplomacy import FILE --data-dir DATA`, which must succeed.
+fn import_ok(file: &Path, data: &Path) {
+    run_ok(
+        diplomacy()
+            .arg("import")
+            .arg(file)
+            .arg("--data-dir")
+            .arg(data),
+    );
+}
+
 /// The standard output and standard error of a command that must succeed.
 fn run_ok_with_stderr(command: &mut Command) -> (String, String) {
     let output = command.output().expect("run diplomacy");
@@ -142,6 +153,7 @@ async fn export_then_import_into_an_empty_store_gives_an_identical_export() {
         seed: true,
         cache_bytes: 8 << 20,
         writer: Default::default(),
+        lock_wait: std::time::Duration::ZERO,
     };
     drop(open_store(&options).await.expect("seeded store"));
 
@@ -477,6 +489,7 @@ async fn check_finds_a_missing_and_an_orphan_index_entry_and_wrong_counts() {
         seed: true,
         cache_bytes: 8 << 20,
         writer: Default::default(),
+        lock_wait: std::time::Duration::ZERO,
     };
     drop(open_store(&options).await.expect("seeded store"));
 
@@ -785,13 +798,7 @@ fn the_generator_and_the_load_generator_run() {
         "deterministic"
     );
     let data = dir.path().join("data");
-    run_ok(
-        diplomacy()
-            .arg("import")
-            .arg(&file)
-            .arg("--data-dir")
-            .arg(&data),
-    );
+    import_ok(&file, &data);
     let (table, stderr) = run_ok_with_stderr(
         diplomacy()
             .args([
@@ -963,13 +970,7 @@ fn compact_rewrites_the_database_in_place_with_every_record_and_index_entry() {
     let dir = tempfile::tempdir().expect("temp dir");
     let file = events_file(dir.path(), 3_000);
     let data = dir.path().join("data");
-    run_ok(
-        diplomacy()
-            .arg("import")
-            .arg(&file)
-            .arg("--data-dir")
-            .arg(&data),
-    );
+    import_ok(&file, &data);
     let before = run_ok(diplomacy().args(["export", "--data-dir"]).arg(&data));
 
     let out = run_ok(diplomacy().args(["compact", "--data-dir"]).arg(&data));

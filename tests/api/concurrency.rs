@@ -214,6 +214,7 @@ async fn concurrent_writers_and_readers_never_see_half_a_write() {
         seed: false,
         cache_bytes: 8 << 20,
         writer: Default::default(),
+        lock_wait: std::time::Duration::ZERO,
     };
     let store = open_store(&options).await.expect("reopen");
     let report = store.check().expect("check");

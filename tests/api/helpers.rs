@@ -106,6 +106,7 @@ async fn spawn_serving(
         seed,
         cache_bytes: 16 * 1024 * 1024,
         writer,
+        lock_wait: std::time::Duration::ZERO,
     };
     let store = server::open_store(&options).await.expect("open store");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

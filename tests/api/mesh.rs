@@ -444,6 +444,7 @@ async fn tls_and_mutual_tls() {
         seed: true,
         cache_bytes: 8 << 20,
         writer: Default::default(),
+        lock_wait: std::time::Duration::ZERO,
     })
     .await
     .expect("store");
