@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use bytes::Bytes;
+
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
@@ -89,11 +91,11 @@ pub fn relation_of(
     let facts = store.pair_facts(pair, day, listed)?;
     let status = facts.status;
     // The status rests on the fact that set it, not on every earlier one.
-    let mut source_records: Vec<String> = status.record.iter().cloned().collect();
+    let mut source_records: Vec<Bytes> = status.record.iter().cloned().map(Bytes::from).collect();
 
     // The alliance is sourced even when it is not among the listed treaties.
     let allied = facts.alliance.is_some();
-    source_records.extend(facts.alliance);
+    source_records.extend(facts.alliance.map(Bytes::from));
     // Each listed summary is a source, and is sent as the cache keeps it.
     let mut as_stored = |summaries: Vec<ListedSummary>| -> Vec<RawMessage> {
         summaries
@@ -106,13 +108,18 @@ pub fn relation_of(
     };
     let treaties_in_force = as_stored(facts.treaties_in_force);
     let armed_conflicts = as_stored(facts.armed_conflicts);
-    source_records.extend(facts.latest_meeting.iter().map(|m| m.name.clone()));
+    source_records.extend(
+        facts
+            .latest_meeting
+            .iter()
+            .map(|m| Bytes::from(m.name.clone())),
+    );
     source_records.sort_unstable();
     source_records.dedup();
 
     Ok(wire::Relation {
         name,
-        countries: vec![pair.low().name(), pair.high().name()],
+        countries: vec![country_name(pair.low()), country_name(pair.high())],
         as_of: Some(date_to_pb(as_of)),
         diplomatic_status: status_to_pb(status.status) as i32,
         status_since: status.since.map(date_to_pb),
@@ -122,11 +129,15 @@ pub fn relation_of(
         armed_conflicts,
         meeting_count: count(facts.meeting_count),
         latest_meeting: facts.latest_meeting,
-        mediators: facts.mediators.iter().map(CountryCode::name).collect(),
+        mediators: facts.mediators.into_iter().map(country_name).collect(),
         source_records,
         treaties_in_force_count: count(facts.treaties_in_force_count),
         armed_conflicts_count: count(facts.armed_conflicts_count),
     })
+}
+
+fn country_name(code: CountryCode) -> Bytes {
+    Bytes::from_static(code.static_name().as_bytes())
 }
 
 fn count(n: usize) -> i32 {
@@ -332,7 +343,7 @@ impl RelationService for Relations {
                 break;
             }
             last_position = entry.position;
-            entries.push(RawMessage(entry.encoded));
+            entries.push(RawMessage(entry.encoded.into()));
         }
         Ok(Response::new(wire::ListHistoryResponse {
             entries,
@@ -361,7 +372,7 @@ impl RelationService for Relations {
         tokio::task::spawn_blocking(move || {
             for item in query.entries(&store, None) {
                 let message = item
-                    .map(|entry| RawMessage(entry.encoded))
+                    .map(|entry| RawMessage(entry.encoded.into()))
                     .map_err(Status::from);
                 let failed = message.is_err();
                 if sender.blocking_send(message).is_err() || failed {

@@ -13,7 +13,7 @@
 //! format is the same: tests below read what these types encode with the
 //! generated messages, and read every field of a generated message back.
 
-use bytes::{Buf, BufMut};
+use bytes::{Buf, BufMut, Bytes};
 use prost::encoding::{self, DecodeContext, WireType};
 use prost::DecodeError;
 
@@ -21,9 +21,10 @@ use crate::pb::diplomacy::v1 as pb;
 use crate::pb::google::r#type::Date;
 
 /// A message kept as its encoding: a `diplomacy.v1.HistoryEntry`,
-/// `TreatySummary` or `ConflictSummary`.
+/// `TreatySummary` or `ConflictSummary`. `Bytes`, so that the listed
+/// summaries of one relation can share one buffer.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct RawMessage(pub Vec<u8>);
+pub struct RawMessage(pub Bytes);
 
 impl prost::Message for RawMessage {
     fn encode_raw(&self, buf: &mut impl BufMut) {
@@ -40,32 +41,33 @@ impl prost::Message for RawMessage {
         buf: &mut impl Buf,
         ctx: DecodeContext,
     ) -> Result<(), DecodeError> {
-        let out = &mut self.0;
+        let mut out = Vec::from(std::mem::take(&mut self.0));
         match wire_type {
             WireType::Varint => {
                 let value = encoding::decode_varint(buf)?;
-                encoding::encode_key(tag, wire_type, out);
-                encoding::encode_varint(value, out);
+                encoding::encode_key(tag, wire_type, &mut out);
+                encoding::encode_varint(value, &mut out);
             }
             WireType::LengthDelimited => {
                 let mut value = Vec::new();
                 encoding::bytes::merge(wire_type, &mut value, buf, ctx)?;
-                encoding::bytes::encode(tag, &value, out);
+                encoding::bytes::encode(tag, &value, &mut out);
             }
             WireType::ThirtyTwoBit => {
                 let mut value = 0u32;
                 encoding::fixed32::merge(wire_type, &mut value, buf, ctx)?;
-                encoding::fixed32::encode(tag, &value, out);
+                encoding::fixed32::encode(tag, &value, &mut out);
             }
             WireType::SixtyFourBit => {
                 let mut value = 0u64;
                 encoding::fixed64::merge(wire_type, &mut value, buf, ctx)?;
-                encoding::fixed64::encode(tag, &value, out);
+                encoding::fixed64::encode(tag, &value, &mut out);
             }
             WireType::StartGroup | WireType::EndGroup => {
                 encoding::skip_field(wire_type, tag, buf, ctx)?;
             }
         }
+        self.0 = out.into();
         Ok(())
     }
 
@@ -92,13 +94,17 @@ pub struct ListHistoryResponse {
 
 /// `diplomacy.v1.Relation` with its listed treaties and conflicts as the
 /// relation cache keeps them. Field numbers and types must match
-/// `proto/diplomacy/v1/relation.proto`, whose comments say what each holds.
+/// `proto/diplomacy/v1/relation.proto`, whose comments say what each holds;
+/// the repeated names are `bytes` here (the same encoding as `string`), so
+/// that they can be static country names and pieces of the listed
+/// summaries rather than a string allocated each. The server makes them
+/// from UTF-8 only.
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct Relation {
     #[prost(string, tag = "1")]
     pub name: String,
-    #[prost(string, repeated, tag = "2")]
-    pub countries: Vec<String>,
+    #[prost(bytes = "bytes", repeated, tag = "2")]
+    pub countries: Vec<Bytes>,
     #[prost(message, optional, tag = "3")]
     pub as_of: Option<Date>,
     #[prost(enumeration = "pb::DiplomaticStatus", tag = "4")]
@@ -119,10 +125,10 @@ pub struct Relation {
     pub meeting_count: i32,
     #[prost(message, optional, tag = "11")]
     pub latest_meeting: Option<pb::MeetingSummary>,
-    #[prost(string, repeated, tag = "12")]
-    pub mediators: Vec<String>,
-    #[prost(string, repeated, tag = "13")]
-    pub source_records: Vec<String>,
+    #[prost(bytes = "bytes", repeated, tag = "12")]
+    pub mediators: Vec<Bytes>,
+    #[prost(bytes = "bytes", repeated, tag = "13")]
+    pub source_records: Vec<Bytes>,
     #[prost(int32, tag = "14")]
     pub treaties_in_force_count: i32,
     #[prost(int32, tag = "15")]
@@ -174,7 +180,7 @@ mod tests {
         let raw = ListHistoryResponse {
             entries: entries
                 .iter()
-                .map(|e| RawMessage(e.encode_to_vec()))
+                .map(|e| RawMessage(e.encode_to_vec().into()))
                 .collect(),
             next_page_token: "next".into(),
         };
@@ -269,12 +275,16 @@ mod tests {
         }
     }
 
+    fn names(names: &[String]) -> Vec<Bytes> {
+        names.iter().map(|n| Bytes::from(n.clone())).collect()
+    }
+
     #[test]
     fn a_relation_with_stored_summaries_reads_as_the_generated_message() {
         let expected = relation();
         let sent = Relation {
             name: expected.name.clone(),
-            countries: expected.countries.clone(),
+            countries: names(&expected.countries),
             as_of: expected.as_of,
             diplomatic_status: expected.diplomatic_status,
             status_since: expected.status_since,
@@ -282,18 +292,18 @@ mod tests {
             treaties_in_force: expected
                 .treaties_in_force
                 .iter()
-                .map(|t| RawMessage(t.encode_to_vec()))
+                .map(|t| RawMessage(t.encode_to_vec().into()))
                 .collect(),
             allied: expected.allied,
             armed_conflicts: expected
                 .armed_conflicts
                 .iter()
-                .map(|c| RawMessage(c.encode_to_vec()))
+                .map(|c| RawMessage(c.encode_to_vec().into()))
                 .collect(),
             meeting_count: expected.meeting_count,
             latest_meeting: expected.latest_meeting.clone(),
-            mediators: expected.mediators.clone(),
-            source_records: expected.source_records.clone(),
+            mediators: names(&expected.mediators),
+            source_records: names(&expected.source_records),
             treaties_in_force_count: expected.treaties_in_force_count,
             armed_conflicts_count: expected.armed_conflicts_count,
         };

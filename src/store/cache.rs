@@ -106,7 +106,7 @@ impl CachedConflict {
 
 /// The `name` of a summary the cache encoded. `name` is field 1 of both
 /// summaries, which prost encodes first, and leaves out only when empty.
-fn summary_name(encoded: &[u8]) -> &str {
+pub(super) fn summary_name(encoded: &[u8]) -> &str {
     const NAME_KEY: u8 = 1 << 3 | prost::encoding::WireType::LengthDelimited as u8;
     let Some((&NAME_KEY, mut rest)) = encoded.split_first() else {
         return "";
