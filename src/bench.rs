@@ -324,34 +324,45 @@ pub async fn run(
     }
 }
 
-/// The figures of one or more rounds (each a run of every scenario, the
-/// baseline first) as a Markdown table. Each ratio is against the baseline
-/// of its own round; a row shows the round with the median ratio, and with
-/// several rounds the range of the ratio across them, because the
-/// machine's speed drifts more between minutes than between neighbouring
-/// runs. Errors are those of every round.
+/// The figures of one or more rounds as a Markdown table. In a round each
+/// scenario runs right after a baseline run of its own, and its ratios are
+/// against that run: the machine's speed drifts by a quarter within
+/// minutes, more than between neighbouring runs, so a baseline measured at
+/// the start of a round would misjudge its later scenarios. A row shows the
+/// run with the median ratio and, with several, the range of the ratio;
+/// the baseline's row, its median run by calls/s. Errors are those of
+/// every run.
 pub fn table(rounds: &[Vec<Figures>]) -> String {
     let mut out = String::from(
         "| scenario | calls/s | × baseline | p50 µs | p90 µs | p99 µs | p99.9 µs | server CPU µs/call | × baseline CPU | client CPU µs/call | items/s | errors |\n\
          |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
-    let Some(first) = rounds.first() else {
-        return out;
-    };
-    for (i, scenario) in first.iter().map(|f| f.scenario).enumerate() {
-        // (ratio, CPU ratio, figures) of this scenario in each round.
+    let mut scenarios: Vec<Scenario> = Vec::new();
+    for figures in rounds.iter().flatten() {
+        if !scenarios.contains(&figures.scenario) {
+            scenarios.push(figures.scenario);
+        }
+    }
+    for scenario in scenarios {
+        // (ratio, CPU ratio, figures) of each run of this scenario.
         let mut runs: Vec<(f64, Option<f64>, &Figures)> = rounds
             .iter()
-            .filter_map(|round| {
-                let f = round.get(i).filter(|f| f.scenario == scenario)?;
-                let baseline = round.iter().find(|b| b.scenario == Scenario::Baseline);
-                let ratio = baseline.map_or(f64::NAN, |b| f.per_second / b.per_second.max(1e-9));
-                let cpu_ratio = match (f.cpu_us_per_call, baseline.and_then(|b| b.cpu_us_per_call))
-                {
-                    (Some(c), Some(b)) if b > 0.0 => Some(c / b),
-                    _ => None,
-                };
-                Some((ratio, cpu_ratio, f))
+            .flat_map(|round| {
+                round
+                    .iter()
+                    .enumerate()
+                    .filter(move |(_, f)| f.scenario == scenario)
+                    .map(move |(at, f)| {
+                        let baseline = paired_baseline(round, at);
+                        let ratio =
+                            baseline.map_or(f64::NAN, |b| f.per_second / b.per_second.max(1e-9));
+                        let cpu_ratio =
+                            match (f.cpu_us_per_call, baseline.and_then(|b| b.cpu_us_per_call)) {
+                                (Some(c), Some(b)) if b > 0.0 => Some(c / b),
+                                _ => None,
+                            };
+                        (ratio, cpu_ratio, f)
+                    })
             })
             .collect();
         runs.sort_by(|a, b| {
@@ -381,6 +392,18 @@ pub fn table(rounds: &[Vec<Figures>]) -> String {
         ));
     }
     out
+}
+
+/// The baseline run nearest before run `at` of `round` (itself, for a
+/// baseline run), or the round's first if none precedes it.
+fn paired_baseline(round: &[Figures], at: usize) -> Option<&Figures> {
+    let is_baseline = |f: &&Figures| f.scenario == Scenario::Baseline;
+    round
+        .iter()
+        .take(at + 1)
+        .rev()
+        .find(is_baseline)
+        .or_else(|| round.iter().find(is_baseline))
 }
 
 /// `median (low–high)` of `values`, just the median for one value, `-` for
@@ -482,6 +505,30 @@ mod tests {
         let baseline = row(&table, "health Check (baseline)");
         assert_eq!(baseline[2], "30000");
         assert_eq!(baseline[3], "1.00 (1.00–1.00)");
+    }
+
+    #[test]
+    fn each_ratio_is_against_the_baseline_run_just_before_it() {
+        // The machine halves its speed between the two pairs of runs: the
+        // second scenario's ratio holds against its own baseline run.
+        let table = table(&[vec![
+            figures(Scenario::Baseline, 40_000.0, 25.0),
+            figures(Scenario::GetRelation, 24_000.0, 50.0),
+            figures(Scenario::Baseline, 20_000.0, 50.0),
+            figures(Scenario::HistoryPage, 8_000.0, 140.0),
+        ]]);
+        let relation = row(&table, "GetRelation");
+        assert_eq!((relation[3], relation[9]), ("0.60", "2.00"));
+        let history = row(&table, "ListHistory, 50 entries");
+        assert_eq!((history[3], history[9]), ("0.40", "2.80"));
+        let baseline = row(&table, "health Check (baseline)");
+        assert_eq!(baseline[2], "40000", "the median of the baseline runs");
+        assert_eq!(baseline[3], "1.00 (1.00–1.00)");
+        assert_eq!(
+            table.lines().filter(|l| l.starts_with("| health")).count(),
+            1,
+            "one baseline row: {table}"
+        );
     }
 
     #[test]
