@@ -101,8 +101,8 @@ pub fn relation_of(
         summaries
             .into_iter()
             .map(|s| {
-                source_records.push(s.name);
-                RawMessage(s.encoded)
+                source_records.push(s.name());
+                RawMessage(s.0)
             })
             .collect()
     };

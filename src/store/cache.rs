@@ -95,10 +95,6 @@ impl CachedConflict {
         self.days.is_some_and(|days| days.contains(day))
     }
 
-    pub fn name(&self) -> &str {
-        summary_name(&self.summary)
-    }
-
     fn owned_bytes(&self) -> usize {
         allocation(self.summary.len())
     }

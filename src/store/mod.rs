@@ -20,7 +20,7 @@ use std::ops::Bound;
 use std::path::Path;
 use std::sync::Arc;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use prost::Message;
 use time::Date;
 
@@ -71,14 +71,17 @@ pub struct PairFacts {
 }
 
 /// A listed treaty or armed conflict: its summary encoded, as the relation
-/// cache keeps it and responses carry it, and its name (a source of the
-/// relation), a piece of that summary. The summaries of one answer are
-/// copied side by side into one buffer that these pieces share: a busy
-/// pair lists two hundred, and two allocations each showed in the profile.
+/// cache keeps it and responses carry it. The summaries of one answer are
+/// copied side by side into one buffer that they share: a busy pair lists
+/// two hundred, and two allocations each showed in the profile.
 #[derive(Debug)]
-pub struct ListedSummary {
-    pub name: Bytes,
-    pub encoded: Bytes,
+pub struct ListedSummary(pub Bytes);
+
+impl ListedSummary {
+    /// Its name (a source of the relation): a piece of the same buffer.
+    pub fn name(&self) -> Bytes {
+        self.0.slice_ref(summary_name(&self.0).as_bytes())
+    }
 }
 
 /// The first `MAX_LISTED` of `count` matching summaries (newest first), in
@@ -88,23 +91,15 @@ fn listed_summaries<'a>(
     newest: impl Iterator<Item = &'a [u8]>,
     count: usize,
 ) -> Vec<ListedSummary> {
-    let newest: Vec<&[u8]> = newest.take(count.min(MAX_LISTED)).collect();
-    let mut buffer = BytesMut::with_capacity(newest.iter().map(|s| s.len()).sum());
-    for summary in newest.iter().rev() {
-        buffer.extend_from_slice(summary);
-    }
-    let buffer = buffer.freeze();
+    let mut listed: Vec<&[u8]> = newest.take(count.min(MAX_LISTED)).collect();
+    listed.reverse();
+    let buffer = Bytes::from(listed.concat());
     let mut at = 0;
-    newest
+    listed
         .iter()
-        .rev()
         .map(|summary| {
-            let encoded = buffer.slice(at..at + summary.len());
             at += summary.len();
-            ListedSummary {
-                name: encoded.slice_ref(summary_name(&encoded).as_bytes()),
-                encoded,
-            }
+            ListedSummary(buffer.slice(at - summary.len()..at))
         })
         .collect()
 }
