@@ -30,7 +30,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The server side of the relation and history calls again, over the
     // messages above, except that history entries and a relation's listed
     // treaties and conflicts are the stored bytes, sent as they are
-    // (`src/api/wire.rs`): decoding them only to encode them again was a
+    // (`src/wire/`): decoding them only to encode them again was a
     // fifth of a history page's server time, a sixth of a relation's.
     let wire_dir = out_dir.join("wire");
     std::fs::create_dir_all(&wire_dir)?;
@@ -46,15 +46,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .out_dir(&wire_dir)
         .extern_path(".google.type", "crate::pb::google::r#type")
         .extern_path(".diplomacy.v1", "crate::pb::diplomacy::v1")
-        .extern_path(".diplomacy.v1.HistoryEntry", "crate::api::wire::RawMessage")
+        .extern_path(".diplomacy.v1.HistoryEntry", "crate::wire::RawMessage")
         .extern_path(
             ".diplomacy.v1.ListHistoryResponse",
-            "crate::api::wire::ListHistoryResponse",
+            "crate::wire::ListHistoryResponse",
         )
-        .extern_path(".diplomacy.v1.Relation", "crate::api::wire::Relation")
+        .extern_path(".diplomacy.v1.Relation", "crate::wire::Relation")
         .extern_path(
             ".diplomacy.v1.ListRelationsResponse",
-            "crate::api::wire::ListRelationsResponse",
+            "crate::wire::ListRelationsResponse",
         )
         .compile_fds(relation_only)?;
     Ok(())

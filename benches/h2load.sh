@@ -43,25 +43,38 @@ open(f"{work}/health.bin", "wb").write(frame(b""))
 open(f"{work}/relation.bin", "wb").write(frame(get_relation))
 EOF
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 DIPLOMACY_TOKEN=h2load-0123456789abcdef DIPLOMACY_MAX_CONCURRENT_CALLS=100000 \
-  RUST_LOG=warn,diplomacy=info \
-  "$bin" serve --listen "127.0.0.1:$port" --data-dir "$data_dir" --cache-mb 128 \
-  --drain-delay-secs 0 2>"$work/server.log" &
+  RUST_LOG=warn \
+  "$bin" serve --listen 127.0.0.1:0 --data-dir "$data_dir" --cache-mb 128 \
+  --ready-file "$work/ready.json" --drain-delay-secs 0 2>"$work/server.log" &
 server=$!
-for _ in $(seq 100); do
-  grep -q "ready on" "$work/server.log" && break
-  sleep 0.1
-done
-# Measured as a server that has been up a while, as `diplomacy bench` does:
-# once its relation cache is warm (seconds at full scale, loading pairs on
-# the same two cores).
-for _ in $(seq 1200); do
-  grep -q -e "relation cache warmed" -e "warming the relation cache failed" "$work/server.log" && break
-  sleep 0.1
-done
+# The ready file (`serve --ready-file`) names the address; measured as a
+# server that has been up a while, as `diplomacy-tools bench` does: once
+# the file says the relation cache is no longer warming (seconds at full
+# scale, loading pairs on the same two cores).
+address=$(python3 - "$work/ready.json" "$server" <<'EOF'
+import json, os, sys, time
+path, pid = sys.argv[1], int(sys.argv[2])
+deadline = time.monotonic() + 120
+while time.monotonic() < deadline:
+    try:
+        with open(path) as file:
+            ready = json.load(file)
+        if ready["pid"] == pid and ready["relation_cache"] != "warming":
+            print(ready["grpc"])
+            sys.exit(0)
+    except (FileNotFoundError, json.JSONDecodeError):
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        sys.exit("the server exited before it was ready")
+    time.sleep(0.05)
+sys.exit("the server was not ready with a warm relation cache within 120 s")
+EOF
+) || { cat "$work/server.log" >&2; exit 1; }
 
-url="http://127.0.0.1:$port"
+url="http://$address"
 headers=(-H 'content-type: application/grpc' -H 'te: trailers')
 run() {
   local name=$1 path=$2 body=$3

@@ -6,11 +6,11 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use diplomacy::dataset::{check_import, upsert_all};
 use diplomacy::domain::{Collection, CountryCode, CountryPair};
-use diplomacy::generate::{generate, Sizes};
+use diplomacy::ingest::{check_import, upsert_all};
 use diplomacy::store::index::record_index;
 use diplomacy::store::{HistoryScope, Store, WriterOptions};
+use diplomacy_tools::generate::{generate, Sizes};
 
 // The server's allocator: sled allocates a node copy per insert, and its
 // cost depends on the allocator (twice as fast with mimalloc in key order).
@@ -77,7 +77,7 @@ fn store(c: &mut Criterion) {
     let mut records = Vec::new();
     generate(1, Sizes::scaled(0.01), |r| records.push(r));
     runtime.block_on(async {
-        diplomacy::dataset::initialise(&store, false)
+        diplomacy::ingest::initialise(&store, false)
             .await
             .expect("countries");
         let checked = records
@@ -91,9 +91,9 @@ fn store(c: &mut Criterion) {
         upsert_all(&store, checked).await.expect("import");
     });
     // The busiest pair of seed 1.
-    let countries = diplomacy::generate::countries();
+    let countries = diplomacy_tools::generate::countries();
     let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(1);
-    let (a, b) = diplomacy::generate::PairPicker::new(countries.len(), &mut rng).busiest();
+    let (a, b) = diplomacy_tools::generate::PairPicker::new(countries.len(), &mut rng).busiest();
     let code = |i: usize| CountryCode::from_name(&countries[i]).expect("code");
     let pair = CountryPair::new(code(a), code(b)).expect("pair");
     let day = time::macros::date!(2000 - 01 - 01);

@@ -4,25 +4,19 @@
 //! Data flows one way: wire → [`api`] (convert, validate) → [`domain`]
 //! (decide) → [`store`] (persist) and back.
 
-pub mod admin;
 pub mod api;
-pub mod bench;
 pub mod convert;
-pub mod dataset;
+pub mod descriptors;
 pub mod domain;
 pub mod error;
-pub mod generate;
-pub mod health;
-#[cfg(test)]
-mod heap_probe;
-pub mod importer;
+pub mod ingest;
 pub mod middleware;
-#[cfg(feature = "otlp")]
-pub mod otlp;
 pub mod records;
-pub mod reference;
 pub mod server;
+pub mod startup;
 pub mod store;
+pub mod telemetry;
+pub mod wire;
 
 /// Generated protobuf and gRPC code. Do not edit: it comes from `proto/`.
 pub mod pb {
@@ -37,7 +31,7 @@ pub mod pb {
             tonic::include_proto!("diplomacy.v1");
         }
     }
-    /// `RelationService`'s server code over `api::wire`'s types: a history
+    /// `RelationService`'s server code over `wire`'s types: a history
     /// entry is sent as it is stored.
     pub mod wire {
         include!(concat!(env!("OUT_DIR"), "/wire/diplomacy.v1.rs"));

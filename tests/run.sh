@@ -54,27 +54,44 @@ step "proto contract: buf lint (STANDARD, AIP exceptions)"
 "$BUF" lint proto
 echo "buf lint: clean"
 
-step "proto contract: buf breaking (WIRE_JSON) against the previous commit"
-if ! git rev-parse --verify --quiet HEAD~1 >/dev/null; then
-  git fetch --quiet --deepen=1 2>/dev/null || true
-fi
-if git rev-parse --verify --quiet HEAD~1 >/dev/null; then
-  "$BUF" breaking proto --against ".git#ref=HEAD~1,subdir=proto"
-  echo "buf breaking: no wire or JSON incompatibility since $(git rev-parse --short HEAD~1)"
-else
-  echo "buf breaking: HEAD has no parent commit (shallow or first commit): nothing to compare against" >&2
-  exit 1
-fi
+step "proto contract: buf breaking (WIRE_JSON) against the API as last released (proto/baseline/)"
+"$BUF" breaking proto --against proto/baseline/diplomacy-v1.json
+echo "buf breaking: no wire or JSON incompatibility with proto/baseline/diplomacy-v1.json"
 
 step "format and lints"
 cargo fmt --all -- --check
-cargo clippy --all-targets --locked -- -D warnings
-cargo clippy --all-targets --locked --features otlp -- -D warnings
+cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy --workspace --all-targets --locked --features otlp -- -D warnings
 
-step "Rust suites: unit, API, grpcurl, benches (each once)"
+step "the service builds none of its tools' dependencies"
+# The load and data generators live in tools/ (a workspace member that
+# depends on the service, never the reverse).
+# (rand_chacha itself reaches the service through metrics-util, so only its
+# direct dependencies are checked for it.)
+server_tree=$(cargo tree --locked -p diplomacy -e normal,build --prefix none)
+direct=$(cargo tree --locked -p diplomacy -e normal,build --prefix none --depth 1)
+for tool_only in hdrhistogram diplomacy-tools; do
+  if grep -q "^$tool_only " <<<"$server_tree"; then
+    echo "error: the service's build depends on $tool_only, which only the tools need" >&2
+    exit 1
+  fi
+done
+for tool_direct in rand rand_chacha; do
+  if grep -q "^$tool_direct " <<<"$direct"; then
+    echo "error: the service depends on $tool_direct directly; only the tools need it" >&2
+    exit 1
+  fi
+done
+echo "cargo tree -p diplomacy: no hdrhistogram or diplomacy-tools; no direct rand or rand_chacha"
+
+step "Rust suites: unit, API, grpcurl (each once)"
 # Every test target but the crash harness, which runs next with its report
 # shown. A new tests/<name>/ target must be added here.
-cargo test --locked --lib --bins --benches --test api --test grpcurl
+cargo test --locked -p diplomacy --lib --bins --test api --test grpcurl
+
+step "tools: the data and load generators against the real server, the storage benches once"
+cargo build --locked --workspace --quiet
+cargo test --locked -p diplomacy-tools --lib --bins --benches --test smoke
 
 step "OTLP export (cargo feature otlp) to a collector started by the test"
 cargo test --locked --features otlp --test otlp
@@ -83,14 +100,13 @@ step "crash harness (SIGKILL under concurrent writes, and during compaction; CRA
 cargo test --locked --test crash -- --nocapture
 
 step "Python client suite (grpcio, stubs generated from proto/ now)"
-cargo build --locked --quiet
 export DIPLOMACY_BIN="$PWD/target/debug/diplomacy"
 .venv/bin/python -m pytest tests/clients/python -q
 
 step "h2load cross-check script, smoke run on tiny data (benches/h2load.sh)"
 h2_data=$(mktemp -d)
 trap 'rm -rf "$h2_data"' EXIT
-"$DIPLOMACY_BIN" generate --seed 1 --scale 0.001 --output "$h2_data/facts.jsonl"
+target/debug/diplomacy-tools generate --seed 1 --scale 0.001 --output "$h2_data/facts.jsonl"
 "$DIPLOMACY_BIN" import "$h2_data/facts.jsonl" --data-dir "$h2_data/db"
 bash benches/h2load.sh "$h2_data/db" countries/AM/relations/AZ 2000
 

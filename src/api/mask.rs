@@ -1,29 +1,18 @@
 //! `FieldMask` updates (AIP-134), done once for every resource type through
 //! reflection on the API's own descriptors.
 
-use std::sync::LazyLock;
-
-use prost_reflect::{DescriptorPool, DynamicMessage, MessageDescriptor, ReflectMessage, Value};
+use prost_reflect::{DynamicMessage, MessageDescriptor, ReflectMessage, Value};
 use prost_types::FieldMask;
 
+use crate::descriptors::api_pool;
 use crate::error::FieldViolation;
 use crate::records::Resource;
 
 /// Fields no update may change.
 const IMMUTABLE: &[&str] = &["name", "create_time", "update_time", "revision", "etag"];
 
-static POOL: LazyLock<DescriptorPool> = LazyLock::new(|| {
-    DescriptorPool::decode(crate::pb::FILE_DESCRIPTOR_SET)
-        .expect("the descriptor set compiled into the binary is valid")
-});
-
-/// The API's descriptor pool (built once from the embedded descriptor set).
-pub fn descriptor_pool() -> &'static DescriptorPool {
-    &POOL
-}
-
 fn descriptor<R: Resource>() -> MessageDescriptor {
-    descriptor_pool()
+    api_pool()
         .get_message_by_name(R::MESSAGE)
         .expect("every resource message is in the descriptor set")
 }

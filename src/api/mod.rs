@@ -10,11 +10,10 @@ mod records;
 mod relations;
 mod resources;
 mod treaties;
-pub mod wire;
 
 pub use countries::Countries;
 pub use events::Events;
 pub use meetings::Meetings;
-pub use records::Records;
+pub use records::{import_response, Records};
 pub use relations::{relation_of, Relations};
 pub use treaties::Treaties;

@@ -11,7 +11,7 @@ use tonic::{Request, Response, Status, Streaming};
 use super::resources::existing_country;
 use crate::domain::{Collection, CountryCode};
 use crate::error::{Error, Result};
-use crate::importer::{self, Mode};
+use crate::ingest::{self, Mode};
 use crate::pb::diplomacy::v1 as pb;
 use crate::pb::diplomacy::v1::record_service_server::RecordService;
 use crate::records::{record_collection, record_name, referenced_countries, without_store_meta};
@@ -80,7 +80,7 @@ impl ChangeFilter {
     }
 }
 
-fn import_error(error: importer::RecordError) -> pb::ImportError {
+fn import_error(error: ingest::RecordError) -> pb::ImportError {
     let field_violations = match &error.error {
         Error::InvalidArgument(violations) => violations
             .iter()
@@ -97,6 +97,18 @@ fn import_error(error: importer::RecordError) -> pb::ImportError {
         code: error.error.code_name().to_string(),
         message: error.error.to_string(),
         field_violations,
+    }
+}
+
+/// An import's report as the API gives it: the `ImportRecords` answer, and
+/// what `diplomacy import` prints from a data dir's import too.
+pub fn import_response(report: ingest::Report) -> pb::ImportRecordsResponse {
+    pb::ImportRecordsResponse {
+        received: report.received as i64,
+        written: report.written as i64,
+        unchanged: report.unchanged as i64,
+        errors: report.errors.into_iter().map(import_error).collect(),
+        revision: report.revision,
     }
 }
 
@@ -138,7 +150,7 @@ impl RecordService for Records {
                 return Err(Error::invalid("mode", format!("{mode} is not an import mode")).into())
             }
         };
-        let report = importer::import(
+        let report = ingest::import(
             self.store.as_ref(),
             &records,
             mode,
@@ -146,13 +158,7 @@ impl RecordService for Records {
             |_, _| {},
         )
         .await?;
-        Ok(Response::new(pb::ImportRecordsResponse {
-            received: report.received as i64,
-            written: report.written as i64,
-            unchanged: report.unchanged as i64,
-            errors: report.errors.into_iter().map(import_error).collect(),
-            revision: report.revision,
-        }))
+        Ok(Response::new(import_response(report)))
     }
 
     type ExportRecordsStream = ReceiverStream<Result<pb::ExportRecordsResponse, Status>>;

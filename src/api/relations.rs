@@ -20,7 +20,7 @@ use crate::pb::google::r#type::Date;
 use crate::pb::wire::relation_service_server::RelationService;
 use crate::store::{HistoryScope, ListedSummary, Store, StoredHistoryEntry};
 
-use super::wire::{self, RawMessage};
+use crate::wire::{self, RawMessage};
 
 /// Entries sent ahead of a slow stream reader before the producer waits.
 const STREAM_BUFFER: usize = 256;

@@ -12,7 +12,7 @@ use tonic::Status;
 use tower::{Layer, Service};
 
 use super::BoxFuture;
-use crate::error::Error;
+use crate::startup::StartupError;
 
 /// What a token allows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,43 +66,34 @@ impl Tokens {
 
     /// Reads a tokens file: one `read TOKEN` or `write TOKEN` a line; blank
     /// lines and `#` comments are skipped.
-    pub fn load_file(&mut self, path: &Path) -> Result<(), Error> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            Error::Unavailable(format!(
-                "cannot read the tokens file {}: {e}",
-                path.display()
-            ))
+    pub fn load_file(&mut self, path: &Path) -> Result<(), StartupError> {
+        let text = std::fs::read_to_string(path).map_err(|source| StartupError::File {
+            action: "read",
+            what: "tokens file",
+            path: path.to_path_buf(),
+            source,
         })?;
+        let bad_line = |line: usize, reason| StartupError::TokensFile {
+            path: path.to_path_buf(),
+            line,
+            reason,
+        };
         for (i, line) in text.lines().enumerate() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let (scope, token) = line.split_once(char::is_whitespace).ok_or_else(|| {
-                Error::Unavailable(format!(
-                    "{} line {}: expected `read TOKEN` or `write TOKEN`",
-                    path.display(),
-                    i + 1
-                ))
-            })?;
+            let (scope, token) = line
+                .split_once(char::is_whitespace)
+                .ok_or_else(|| bad_line(i + 1, "expected `read TOKEN` or `write TOKEN`"))?;
             let scope = match scope {
                 "read" => Scope::Read,
                 "write" => Scope::ReadWrite,
-                _ => {
-                    return Err(Error::Unavailable(format!(
-                        "{} line {}: the scope must be `read` or `write`",
-                        path.display(),
-                        i + 1
-                    )))
-                }
+                _ => return Err(bad_line(i + 1, "the scope must be `read` or `write`")),
             };
             let token = token.trim();
             if token.len() < 16 {
-                return Err(Error::Unavailable(format!(
-                    "{} line {}: tokens must be at least 16 characters",
-                    path.display(),
-                    i + 1
-                )));
+                return Err(bad_line(i + 1, "tokens must be at least 16 characters"));
             }
             self.add(token, scope);
         }
@@ -117,7 +108,7 @@ pub fn generated_token_path(data_dir: &Path) -> PathBuf {
 }
 
 /// Reads the generated token of `data_dir`, creating it (mode 0600) if needed.
-pub fn ensure_generated_token(data_dir: &Path) -> Result<(String, bool), Error> {
+pub fn ensure_generated_token(data_dir: &Path) -> Result<(String, bool), StartupError> {
     let path = generated_token_path(data_dir);
     if let Ok(existing) = std::fs::read_to_string(&path) {
         let token = existing.trim().to_string();
@@ -130,8 +121,12 @@ pub fn ensure_generated_token(data_dir: &Path) -> Result<(String, bool), Error> 
         uuid::Uuid::new_v4().simple(),
         uuid::Uuid::new_v4().simple()
     );
-    write_private(&path, &format!("{token}\n"))
-        .map_err(|e| Error::Unavailable(format!("cannot write {}: {e}", path.display())))?;
+    write_private(&path, &format!("{token}\n")).map_err(|source| StartupError::File {
+        action: "write",
+        what: "generated token file",
+        path: path.clone(),
+        source,
+    })?;
     Ok((token, true))
 }
 

@@ -3,10 +3,8 @@
 
 pub mod auth;
 pub mod deadline;
-pub mod metrics;
 pub mod shed;
 pub mod status;
-pub mod trace;
 
 use std::future::Future;
 use std::pin::Pin;

@@ -3,7 +3,13 @@
 //! gRPC-Web with CORS, optional TLS, the middleware stack, and a graceful
 //! drain on shutdown.
 
+pub mod health;
+pub mod ready;
+
+use ready::{Ready, ReadyFile, Warming};
+
 use std::future::Future;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,12 +23,10 @@ use tonic_health::pb::health_server::HealthServer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::api;
-use crate::dataset;
 use crate::error::Error;
-use crate::health::{HealthService, HealthState};
+use crate::ingest;
 use crate::middleware::auth::{AuthLayer, Tokens};
 use crate::middleware::deadline::DeadlineLayer;
-use crate::middleware::metrics::MetricsLayer;
 use crate::middleware::shed::LoadShedLayer;
 use crate::middleware::status::StatusFixLayer;
 use crate::pb::diplomacy::v1::country_service_server::CountryServiceServer;
@@ -31,7 +35,10 @@ use crate::pb::diplomacy::v1::meeting_service_server::MeetingServiceServer;
 use crate::pb::diplomacy::v1::record_service_server::RecordServiceServer;
 use crate::pb::diplomacy::v1::treaty_service_server::TreatyServiceServer;
 use crate::pb::wire::relation_service_server::RelationServiceServer;
+use crate::startup::StartupError;
 use crate::store::{Store, WriterOptions};
+use crate::telemetry::metrics::MetricsLayer;
+use health::{HealthService, HealthState};
 
 /// The API services by full name, as health and reflection list them.
 pub const SERVICE_NAMES: [&str; 6] = [
@@ -126,6 +133,11 @@ pub struct ServeOptions {
     /// Replaces the store read that health checks (tests simulate an
     /// unreadable store with it).
     pub health_probe: Option<HealthProbe>,
+    /// Written (see [`ready::Ready`]) once the listener is bound and health
+    /// is SERVING; removed when the server stops.
+    pub ready_file: Option<PathBuf>,
+    /// The admin listener's address, for the ready file.
+    pub admin_address: Option<SocketAddr>,
 }
 
 /// A check that the store can be read: true when it can.
@@ -149,6 +161,8 @@ impl Default for ServeOptions {
             tls: None,
             health_probe_interval: Duration::from_secs(2),
             health_probe: None,
+            ready_file: None,
+            admin_address: None,
         }
     }
 }
@@ -168,7 +182,7 @@ pub async fn open_store(options: &StoreOptions) -> Result<Arc<Store>, Error> {
         options.writer,
         options.lock_wait,
     )?;
-    let loaded = dataset::initialise(&store, options.seed).await?;
+    let loaded = ingest::initialise(&store, options.seed).await?;
     if loaded > 0 {
         tracing::info!(
             records = loaded,
@@ -191,7 +205,7 @@ macro_rules! configured {
     };
 }
 
-fn cors(origins: &[String]) -> Result<CorsLayer, Box<dyn std::error::Error + Send + Sync>> {
+fn cors(origins: &[String]) -> Result<CorsLayer, StartupError> {
     let allow = if origins.is_empty() {
         AllowOrigin::any()
     } else {
@@ -199,7 +213,10 @@ fn cors(origins: &[String]) -> Result<CorsLayer, Box<dyn std::error::Error + Sen
             .iter()
             .map(|o| o.parse())
             .collect::<Result<Vec<http::HeaderValue>, _>>()
-            .map_err(|e| format!("bad CORS origin: {e}"))?;
+            .map_err(|e| StartupError::Flag {
+                flag: "--cors-origins",
+                reason: format!("not an origin: {e}"),
+            })?;
         AllowOrigin::list(values)
     };
     Ok(CorsLayer::new()
@@ -213,16 +230,22 @@ fn cors(origins: &[String]) -> Result<CorsLayer, Box<dyn std::error::Error + Sen
         ]))
 }
 
-fn tls_config(
-    files: &TlsFiles,
-) -> Result<ServerTlsConfig, Box<dyn std::error::Error + Send + Sync>> {
-    let read = |path: &PathBuf| {
-        std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+fn tls_config(files: &TlsFiles) -> Result<ServerTlsConfig, StartupError> {
+    let read = |what, path: &PathBuf| {
+        std::fs::read(path).map_err(|source| StartupError::File {
+            action: "read",
+            what,
+            path: path.clone(),
+            source,
+        })
     };
-    let mut config =
-        ServerTlsConfig::new().identity(Identity::from_pem(read(&files.cert)?, read(&files.key)?));
+    let identity = Identity::from_pem(
+        read("TLS certificate", &files.cert)?,
+        read("TLS key", &files.key)?,
+    );
+    let mut config = ServerTlsConfig::new().identity(identity);
     if let Some(ca) = &files.client_ca {
-        config = config.client_ca_root(Certificate::from_pem(read(ca)?));
+        config = config.client_ca_root(Certificate::from_pem(read("client CA", ca)?));
     }
     Ok(config)
 }
@@ -260,24 +283,26 @@ fn spawn_store_probe(
 }
 
 /// Logged when the relation cache has been filled at start, and when
-/// filling it failed: `diplomacy bench` waits for either before measuring.
-pub const RELATION_CACHE_WARMED: &str = "relation cache warmed";
-pub const RELATION_CACHE_WARMING_FAILED: &str = "warming the relation cache failed";
+/// filling it failed (the ready file says so too, for programs).
+const RELATION_CACHE_WARMED: &str = "relation cache warmed";
+const RELATION_CACHE_WARMING_FAILED: &str = "warming the relation cache failed";
 
 /// Fills the relation cache in the background, busiest pairs first, while
 /// calls are already served; stops when the drain begins.
 fn spawn_relation_cache_warmer(
     store: Arc<Store>,
     stopping: watch::Receiver<bool>,
+    ready_file: Option<Arc<ReadyFile>>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::task::spawn_blocking(move || {
         let started = std::time::Instant::now();
-        match store.warm_relation_cache(&|| *stopping.borrow()) {
+        let state = match store.warm_relation_cache(&|| *stopping.borrow()) {
             Ok(pairs) if *stopping.borrow() => {
                 tracing::info!(
                     pairs,
                     "relation cache warming stopped: the server is draining"
                 );
+                Warming::Stopped
             }
             Ok(pairs) => {
                 let (bytes, _) = store.relation_cache_usage();
@@ -287,8 +312,15 @@ fn spawn_relation_cache_warmer(
                     seconds = started.elapsed().as_secs_f64(),
                     "{RELATION_CACHE_WARMED}"
                 );
+                Warming::Warm
             }
-            Err(e) => tracing::warn!(error = %e, "{RELATION_CACHE_WARMING_FAILED}"),
+            Err(e) => {
+                tracing::warn!(error = %e, "{RELATION_CACHE_WARMING_FAILED}");
+                Warming::Failed
+            }
+        };
+        if let Some(file) = ready_file {
+            file.set_relation_cache(state);
         }
     })
 }
@@ -305,6 +337,7 @@ pub async fn serve(
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let health = HealthState::new(&SERVICE_NAMES);
     let (stopping_sender, stopping) = watch::channel(false);
+    let stopping_for_warmer = stopping.clone();
     let probe = spawn_store_probe(
         Arc::clone(&store),
         options.health_probe.clone(),
@@ -312,7 +345,6 @@ pub async fn serve(
         options.health_probe_interval,
         stopping.clone(),
     );
-    let warmer = spawn_relation_cache_warmer(Arc::clone(&store), stopping.clone());
 
     let reflection_v1 = reflection_builder().build_v1()?;
     let reflection_v1alpha = reflection_builder().build_v1alpha()?;
@@ -320,11 +352,16 @@ pub async fn serve(
     let (drain_started, drain_signal) = tokio::sync::oneshot::channel::<()>();
     let draining_health = health.clone();
     let drain_delay = options.drain_delay;
+    let ready_file: Arc<std::sync::OnceLock<Arc<ReadyFile>>> = Arc::default();
+    let draining_ready_file = Arc::clone(&ready_file);
     let on_shutdown = async move {
         shutdown.await;
         // Probes and the mesh see NOT_SERVING at once and stop routing here;
         // calls still arriving meanwhile are served.
         draining_health.set_all(ServingStatus::NotServing);
+        if let Some(file) = draining_ready_file.get() {
+            file.remove();
+        }
         let _ = stopping_sender.send(true);
         tracing::info!(delay = ?drain_delay, "shutting down: draining");
         tokio::time::sleep(drain_delay).await;
@@ -404,6 +441,7 @@ pub async fn serve(
             }),
             limits
         ));
+    let grpc_address = listener.local_addr()?;
     // The builder's own TCP settings only apply to listeners it binds itself:
     // set them on ours. Without TCP_NODELAY, a response's trailers wait for
     // the client's delayed ACK (a 40 ms stall per call).
@@ -411,6 +449,26 @@ pub async fn serve(
         .with_nodelay(Some(true))
         .with_keepalive(Some(limits.keepalive_interval));
     let server = router.serve_with_incoming_shutdown(incoming, on_shutdown);
+    // Bound, and health says SERVING (every status starts so): connections
+    // made from now on wait in the listener's backlog until accepted.
+    if let Some(path) = &options.ready_file {
+        let ready = Ready {
+            grpc: grpc_address,
+            admin: options.admin_address,
+            pid: std::process::id(),
+            relation_cache: Warming::Warming,
+        };
+        let file = ReadyFile::create(path.clone(), ready)
+            .map_err(|e| format!("cannot write the ready file {}: {e}", path.display()))?;
+        let _ = ready_file.set(Arc::new(file));
+    }
+    // Started once the ready file exists, so that its last word on the
+    // relation cache is never overwritten by the first.
+    let warmer = spawn_relation_cache_warmer(
+        Arc::clone(&store),
+        stopping_for_warmer,
+        ready_file.get().cloned(),
+    );
 
     // tonic waits for open server streams without limit: bound the drain.
     let drain_deadline = async move {
@@ -428,17 +486,18 @@ pub async fn serve(
     let _ = probe.await;
     // It stops at the next pair once the drain has begun.
     let _ = warmer.await;
+    if let Some(file) = ready_file.get() {
+        file.remove();
+    }
     store.flush()?;
     Ok(())
 }
 
 fn reflection_builder() -> tonic_reflection::server::Builder<'static> {
-    tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(crate::pb::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
-        // Each reflection version lists itself; register both so that every
-        // client sees both services, whichever version it speaks.
-        .register_encoded_file_descriptor_set(tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET)
+    // Each reflection version lists itself; both are registered so that
+    // every client sees both services, whichever version it speaks.
+    crate::descriptors::SERVED_DESCRIPTOR_SETS.into_iter().fold(
+        tonic_reflection::server::Builder::configure(),
+        |builder, set| builder.register_encoded_file_descriptor_set(set),
+    )
 }

@@ -25,6 +25,7 @@ use crate::domain::relation::{conflict_days, DaySpan, StatusFact, TreatyInterval
 use crate::domain::{Collection, CountryCode, CountryPair, PartialDate};
 use crate::error::{Error, Result};
 use crate::pb::diplomacy::v1 as pb;
+use crate::wire::partial::summary_name;
 
 /// What a cached pair costs beyond its entries: its slot in the pair map
 /// (with the map's spare room) and the shared, locked index itself.
@@ -98,20 +99,6 @@ impl CachedConflict {
     fn owned_bytes(&self) -> usize {
         allocation(self.summary.len())
     }
-}
-
-/// The `name` of a summary the cache encoded. `name` is field 1 of both
-/// summaries, which prost encodes first, and leaves out only when empty.
-pub(super) fn summary_name(encoded: &[u8]) -> &str {
-    const NAME_KEY: u8 = 1 << 3 | prost::encoding::WireType::LengthDelimited as u8;
-    let Some((&NAME_KEY, mut rest)) = encoded.split_first() else {
-        return "";
-    };
-    prost::encoding::decode_varint(&mut rest)
-        .ok()
-        .and_then(|len| rest.get(..usize::try_from(len).ok()?))
-        .and_then(|name| std::str::from_utf8(name).ok())
-        .unwrap_or("")
 }
 
 fn status_bytes(fact: &StatusFact) -> usize {
@@ -679,31 +666,6 @@ fn load_pair<K: KvStore>(kv: &K, pair: CountryPair) -> Result<PairIndex> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_cached_summary_gives_its_name_back() {
-        let treaty = pb::TreatySummary {
-            name: "treaties/t-1".into(),
-            title: "Treaty".into(),
-            kind: 2,
-            ..Default::default()
-        };
-        assert_eq!(summary_name(&treaty.encode_to_vec()), "treaties/t-1");
-        // A name of 300 bytes has a two-byte length.
-        let conflict = pb::ConflictSummary {
-            name: "x".repeat(300),
-            ongoing: true,
-            ..Default::default()
-        };
-        assert_eq!(summary_name(&conflict.encode_to_vec()), "x".repeat(300));
-        let nameless = pb::ConflictSummary {
-            title: "War".into(),
-            ..Default::default()
-        };
-        assert_eq!(summary_name(&nameless.encode_to_vec()), "");
-        assert_eq!(summary_name(&[]), "");
-        assert_eq!(summary_name(&[0x0a, 5, b'a']), "", "cut short");
-    }
-
     fn pair() -> CountryPair {
         CountryPair::new(
             CountryCode::parse("AM").expect("code"),
@@ -870,7 +832,8 @@ mod tests {
     #[test]
     fn a_pair_weighs_what_it_takes_from_the_heap() {
         for n in [1, 2, 10, 500, 2000] {
-            let (index, heap) = crate::heap_probe::retained(|| Arc::new(RwLock::new(busy_pair(n))));
+            let (index, heap) =
+                crate::store::heap_probe::retained(|| Arc::new(RwLock::new(busy_pair(n))));
             let weight = index.read().expect("not poisoned").weight();
             // The weight also counts the pair's slot in the cache's map,
             // which this pair is not in.

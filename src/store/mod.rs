@@ -9,6 +9,8 @@ pub mod cache;
 pub mod check;
 pub mod compact;
 mod coverage;
+#[cfg(test)]
+mod heap_probe;
 pub mod index;
 pub mod keys;
 pub mod kv;
@@ -24,7 +26,7 @@ use bytes::Bytes;
 use prost::Message;
 use time::Date;
 
-use self::cache::{newest_first, summary_name, ReadCache};
+use self::cache::{newest_first, ReadCache};
 use self::keys::PairFamily;
 pub use self::kv::{checkpoint, KvRead, KvStore, SledKv, LOCK_HELD};
 use self::writer::Writer;
@@ -34,6 +36,7 @@ use crate::domain::{Collection, CountryCode, CountryPair};
 use crate::error::{Error, Result};
 use crate::pb::diplomacy::v1 as pb;
 use crate::records::{decode_record, Record};
+use crate::wire::partial::summary_name;
 
 /// The layout version this build reads and writes.
 pub const SCHEMA_VERSION: u32 = 4;
@@ -549,7 +552,7 @@ impl<K: KvStore> Store<K> {
                 let (mut key, value) = entry?;
                 // Reading the kind walks every field of the entry, so a
                 // damaged one is reported here rather than sent.
-                let kind = HistoryEntryKind::decode(value.as_slice())
+                let kind = crate::wire::partial::HistoryEntryKind::decode(value.as_slice())
                     .map_err(|e| corrupt("history index", e))?
                     .kind;
                 key.drain(..skip);
@@ -591,14 +594,6 @@ pub struct StoredHistoryEntry {
     pub kind: i32,
     /// The encoded `diplomacy.v1.HistoryEntry`.
     pub encoded: Vec<u8>,
-}
-
-/// The one field of a stored `HistoryEntry` that filters read; decoding it
-/// skips the others without keeping them.
-#[derive(Clone, PartialEq, prost::Message)]
-struct HistoryEntryKind {
-    #[prost(int32, tag = "2")]
-    kind: i32,
 }
 
 fn bound_value(bound: &Bound<Vec<u8>>) -> &[u8] {

@@ -19,7 +19,7 @@ use bytes::{Buf, Bytes};
 use http_body::{Body, Frame};
 use tower::{Layer, Service};
 
-use super::BoxFuture;
+use crate::middleware::BoxFuture;
 
 /// The gRPC code names, by number.
 const CODES: [&str; 17] = [
@@ -44,18 +44,8 @@ const CODES: [&str; 17] = [
 
 /// `grpc_type` of every method the server knows, from the descriptors.
 static METHOD_TYPES: LazyLock<HashMap<String, &'static str>> = LazyLock::new(|| {
-    let mut pool = prost_reflect::DescriptorPool::new();
-    let sets = [
-        crate::pb::FILE_DESCRIPTOR_SET,
-        tonic_health::pb::FILE_DESCRIPTOR_SET,
-        tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET,
-        tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET,
-    ];
-    for set in sets {
-        let _ = pool.decode_file_descriptor_set(set);
-    }
     let mut types = HashMap::new();
-    for service in pool.services() {
+    for service in crate::descriptors::served_pool().services() {
         for method in service.methods() {
             let kind = match (method.is_client_streaming(), method.is_server_streaming()) {
                 (false, false) => "unary",
@@ -106,7 +96,7 @@ struct Call {
     span: tracing::Span,
     #[cfg(feature = "otlp")]
     export: Option<(
-        Option<super::trace::TraceContext>,
+        Option<super::trace_context::TraceContext>,
         std::time::SystemTime,
         String,
     )>,
@@ -130,7 +120,7 @@ impl Call {
             .record(elapsed.as_secs_f64());
         #[cfg(feature = "otlp")]
         if let Some((context, start, peer)) = self.export.take() {
-            crate::otlp::record(crate::otlp::FinishedCall {
+            super::otlp::record(super::otlp::FinishedCall {
                 context,
                 name: format!("{}/{}", self.labels.service, self.labels.method),
                 start,
@@ -307,7 +297,7 @@ where
         let labels = Labels::of(request.uri().path());
         let started = Instant::now();
         let peer = peer_of(&request);
-        let context = super::trace::trace_context(request.headers());
+        let context = super::trace_context::trace_context(request.headers());
         let span = tracing::info_span!(
             "grpc",
             grpc_service = %labels.service,

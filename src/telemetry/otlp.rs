@@ -19,7 +19,7 @@ use opentelemetry_proto::tonic::trace::v1::{
 use rand::Rng;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::middleware::trace::TraceContext;
+use super::trace_context::TraceContext;
 
 const BATCH: usize = 512;
 const QUEUE: usize = 8192;

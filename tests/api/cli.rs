@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use diplomacy::pb::diplomacy::v1::relation_service_client::RelationServiceClient;
 use diplomacy::pb::diplomacy::v1::{DiplomaticStatus, GetRelationRequest};
+use diplomacy::server::ready::{wait_for_child, Ready};
 use diplomacy::server::{open_store, StoreOptions};
 
 use crate::helpers::date;
@@ -42,28 +43,30 @@ impl std::ops::DerefMut for ServerProcess {
     }
 }
 
+/// Starts `command` (a `diplomacy serve`) with `--ready-file` and waits for
+/// that file: the process and what the file says.
+pub fn spawn_until_ready(command: &mut Command, ready_file: &Path) -> (ServerProcess, Ready) {
+    let mut child = command
+        .arg("--ready-file")
+        .arg(ready_file)
+        .spawn()
+        .map(ServerProcess)
+        .expect("start diplomacy serve");
+    let ready = wait_for_child(ready_file, &mut child, Duration::from_secs(60))
+        .unwrap_or_else(|e| panic!("{e}"));
+    (child, ready)
+}
+
 /// Starts `diplomacy serve` on a free port; returns the process and its address.
 pub fn start_binary(data_dir: &Path) -> (ServerProcess, String) {
-    let mut child = diplomacy()
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data_dir)
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start diplomacy serve");
-    let stderr = child.stderr.take().expect("stderr");
-    let mut lines = BufReader::new(stderr).lines();
-    let address = loop {
-        let line = lines
-            .next()
-            .expect("the server logs a ready line before it exits")
-            .expect("read stderr");
-        if let Some(rest) = line.split("ready on ").nth(1) {
-            break rest.split_whitespace().next().expect("address").to_string();
-        }
-    };
-    // Keep draining stderr so the child never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (ServerProcess(child), address)
+    let (child, ready) = spawn_until_ready(
+        diplomacy()
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .stderr(Stdio::null()),
+        &data_dir.with_extension("ready.json"),
+    );
+    (child, ready.grpc.to_string())
 }
 
 pub fn terminate(child: &mut Child) -> std::process::ExitStatus {
@@ -440,28 +443,18 @@ async fn iso_codes_reference_data_goes_through_the_import_path() {
 fn a_new_server_generates_a_private_token_and_never_logs_it() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut child = diplomacy()
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(dir.path())
-        .env("RUST_LOG", "debug")
-        .stderr(Stdio::piped())
-        .spawn()
-        .map(ServerProcess)
-        .expect("start");
-    let stderr = child.stderr.take().expect("stderr");
-    let mut log = Vec::new();
-    let mut lines = BufReader::new(stderr).lines();
-    for line in lines.by_ref() {
-        let line = line.expect("line");
-        let ready = line.contains("ready on ");
-        log.push(line);
-        if ready {
-            break;
-        }
-    }
-    let rest = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>());
+    let (mut child, _) = spawn_until_ready(
+        diplomacy()
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(dir.path())
+            .env("RUST_LOG", "debug")
+            .stderr(Stdio::piped()),
+        &dir.path().with_extension("ready.json"),
+    );
+    let lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let reader = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>());
     assert!(terminate(&mut child).success());
-    log.extend(rest.join().expect("log reader"));
+    let log = reader.join().expect("log reader");
     let path = dir.path().join("auth-token");
     let token = std::fs::read_to_string(&path).expect("token file");
     let mode = std::fs::metadata(&path)
@@ -549,47 +542,35 @@ fn start_json_logging_server(
     extra_args: &[&str],
 ) -> (
     ServerProcess,
-    String,
-    Vec<serde_json::Value>,
+    Ready,
     std::thread::JoinHandle<Vec<serde_json::Value>>,
 ) {
-    let mut child = diplomacy()
-        .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
-        .args(extra_args)
-        .arg("--data-dir")
-        .arg(dir)
-        .stderr(Stdio::piped())
-        .spawn()
-        .map(ServerProcess)
-        .expect("start");
-    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let parse = |line: &str| -> serde_json::Value {
-        serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"))
-    };
-    let mut before_ready = Vec::new();
-    let address = loop {
-        let line = parse(&lines.next().expect("a ready line").expect("read"));
-        if let Some(rest) = line["fields"]["message"]
-            .as_str()
-            .and_then(|message| message.split("ready on ").nth(1))
-        {
-            break rest.to_string();
-        }
-        before_ready.push(line);
-    };
-    let rest = std::thread::spawn(move || {
+    let (mut child, ready) = spawn_until_ready(
+        diplomacy()
+            .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
+            .args(extra_args)
+            .arg("--data-dir")
+            .arg(dir)
+            .stderr(Stdio::piped()),
+        &dir.with_extension("ready.json"),
+    );
+    let lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let lines = std::thread::spawn(move || {
         lines
             .map_while(Result::ok)
-            .map(|line| parse(&line))
+            .map(|line| {
+                serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"))
+            })
             .collect()
     });
-    (child, address, before_ready, rest)
+    (child, ready, lines)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_logs_carry_a_span_per_call_joined_to_the_callers_trace() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let (mut child, address, _, rest) = start_json_logging_server(dir.path(), &[]);
+    let (mut child, ready, rest) = start_json_logging_server(dir.path(), &[]);
+    let address = ready.grpc;
     let mut client = RelationServiceClient::connect(format!("http://{address}"))
         .await
         .expect("connect");
@@ -662,8 +643,9 @@ async fn json_logs_carry_a_span_per_call_joined_to_the_callers_trace() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_call_is_logged_even_when_the_server_stops_right_after() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let (mut child, address, _, rest) =
+    let (mut child, ready, rest) =
         start_json_logging_server(dir.path(), &["--drain-delay-secs", "0"]);
+    let address = ready.grpc;
     let client = RelationServiceClient::connect(format!("http://{address}"))
         .await
         .expect("connect");
@@ -716,19 +698,14 @@ fn a_stopped_server_checkpoints_its_database_while_metrics_are_scraped() {
     use std::io::{Read, Write};
 
     let dir = tempfile::tempdir().expect("temp dir");
-    let (mut child, _, before_ready, rest) = start_json_logging_server(
+    let (mut child, ready, rest) = start_json_logging_server(
         dir.path(),
         &["--drain-delay-secs", "0", "--admin-listen", "127.0.0.1:0"],
     );
-    let admin = before_ready
-        .iter()
-        .find_map(|line| {
-            let message = line["fields"]["message"].as_str()?;
-            let rest = message.strip_prefix("metrics on http://")?;
-            Some(rest.trim_end_matches("/metrics").to_string())
-        })
-        .expect("the metrics address is logged");
-    let mut scraper = std::net::TcpStream::connect(&admin).expect("connect");
+    let admin = ready
+        .admin
+        .expect("the ready file names the metrics address");
+    let mut scraper = std::net::TcpStream::connect(admin).expect("connect");
     scraper
         .write_all(b"GET /metrics HTTP/1.1\r\nHost: admin\r\n\r\n")
         .expect("send");
@@ -752,8 +729,8 @@ fn a_stopped_server_checkpoints_its_database_while_metrics_are_scraped() {
     );
     drop(scraper);
 
-    let (mut again, address, _, _) =
-        start_json_logging_server(dir.path(), &["--drain-delay-secs", "0"]);
+    let (mut again, ready, _) = start_json_logging_server(dir.path(), &["--drain-delay-secs", "0"]);
+    let address = ready.grpc;
     let relation = tokio::runtime::Runtime::new()
         .expect("runtime")
         .block_on(async {
@@ -775,88 +752,6 @@ fn a_stopped_server_checkpoints_its_database_while_metrics_are_scraped() {
         "the built-in data is there after the checkpoint"
     );
     assert!(terminate(&mut again).success());
-}
-
-#[test]
-fn the_generator_and_the_load_generator_run() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let file = dir.path().join("generated.jsonl");
-    run_ok(
-        diplomacy()
-            .args(["generate", "--seed", "3", "--scale", "0.001", "--output"])
-            .arg(&file),
-    );
-    let again = dir.path().join("again.jsonl");
-    run_ok(
-        diplomacy()
-            .args(["generate", "--seed", "3", "--scale", "0.001", "--output"])
-            .arg(&again),
-    );
-    assert_eq!(
-        std::fs::read(&file).expect("read"),
-        std::fs::read(&again).expect("read"),
-        "deterministic"
-    );
-    let data = dir.path().join("data");
-    import_ok(&file, &data);
-    let (table, stderr) = run_ok_with_stderr(
-        diplomacy()
-            .args([
-                "bench",
-                "--seed",
-                "3",
-                "--duration-secs",
-                "0.3",
-                "--connections",
-                "1",
-                "--in-flight",
-                "2",
-                "--rounds",
-                "2",
-                "--data-dir",
-            ])
-            .arg(&data),
-    );
-    assert!(
-        stderr.contains("server: ") && stderr.contains("checkpointed the database"),
-        "the server was stopped with SIGTERM and checkpointed its writes: {stderr}"
-    );
-    assert!(table.contains("2 round(s)"), "{table}");
-    for scenario in [
-        "health Check (baseline)",
-        "GetRelation |",
-        "GetRelation, basic view",
-        "ListHistory",
-        "ListRelations",
-        "StreamHistory",
-        "CreateEvent",
-    ] {
-        let row = table
-            .lines()
-            .find(|l| l.starts_with(&format!("| {scenario}")))
-            .unwrap_or_else(|| panic!("no row for {scenario} in\n{table}"));
-        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
-        let calls_per_second: f64 = cells[2].parse().expect("calls/s");
-        assert!(calls_per_second > 0.0, "{row}");
-        let client_cpu: f64 = cells[10].parse().expect("client CPU µs/call");
-        assert!(client_cpu >= 0.0, "{row}");
-        assert_eq!(cells[12], "0", "no errors: {row}");
-    }
-    assert!(
-        table.contains("bytes/record") && table.contains("start to first GetRelation answer"),
-        "{table}"
-    );
-    // The server's memory at its first answer, after the run and at its
-    // peak, read from /proc: numbers, not "?".
-    for figure in ["at that answer: ", "after the run: ", "peak: "] {
-        let kib: u64 = table
-            .split(figure)
-            .nth(1)
-            .and_then(|rest| rest.split(' ').next())
-            .and_then(|number| number.parse().ok())
-            .unwrap_or_else(|| panic!("no {figure}<KiB> in\n{table}"));
-        assert!(kib > 0, "{figure}{kib}");
-    }
 }
 
 #[test]

@@ -380,11 +380,11 @@ async fn answers(server: &TestServer, names: &[String]) -> Vec<Relation> {
 /// process reading the same database answers.
 #[tokio::test]
 async fn answers_from_memory_follow_every_write_as_a_fresh_start_reads_them() {
-    use diplomacy::generate::{generate, Sizes};
     use diplomacy::pb::diplomacy::v1::{
         DeleteMeetingRequest, DeleteTreatyRequest, Event, ImportRecordsRequest, Meeting, Record,
         UpdateEventRequest, UpdateMeetingRequest,
     };
+    use diplomacy_tools::generate::{generate, Sizes};
 
     let server = spawn_seeded().await;
     let mut generated = Vec::new();

@@ -10,7 +10,7 @@
 //! variable away: `CRASH_CYCLES=500 cargo test --test crash -- --nocapture`.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
+
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -22,6 +22,7 @@ use diplomacy::pb::diplomacy::v1::meeting_service_client::MeetingServiceClient;
 use diplomacy::pb::diplomacy::v1::treaty_service_client::TreatyServiceClient;
 use diplomacy::pb::diplomacy::v1::*;
 use diplomacy::pb::google::r#type::Date;
+use diplomacy::server::ready::wait_for_child;
 use prost_types::FieldMask;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
@@ -53,6 +54,7 @@ impl Drop for Server {
 }
 
 fn start(data_dir: &Path) -> (Server, String) {
+    let ready_file = data_dir.with_extension("ready.json");
     let mut child = Command::new(env!("CARGO_BIN_EXE_diplomacy"))
         .args([
             "serve",
@@ -64,21 +66,16 @@ fn start(data_dir: &Path) -> (Server, String) {
         .arg(data_dir)
         .env("DIPLOMACY_TOKEN", TOKEN)
         .env("DIPLOMACY_DRAIN_DELAY_SECS", "0")
-        .env("RUST_LOG", "info")
-        .stderr(Stdio::piped())
+        .env("RUST_LOG", "warn")
+        .arg("--ready-file")
+        .arg(&ready_file)
+        .stderr(Stdio::null())
         .spawn()
         .expect("start the server");
-    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let address = loop {
-        let line = lines
-            .next()
-            .expect("the server starts without manual repair")
-            .expect("stderr");
-        if let Some(rest) = line.split("ready on ").nth(1) {
-            break rest.split_whitespace().next().expect("address").to_string();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
+    let address = wait_for_child(&ready_file, &mut child, Duration::from_secs(120))
+        .unwrap_or_else(|e| panic!("the server starts without manual repair: {e}"))
+        .grpc
+        .to_string();
     (Server(child), address)
 }
 
@@ -551,12 +548,12 @@ fn a_compaction_killed_at_any_moment_leaves_the_database_whole() {
     let dir = tempfile::tempdir().expect("temp dir");
     let data = dir.path().join("data");
     let file = dir.path().join("generated.jsonl");
-    let generated = Command::new(env!("CARGO_BIN_EXE_diplomacy"))
-        .args(["generate", "--seed", "3", "--scale", "0.005", "--output"])
-        .arg(&file)
-        .output()
-        .expect("generate");
-    assert!(generated.status.success());
+    let mut lines = String::new();
+    diplomacy_tools::generate::generate(3, diplomacy_tools::generate::Sizes::scaled(0.005), |r| {
+        lines.push_str(&diplomacy::ingest::to_json_line(&r).expect("a record as JSON"));
+        lines.push('\n');
+    });
+    std::fs::write(&file, lines).expect("write the generated records");
     run_ok("import", &data, &[file.to_str().expect("utf-8 path")]);
     let records = run_ok("export", &data, &[]);
 

@@ -2,13 +2,13 @@
 //! span of a call, in the caller's trace and under the caller's span.
 //! `cargo test --features otlp --test otlp`.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use diplomacy::pb::diplomacy::v1::relation_service_client::RelationServiceClient;
 use diplomacy::pb::diplomacy::v1::GetRelationRequest;
+use diplomacy::server::ready::wait_for_child;
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
     TraceService, TraceServiceServer,
 };
@@ -69,21 +69,17 @@ async fn the_span_of_a_call_reaches_the_collector_in_the_callers_trace() {
         .arg(format!("http://{collector_address}"))
         .arg("--data-dir")
         .arg(dir.path())
-        .stderr(Stdio::piped())
+        .arg("--ready-file")
+        .arg(dir.path().join("ready.json"))
         .spawn()
         .expect("start");
-    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let address = loop {
-        let line = lines.next().expect("ready line").expect("read");
-        if let Some(rest) = line.split("ready on ").nth(1) {
-            break rest.split_whitespace().next().expect("address").to_string();
-        }
-    };
-    std::thread::spawn(move || {
-        for line in lines.map_while(Result::ok) {
-            eprintln!("server: {line}");
-        }
-    });
+    let address = wait_for_child(
+        &dir.path().join("ready.json"),
+        &mut child,
+        std::time::Duration::from_secs(60),
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
+    .grpc;
 
     let mut client = RelationServiceClient::connect(format!("http://{address}"))
         .await

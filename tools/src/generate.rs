@@ -1,4 +1,4 @@
-//! `diplomacy generate`: a synthetic dataset, deterministic from a seed, in
+//! `diplomacy-tools generate`: a synthetic dataset, deterministic from a seed, in
 //! the import format. At scale 1: every current ISO country and, on top,
 //! 1,000,000 meetings, 100,000 treaties and 200,000 events, on a skewed pair
 //! distribution (a few pairs very active, most quiet), dated 1945–2025 at
@@ -7,10 +7,10 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::domain::countries::builtin_countries;
-use crate::pb::diplomacy::v1 as pb;
-use crate::pb::google::r#type::Date;
-use crate::records::Record;
+use diplomacy::domain::countries::builtin_countries;
+use diplomacy::pb::diplomacy::v1 as pb;
+use diplomacy::pb::google::r#type::Date;
+use diplomacy::records::Record;
 
 /// How much to generate.
 #[derive(Clone, Copy, Debug)]
@@ -233,7 +233,7 @@ pub fn generate(seed: u64, sizes: Sizes, mut emit: impl FnMut(Record)) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dataset::check_import;
+    use diplomacy::ingest::check_import;
 
     #[test]
     fn is_deterministic_valid_and_skewed() {

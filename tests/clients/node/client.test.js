@@ -8,7 +8,6 @@ const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const readline = require('node:readline');
 const grpc = require('@grpc/grpc-js');
 const protoLoader = require('@grpc/proto-loader');
 
@@ -23,23 +22,35 @@ const v1 = grpc.loadPackageDefinition(definition).diplomacy.v1;
 
 let server;
 let address;
+
+// The server's ready file (`serve --ready-file`), once it is written: the
+// one readiness contract, rather than its log text.
+const waitForReadyFile = (file, child, timeoutMs = 60000) =>
+  new Promise((resolve, reject) => {
+    const deadline = Date.now() + timeoutMs;
+    let exited = null;
+    child.on('exit', (code) => { exited = code; });
+    const poll = () => {
+      // A file naming another process was left by one that was killed.
+      const ready = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : null;
+      if (ready && ready.pid === child.pid) return resolve(ready);
+      if (exited !== null) return reject(new Error(`server exited with ${exited} before it was ready`));
+      if (Date.now() > deadline) return reject(new Error(`server not ready within ${timeoutMs} ms`));
+      setTimeout(poll, 20);
+    };
+    poll();
+  });
 let dataDir;
 
 before(async () => {
   assert.ok(fs.existsSync(binary), `${binary} not found: run \`cargo build\` first (tests/run.sh does)`);
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'diplomacy-node-'));
-  server = spawn(binary, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir], {
-    env: { ...process.env, RUST_LOG: 'info', DIPLOMACY_DRAIN_DELAY_SECS: '0' },
-    stdio: ['ignore', 'ignore', 'pipe'],
+  const readyFile = path.join(dataDir, 'ready.json');
+  server = spawn(binary, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--ready-file', readyFile], {
+    env: { ...process.env, RUST_LOG: 'warn', DIPLOMACY_DRAIN_DELAY_SECS: '0' },
+    stdio: ['ignore', 'ignore', 'ignore'],
   });
-  address = await new Promise((resolve, reject) => {
-    const lines = readline.createInterface({ input: server.stderr });
-    lines.on('line', (line) => {
-      const match = /ready on (\S+)/.exec(line);
-      if (match) resolve(match[1]);
-    });
-    server.on('exit', (code) => reject(new Error(`server exited with ${code} before it was ready`)));
-  });
+  address = (await waitForReadyFile(readyFile, server)).grpc;
 });
 
 after(async () => {

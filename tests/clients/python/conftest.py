@@ -2,14 +2,14 @@
 grpcio-tools, and the real `diplomacy` binary started on an ephemeral port."""
 
 import atexit
+import json
 import os
 import pathlib
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
+import time
 
 import grpc
 import pytest
@@ -47,29 +47,35 @@ def _binary():
     return path
 
 
+def _wait_for_ready_file(path, process, timeout=60):
+    """The server's ready file (`serve --ready-file`), once it is written."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        # A file naming another process was left by one that was killed.
+        ready = json.loads(path.read_text()) if path.exists() else None
+        if ready is not None and ready["pid"] == process.pid:
+            return ready
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited ({process.returncode}) before it was ready")
+        time.sleep(0.02)
+    process.kill()
+    raise RuntimeError(f"the server was not ready within {timeout} s")
+
+
 class Server:
     def __init__(self, *extra_args):
         self.data_dir = tempfile.mkdtemp(prefix="diplomacy-py-data-")
+        ready_file = pathlib.Path(self.data_dir) / "ready.json"
         self.process = subprocess.Popen(
-            [str(_binary()), "serve", "--listen", "127.0.0.1:0", "--data-dir", self.data_dir, *extra_args],
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "RUST_LOG": "info", "DIPLOMACY_TOKEN": TOKEN, "DIPLOMACY_DRAIN_DELAY_SECS": "0"},
+            [str(_binary()), "serve", "--listen", "127.0.0.1:0", "--data-dir", self.data_dir,
+             "--ready-file", str(ready_file), *extra_args],
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, "RUST_LOG": "warn", "DIPLOMACY_TOKEN": TOKEN, "DIPLOMACY_DRAIN_DELAY_SECS": "0"},
         )
-        self.address = None
-        self.metrics_url = None
-        for line in self.process.stderr:
-            metrics = re.search(r"metrics on (\S+)", line)
-            if metrics:
-                self.metrics_url = metrics.group(1)
-            match = re.search(r"ready on (\S+)", line)
-            if match:
-                self.address = match.group(1)
-                break
-        if self.address is None:
-            raise RuntimeError("the server exited before it was ready")
-        # Keep reading so the server never blocks on a full pipe.
-        threading.Thread(target=lambda: [None for _ in self.process.stderr], daemon=True).start()
+        ready = _wait_for_ready_file(ready_file, self.process)
+        self.address = ready["grpc"]
+        self.pid = ready["pid"]
+        self.metrics_url = f"http://{ready['admin']}/metrics" if ready["admin"] else None
 
     def stop(self):
         self.process.terminate()

@@ -29,7 +29,7 @@ def value(samples, name, **labels):
 def test_grpc_and_store_metrics():
     server = Server("--admin-listen", "127.0.0.1:0")
     try:
-        assert server.metrics_url, "the server logs where its metrics are"
+        assert server.metrics_url, "the ready file names the metrics address"
         with grpc.insecure_channel(server.address) as channel:
             stub = rel_grpc.RelationServiceStub(channel)
             for _ in range(3):

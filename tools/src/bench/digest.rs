@@ -1,19 +1,20 @@
-//! What the load generator reads of an answer: enough to check that it
-//! answers the question asked, and no more.
+//! What the load generator reads of an answer (the partial readers of
+//! `diplomacy::wire::partial`): enough to check that it answers the
+//! question asked, and no more.
 //!
 //! The load generator shares the machine's two cores with the server, so
 //! every microsecond it spends is charged to the scenario's ratio. Decoding
 //! a relation's hundred listed treaties and sources into strings it then
 //! dropped cost it 30 µs of CPU a call against 16 for the health check,
-//! whose answer is two bytes. The types below keep a few fields and skip
-//! the rest: prost still walks every skipped field's tag and length, so an
-//! answer that is not well-formed protobuf still fails, but nothing is
-//! copied out of it. The answers are those of the same calls; only this
-//! reading of them is smaller.
+//! whose answer is two bytes. The readers keep a few fields and skip the
+//! rest. The answers are those of the same calls; only this reading of
+//! them is smaller.
 
 use tonic::codegen::http::uri::PathAndQuery;
 use tonic::transport::Channel;
 use tonic::{Request, Status};
+
+pub use diplomacy::wire::partial::{HistoryEntries, RelationName, RelationNames};
 
 /// One unary call to `path`, its answer decoded as `Answer`.
 pub async fn call<Req, Answer>(
@@ -39,65 +40,36 @@ where
     .map(tonic::Response::into_inner)
 }
 
-/// A `diplomacy.v1.Relation`: its name, the rest skipped.
-#[derive(Clone, PartialEq, prost::Message)]
-pub struct Relation {
-    #[prost(string, tag = "1")]
-    pub name: String,
-}
-
-impl Relation {
-    /// One call's worth, if this is the relation named `asked`.
-    pub fn is_for(&self, asked: &str) -> Result<u64, Status> {
-        if self.name == asked {
-            Ok(1)
-        } else {
-            Err(Status::data_loss(format!(
-                "asked for {asked}, answered {}",
-                self.name
-            )))
-        }
+/// One call's worth, if `relation` is the relation named `asked`.
+pub fn relation_is_for(relation: &RelationName, asked: &str) -> Result<u64, Status> {
+    if relation.name == asked {
+        Ok(1)
+    } else {
+        Err(Status::data_loss(format!(
+            "asked for {asked}, answered {}",
+            relation.name
+        )))
     }
 }
 
-/// A `diplomacy.v1.ListRelationsResponse`: each relation's name.
-#[derive(Clone, PartialEq, prost::Message)]
-pub struct RelationsPage {
-    #[prost(message, repeated, tag = "1")]
-    pub relations: Vec<Relation>,
-}
-
-impl RelationsPage {
-    /// How many relations the page holds, if every one is of `parent`.
-    pub fn all_of(&self, parent: &str) -> Result<u64, Status> {
-        let prefix = format!("{parent}/relations/");
-        match self.relations.iter().find(|r| !r.name.starts_with(&prefix)) {
-            None => Ok(self.relations.len() as u64),
-            Some(other) => Err(Status::data_loss(format!(
-                "{} answered in a list of {parent}'s relations",
-                other.name
-            ))),
-        }
+/// How many relations `page` holds, if every one is of `parent`.
+pub fn relations_all_of(page: &RelationNames, parent: &str) -> Result<u64, Status> {
+    let prefix = format!("{parent}/relations/");
+    match page.relations.iter().find(|r| !r.name.starts_with(&prefix)) {
+        None => Ok(page.relations.len() as u64),
+        Some(other) => Err(Status::data_loss(format!(
+            "{} answered in a list of {parent}'s relations",
+            other.name
+        ))),
     }
 }
-
-/// A `diplomacy.v1.ListHistoryResponse`: its entries, each skipped.
-#[derive(Clone, PartialEq, prost::Message)]
-pub struct HistoryPage {
-    #[prost(message, repeated, tag = "1")]
-    pub entries: Vec<Skipped>,
-}
-
-/// A message whose fields are all skipped.
-#[derive(Clone, PartialEq, prost::Message)]
-pub struct Skipped {}
 
 #[cfg(test)]
 mod tests {
     use prost::Message;
 
     use super::*;
-    use crate::pb::diplomacy::v1 as pb;
+    use diplomacy::pb::diplomacy::v1 as pb;
 
     #[test]
     fn a_relation_is_checked_by_its_name_and_a_page_by_its_parent() {
@@ -111,17 +83,20 @@ mod tests {
             ..Default::default()
         };
         let asked = "countries/AM/relations/TR";
-        let read = Relation::decode(relation(asked).encode_to_vec().as_slice()).expect("reads");
-        assert_eq!(read.is_for(asked).expect("the asked pair"), 1);
-        assert!(read.is_for("countries/AM/relations/AZ").is_err());
+        let read = RelationName::decode(relation(asked).encode_to_vec().as_slice()).expect("reads");
+        assert_eq!(relation_is_for(&read, asked).expect("the asked pair"), 1);
+        assert!(relation_is_for(&read, "countries/AM/relations/AZ").is_err());
 
         let page = pb::ListRelationsResponse {
             relations: vec![relation(asked), relation("countries/AM/relations/AZ")],
             next_page_token: "next".into(),
         };
-        let read = RelationsPage::decode(page.encode_to_vec().as_slice()).expect("reads");
-        assert_eq!(read.all_of("countries/AM").expect("all of AM"), 2);
-        assert!(read.all_of("countries/AZ").is_err());
+        let read = RelationNames::decode(page.encode_to_vec().as_slice()).expect("reads");
+        assert_eq!(
+            relations_all_of(&read, "countries/AM").expect("all of AM"),
+            2
+        );
+        assert!(relations_all_of(&read, "countries/AZ").is_err());
     }
 
     #[test]
@@ -138,8 +113,8 @@ mod tests {
             next_page_token: String::new(),
         }
         .encode_to_vec();
-        let read = HistoryPage::decode(page.as_slice()).expect("reads");
+        let read = HistoryEntries::decode(page.as_slice()).expect("reads");
         assert_eq!(read.entries.len(), 2);
-        assert!(HistoryPage::decode(&page[..page.len() - 1]).is_err());
+        assert!(HistoryEntries::decode(&page[..page.len() - 1]).is_err());
     }
 }

@@ -1,0 +1,305 @@
+//! `diplomacy import` and `diplomacy export`: records in and out of a data
+//! dir, or of a running server.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use diplomacy::domain::Collection;
+use diplomacy::ingest::{self, Mode, Source};
+use diplomacy::pb::diplomacy::v1 as pb;
+use diplomacy::server::{self, StoreOptions};
+use diplomacy::store::Store;
+
+use super::args::{DataArgs, ServerArgs};
+use super::client::records_client;
+use super::memory::return_freed_memory;
+use super::output::{open_output, Progress};
+use super::serve::checkpoint;
+use super::CliResult;
+
+/// Records written by an import past which it suggests `diplomacy
+/// compact`: below, the files gain little (BENCHMARKS.md).
+const COMPACT_HINT_AFTER: i64 = 100_000;
+
+/// Records a message of `ImportRecords` carries from `diplomacy import
+/// --server`.
+const RECORDS_PER_MESSAGE: usize = 500;
+
+#[derive(Args)]
+pub struct ImportArgs {
+    /// The JSON Lines file.
+    file: PathBuf,
+    #[command(flatten)]
+    remote: ServerArgs,
+    #[command(flatten)]
+    data: DataArgs,
+    /// Write the valid records and report the invalid ones (default: any
+    /// invalid record means nothing is written).
+    #[arg(long)]
+    best_effort: bool,
+    /// Validate only; write nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Close and open the database again after this many records (0:
+    /// never): sled's memory grows with what was written since it opened
+    /// the database, and an open starts over (BENCHMARKS.md). Not with
+    /// `--server`.
+    #[arg(long, default_value_t = 200_000)]
+    checkpoint_every: usize,
+}
+
+#[derive(Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    remote: ServerArgs,
+    #[command(flatten)]
+    data: DataArgs,
+    /// Write here instead of standard output.
+    #[arg(long)]
+    output: Option<PathBuf>,
+}
+
+/// `diplomacy import`'s store, closed and opened again every `every`
+/// records (see `ingest::ImportTarget`).
+struct Reopening {
+    /// None only while it is opened again.
+    store: Option<Arc<Store>>,
+    options: StoreOptions,
+    every: usize,
+    since: usize,
+}
+
+impl ingest::ImportTarget for Reopening {
+    fn store(&self) -> &Store {
+        self.store
+            .as_deref()
+            .expect("the store is open between batches: a failed open ends the import")
+    }
+
+    async fn after_batch(&mut self, records: usize) -> Result<(), diplomacy::error::Error> {
+        self.since += records;
+        if self.every == 0 || self.since < self.every {
+            return Ok(());
+        }
+        self.since = 0;
+        let started = Instant::now();
+        // The import holds the only handle: dropping it closes the
+        // database, once sled's background thread has let go of its lock
+        // (`options.lock_wait`).
+        drop(self.store.take());
+        let store = server::open_store(&self.options).await?;
+        return_freed_memory();
+        self.store = Some(store);
+        tracing::info!(
+            seconds = started.elapsed().as_secs_f64(),
+            "checkpointed the database during the import"
+        );
+        Ok(())
+    }
+}
+
+pub async fn import(args: ImportArgs) -> CliResult {
+    // Read as it is imported, never whole: the file can be larger than memory.
+    let source = ingest::JsonLinesFile::new(&args.file)
+        .map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
+    let mode = if args.best_effort {
+        Mode::BestEffort
+    } else {
+        Mode::AllOrNothing
+    };
+    let progress = Progress::new(0);
+    let report = match &args.remote.server {
+        Some(server) => {
+            let mut count = 0;
+            let mut unreadable = Vec::new();
+            for item in source.read()? {
+                match item {
+                    Ok(_) => count += 1,
+                    Err(error) => unreadable.push(error),
+                }
+            }
+            if !unreadable.is_empty() {
+                return Err(unreadable_lines(&unreadable).into());
+            }
+            progress.set_total(count);
+            let remote = Remote {
+                server,
+                token: args.remote.token.as_deref(),
+                mode,
+                dry_run: args.dry_run,
+            };
+            remote.import(&source, &progress).await?
+        }
+        None => {
+            let options = args.data.store_options(false);
+            let target = Reopening {
+                store: Some(server::open_store(&options).await?),
+                // Only the reopenings wait: another process's lock fails the
+                // first open at once.
+                options: StoreOptions {
+                    lock_wait: Duration::from_secs(5),
+                    ..options
+                },
+                every: args.checkpoint_every,
+                since: 0,
+            };
+            let report = ingest::import(target, &source, mode, args.dry_run, |done, total| {
+                progress.set_total(total);
+                progress.set(done);
+            })
+            .await?;
+            if !report.unreadable.is_empty() {
+                progress.finish();
+                return Err(unreadable_lines(&report.unreadable).into());
+            }
+            diplomacy::api::import_response(report)
+        }
+    };
+    progress.finish();
+    print_report(&report, args.dry_run, &progress);
+    if args.remote.server.is_none() && !args.dry_run && report.written > 0 {
+        let started = Instant::now();
+        match checkpoint(&args.data.data_dir).await {
+            Ok(()) => eprintln!(
+                "checkpointed the database in {:.1} s: the next start reads it without replaying the import",
+                started.elapsed().as_secs_f64()
+            ),
+            Err(e) => eprintln!("could not checkpoint the database ({e}): the next start replays the import"),
+        }
+        if report.written >= COMPACT_HINT_AFTER {
+            eprintln!(
+                "tip: `diplomacy compact --data-dir {}` writes the files again in key order \
+                 (half the size or less after a large import, and a faster start)",
+                args.data.data_dir.display()
+            );
+        }
+    }
+    if report.errors.is_empty() {
+        Ok(())
+    } else if mode == Mode::AllOrNothing && !args.dry_run {
+        Err("nothing was written: fix the records above, or pass --best-effort".into())
+    } else {
+        Err(format!("{} record(s) were not written", report.errors.len()).into())
+    }
+}
+
+/// The invalid records (the first hundred) and the summary line.
+fn print_report(report: &pb::ImportRecordsResponse, dry_run: bool, progress: &Progress) {
+    for error in report.errors.iter().take(100) {
+        eprintln!(
+            "record {} ({}): {} {}",
+            error.index + 1,
+            error.name,
+            error.code,
+            error.message
+        );
+    }
+    if report.errors.len() > 100 {
+        eprintln!("… and {} more invalid records", report.errors.len() - 100);
+    }
+    let verb = if dry_run { "checked" } else { "imported" };
+    eprintln!(
+        "{verb} {} records: {} written, {} unchanged, {} invalid, in {:.1} s ({:.0} records/s); revision {}",
+        report.received,
+        report.written,
+        report.unchanged,
+        report.errors.len(),
+        progress.elapsed(),
+        report.received as f64 / progress.elapsed().max(1e-9),
+        report.revision,
+    );
+}
+
+fn unreadable_lines(errors: &[ingest::LineError]) -> String {
+    let shown: Vec<String> = errors.iter().take(50).map(ToString::to_string).collect();
+    format!(
+        "{} unreadable line(s), nothing written:\n{}",
+        errors.len(),
+        shown.join("\n")
+    )
+}
+
+/// An import streamed to a running server's `ImportRecords`.
+struct Remote<'a> {
+    server: &'a str,
+    token: Option<&'a str>,
+    mode: Mode,
+    dry_run: bool,
+}
+
+impl Remote<'_> {
+    async fn import(
+        &self,
+        source: &impl Source,
+        progress: &Progress,
+    ) -> Result<pb::ImportRecordsResponse, Box<dyn std::error::Error + Send + Sync>> {
+        let mut client = records_client(self.server, self.token).await?;
+        let mode = match self.mode {
+            Mode::AllOrNothing => pb::ImportMode::AllOrNothing,
+            Mode::BestEffort => pb::ImportMode::BestEffort,
+        } as i32;
+        let (sender, receiver) = tokio::sync::mpsc::channel(8);
+        let call = tokio::spawn(async move {
+            client
+                .import_records(tokio_stream::wrappers::ReceiverStream::new(receiver))
+                .await
+        });
+        let mut sent = 0;
+        let mut records = source.read()?.map_while(Result::ok).peekable();
+        while records.peek().is_some() {
+            let chunk: Vec<pb::Record> = records
+                .by_ref()
+                .take(RECORDS_PER_MESSAGE)
+                .map(|record| pb::Record {
+                    kind: Some(record.into_owned()),
+                })
+                .collect();
+            let count = chunk.len();
+            let message = pb::ImportRecordsRequest {
+                mode,
+                validate_only: self.dry_run,
+                records: chunk,
+            };
+            if sender.send(message).await.is_err() {
+                break;
+            }
+            sent += count;
+            progress.set(sent);
+        }
+        drop(sender);
+        Ok(call.await??.into_inner())
+    }
+}
+
+pub async fn export(args: ExportArgs) -> CliResult {
+    let mut out = open_output(args.output.as_deref())?;
+    match &args.remote.server {
+        Some(server) => {
+            let mut client = records_client(server, args.remote.token.as_deref()).await?;
+            let mut stream = client
+                .export_records(pb::ExportRecordsRequest::default())
+                .await?
+                .into_inner();
+            while let Some(message) = stream.message().await? {
+                for record in message.records.into_iter().filter_map(|r| r.kind) {
+                    writeln!(out, "{}", ingest::to_json_line(&record)?)?;
+                }
+            }
+        }
+        None => {
+            let options = args.data.store_options(false);
+            let store = Store::open(&options.data_dir, options.cache_bytes, options.writer)?;
+            for collection in Collection::ALL {
+                for record in store.records(collection) {
+                    let record = diplomacy::records::without_store_meta(record?);
+                    writeln!(out, "{}", ingest::to_json_line(&record)?)?;
+                }
+            }
+        }
+    }
+    out.flush()?;
+    Ok(())
+}

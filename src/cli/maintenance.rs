@@ -1,0 +1,97 @@
+//! Subcommands that look after a data dir or write reference files: `check`,
+//! `compact`, `descriptor`, `reference`.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::Args;
+use diplomacy::ingest;
+use diplomacy::store::Store;
+
+use super::args::DataArgs;
+use super::output::open_output;
+use super::CliResult;
+
+#[derive(Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    data: DataArgs,
+}
+
+#[derive(Args)]
+pub struct ReferenceArgs {
+    /// The data set; only `iso-codes` for now.
+    #[arg(value_parser = ["iso-codes"])]
+    dataset: String,
+    /// Folder holding `iso3166-1.json` and `iso3166-3.json` (e.g.
+    /// `$(python -c 'import pycountry, os; print(os.path.dirname(pycountry.__file__))')/databases`).
+    #[arg(long)]
+    databases: PathBuf,
+    /// Write here instead of standard output.
+    #[arg(long)]
+    output: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct DescriptorArgs {
+    /// Where to write it.
+    #[arg(long, default_value = "diplomacy.binpb")]
+    output: PathBuf,
+}
+
+pub fn descriptor(args: DescriptorArgs) -> CliResult {
+    std::fs::write(&args.output, diplomacy::descriptors::FILE_DESCRIPTOR_SET)
+        .map_err(|e| format!("cannot write {}: {e}", args.output.display()))?;
+    eprintln!("wrote {}", args.output.display());
+    Ok(())
+}
+
+pub fn reference(args: ReferenceArgs) -> CliResult {
+    let records = ingest::iso_codes::iso_codes_records(&args.databases)?;
+    let mut out = open_output(args.output.as_deref())?;
+    for record in &records {
+        writeln!(out, "{}", ingest::to_json_line(record)?)?;
+    }
+    out.flush()?;
+    eprintln!("{} {} records", args.dataset, records.len());
+    Ok(())
+}
+
+pub fn check(args: CheckArgs) -> CliResult {
+    if !args.data.data_dir.join("db").exists() {
+        return Err(format!("{} holds no database", args.data.data_dir.display()).into());
+    }
+    let options = args.data.store_options(false);
+    let store = Store::open(&options.data_dir, options.cache_bytes, options.writer)?;
+    let report = store.check()?;
+    for problem in &report.problems {
+        println!("problem: {problem}");
+    }
+    println!(
+        "checked {} records, {} index entries, {} logged changes: {} problem(s)",
+        report.records, report.index_entries, report.changes, report.problem_count
+    );
+    if report.is_consistent() {
+        Ok(())
+    } else {
+        Err(format!("{} is inconsistent", args.data.data_dir.display()).into())
+    }
+}
+
+pub fn compact(args: CheckArgs) -> CliResult {
+    let dir = &args.data.data_dir;
+    let started = Instant::now();
+    let done = diplomacy::store::compact::compact(dir, args.data.cache_mb << 20, |entries| {
+        tracing::info!(entries, "compacting: entries copied so far");
+    })?;
+    println!(
+        "compacted {}: {} entries, {} bytes on disk before, {} after, in {:.1} s",
+        dir.display(),
+        done.entries,
+        done.bytes_before,
+        done.bytes_after,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}

@@ -1,0 +1,167 @@
+//! `diplomacy-tools`: the data generator and the load generator.
+
+#![forbid(unsafe_code)]
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use diplomacy_tools::bench::{self, server::server_binary, session::Session, Load};
+use diplomacy_tools::generate;
+
+// The server's allocator, for the criterion-like figures of the load
+// generator's own CPU.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+#[derive(Parser)]
+#[command(
+    version,
+    about = "Tools around the diplomacy service: a synthetic data generator and a load generator"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Write a synthetic dataset (deterministic from a seed) as JSON Lines
+    /// for `diplomacy import`.
+    Generate(GenerateArgs),
+    /// Start the diplomacy server on a data dir and measure it under load.
+    Bench(BenchArgs),
+}
+
+#[derive(Args)]
+struct GenerateArgs {
+    /// Seed of the generator: the same seed gives the same data.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Size relative to the default (1,000,000 meetings, 100,000 treaties,
+    /// 200,000 events).
+    #[arg(long, default_value_t = 1.0)]
+    scale: f64,
+    /// Write here instead of standard output.
+    #[arg(long)]
+    output: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct BenchArgs {
+    /// The server's data dir (made with `generate` and `diplomacy import`).
+    #[arg(long, default_value = "./data")]
+    data_dir: PathBuf,
+    /// The server's page cache, in MiB.
+    #[arg(long, default_value_t = 64)]
+    cache_mb: u64,
+    /// The server's relation cache, in MiB.
+    #[arg(long, default_value_t = 256)]
+    relation_cache_mb: usize,
+    /// The `diplomacy` binary to start (default: the one built beside this
+    /// program).
+    #[arg(long, env = "DIPLOMACY_BIN")]
+    server_bin: Option<PathBuf>,
+    /// The seed the data was generated with (queries then hit its pairs).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Seconds per scenario.
+    #[arg(long, default_value_t = 5.0)]
+    duration_secs: f64,
+    /// Client connections.
+    #[arg(long, default_value_t = 2)]
+    connections: usize,
+    /// Calls in flight per connection.
+    #[arg(long, default_value_t = 32)]
+    in_flight: usize,
+    /// `all`, or a comma list: get-relation, get-relation-basic,
+    /// history-page, list-relations, stream-history, writes (each runs right
+    /// after a baseline run of its own, and its ratios are against that run).
+    #[arg(long, default_value = "all")]
+    scenarios: String,
+    /// Runs of every scenario (each with its baseline run): the table shows
+    /// the median round with the range across rounds.
+    #[arg(long, default_value_t = 1)]
+    rounds: usize,
+}
+
+type CliResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Generate(args) => write_generated(args),
+        Command::Bench(args) => tokio::runtime::Runtime::new()
+            .map_err(Into::into)
+            .and_then(|runtime| runtime.block_on(measure(args))),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn write_generated(args: GenerateArgs) -> CliResult {
+    let sizes = generate::Sizes::scaled(args.scale);
+    let mut out: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout())),
+    };
+    let total = sizes.meetings + sizes.treaties + sizes.events;
+    let mut written = 0;
+    let mut failure = None;
+    generate::generate(args.seed, sizes, |record| {
+        if failure.is_some() {
+            return;
+        }
+        match diplomacy::ingest::to_json_line(&record)
+            .map_err(|e| e.to_string())
+            .and_then(|line| writeln!(out, "{line}").map_err(|e| e.to_string()))
+        {
+            Ok(()) => {
+                written += 1;
+                if written % 100_000 == 0 {
+                    eprintln!("progress: {written}/{total} records");
+                }
+            }
+            Err(e) => failure = Some(e),
+        }
+    });
+    if let Some(e) = failure {
+        return Err(e.into());
+    }
+    out.flush()?;
+    eprintln!(
+        "generated {written} records ({} meetings, {} treaties, {} events)",
+        sizes.meetings, sizes.treaties, sizes.events
+    );
+    Ok(())
+}
+
+async fn measure(args: BenchArgs) -> CliResult {
+    let session = Session {
+        server_binary: server_binary(args.server_bin.as_deref())?,
+        data_dir: args.data_dir,
+        cache_mb: args.cache_mb,
+        relation_cache_mb: args.relation_cache_mb,
+        scenarios: bench::parse_scenarios(&args.scenarios)?,
+        load: Load {
+            connections: args.connections.max(1),
+            in_flight: args.in_flight.max(1),
+            duration: Duration::from_secs_f64(args.duration_secs),
+            seed: args.seed,
+            token: format!("bench-{}-0123456789", std::process::id()),
+        },
+        rounds: args.rounds,
+    };
+    println!("{}", session.measure().await?);
+    Ok(())
+}
