@@ -3,6 +3,12 @@
 //!
 //! Data flows one way: wire → [`api`] (convert, validate) → [`domain`]
 //! (decide) → [`store`] (persist) and back.
+//!
+//! No `unsafe` but in two documented places: `store::compact`'s
+//! `renameat2` (no safe wrapper in std) and the unit tests' counting
+//! allocator (`store::cache::heap_probe`).
+
+#![deny(unsafe_code)]
 
 pub mod api;
 pub mod convert;

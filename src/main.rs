@@ -8,10 +8,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-// sled allocates and frees a node copy on every insert; glibc's allocator
-// spent a quarter of a bulk import in malloc and free (perf), mimalloc far
-// less. Without transparent huge pages: with them, resident memory rose by
-// hundreds of MB of half-used 2 MiB pages.
+// sled allocates and frees a node copy on every insert, where glibc's
+// allocator cost far more than mimalloc (BENCHMARKS.md). Without
+// transparent huge pages: with them, resident memory grew by half-used
+// huge pages.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

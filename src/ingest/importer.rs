@@ -16,9 +16,9 @@ use crate::store::{Outcome, Store};
 /// The store an import writes to, told after every batch how many records
 /// the batch held. `diplomacy import`, a process of its own, closes and
 /// opens the database again every so often there: sled's memory grows with
-/// what was written since the database was opened (13 GB resident at the
-/// end of the full generated dataset imported in one go), and an open
-/// writes a snapshot and starts over. A running server's store (`&Store`)
+/// what was written since the database was opened (BENCHMARKS.md: the
+/// full generated dataset imported in one go), and an open writes a
+/// snapshot and starts over. A running server's store (`&Store`)
 /// goes on.
 pub trait ImportTarget: Send {
     fn store(&self) -> &Store;

@@ -9,15 +9,13 @@ use prost::Message;
 use super::index::record_index;
 use super::keys;
 use super::kv::KvStore;
-use super::writer::read_u64;
+use super::read_u64;
 use super::Store;
 use crate::domain::{Collection, CountryCode};
 use crate::error::Result;
 use crate::pb::diplomacy::v1 as pb;
 use crate::records::{decode_record, meta, record_name, referenced_countries};
 
-/// Prefixes of the derived (index) keys.
-const INDEX_PREFIXES: [&[u8]; 8] = [b"x/", b"h/", b"p/", b"s/", b"t/", b"c/", b"m/", b"d/"];
 /// Most problems listed (all are counted).
 const MAX_LISTED: usize = 100;
 
@@ -104,7 +102,7 @@ impl<K: KvStore> Store<K> {
             }
         }
 
-        for prefix in INDEX_PREFIXES {
+        for prefix in keys::INDEX_PREFIXES {
             for entry in self.kv.scan_prefix(prefix) {
                 let (key, value) = entry?;
                 report.index_entries += 1;

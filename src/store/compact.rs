@@ -4,13 +4,11 @@
 //! sled appends every change to its log and writes a page whole again only
 //! after about ten changes to it. An import writes records in file order,
 //! each touching index pages all over the tree, so most pages end up as a
-//! chain of fragments, and the files grow to several times the data: 6,053
-//! bytes on disk per record of the full generated dataset, for 1,090 bytes
-//! of keys and values. Written again in key order: 2,492 bytes per record,
-//! and a server's first answer 0.43–0.45 s after start instead of
-//! 0.76–0.81 s, with 10% less memory, and durable writes a fifth faster
-//! (BENCHMARKS.md). Queries on a warm server run as fast as before. A small
-//! database gains nothing.
+//! chain of fragments, and the files grow to several times the data.
+//! Written again in key order, they shrink to less than half, a server
+//! starts faster and in less memory, and durable writes get faster
+//! (BENCHMARKS.md has the figures). Queries on a warm server run as fast as
+//! before. A small database gains nothing.
 //!
 //! The copy goes to a sibling directory (`{data dir}.compacting`) while the
 //! old database stays open, so that no server starts on it and writes what
@@ -226,6 +224,7 @@ fn exchange(a: &Path, b: &Path) -> Result<()> {
     sync_dir(b).map_err(failed)?;
     let (a_c, b_c) = (path(a)?, path(b)?);
     // SAFETY: both are valid NUL-terminated paths that outlive the call.
+    #[allow(unsafe_code)]
     let swapped = unsafe {
         libc::renameat2(
             libc::AT_FDCWD,

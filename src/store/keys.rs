@@ -54,6 +54,15 @@ pub enum PairFamily {
 }
 
 impl PairFamily {
+    /// The families the relation cache mirrors.
+    pub const CACHED: [PairFamily; 5] = [
+        PairFamily::Status,
+        PairFamily::Treaty,
+        PairFamily::Conflict,
+        PairFamily::Meeting,
+        PairFamily::Mediator,
+    ];
+
     fn tag(self) -> &'static str {
         match self {
             PairFamily::History => "p",
@@ -64,6 +73,25 @@ impl PairFamily {
             PairFamily::Mediator => "d",
         }
     }
+
+    /// The cached family a key belongs to, if any.
+    pub fn cached_of(key: &[u8]) -> Option<PairFamily> {
+        let tag = key.get(..2)?;
+        PairFamily::CACHED
+            .into_iter()
+            .find(|family| tag[0] == family.tag().as_bytes()[0] && tag[1] == b'/')
+    }
+}
+
+/// `s/AMAZ/rest` (any pair family) → the pair and `rest`.
+pub fn split_pair_key(key: &[u8]) -> Option<(CountryPair, &[u8])> {
+    let codes = std::str::from_utf8(key.get(2..6)?).ok()?;
+    let low = CountryCode::parse(&codes[..2])?;
+    let high = CountryCode::parse(&codes[2..])?;
+    if key.get(6) != Some(&b'/') {
+        return None;
+    }
+    Some((CountryPair::new(low, high)?, &key[7..]))
 }
 
 pub const RECORD_COUNTS: &[u8] = b"_count/";
@@ -73,6 +101,12 @@ pub const RECORD_COUNTS: &[u8] = b"_count/";
 pub fn record_count(collection: Collection) -> Vec<u8> {
     format!("_count/{}", collection.as_str()).into_bytes()
 }
+
+/// Every record, of every collection.
+pub const RECORDS: &[u8] = b"r/";
+
+/// Prefixes of the derived (index) keys: what `check` recomputes.
+pub const INDEX_PREFIXES: [&[u8]; 8] = [b"x/", b"h/", b"p/", b"s/", b"t/", b"c/", b"m/", b"d/"];
 
 pub fn record(collection: Collection, id: &str) -> Vec<u8> {
     format!("r/{}/{id}", collection.as_str()).into_bytes()
@@ -197,5 +231,33 @@ mod tests {
         assert_eq!(pair_of_partner_count(&partner(az, am)), Some(None));
         assert_eq!(pair_of_partner_count(&refcount(am)), None);
         assert_eq!(pair_of_partner_count(b"q/AM/AM"), None);
+    }
+
+    #[test]
+    fn a_pair_key_names_its_family_and_pair_and_every_family_is_an_index() {
+        let am = CountryCode::parse("AM").expect("AM is a country code");
+        let az = CountryCode::parse("AZ").expect("AZ is a country code");
+        let amaz = CountryPair::new(am, az).expect("two countries");
+        for family in PairFamily::CACHED {
+            let mut key = pair(family, amaz);
+            key.extend_from_slice(b"199101010/events/e1");
+            assert_eq!(PairFamily::cached_of(&key), Some(family));
+            assert_eq!(
+                split_pair_key(&key),
+                Some((amaz, b"199101010/events/e1".as_slice()))
+            );
+        }
+        for family in PairFamily::CACHED.into_iter().chain([PairFamily::History]) {
+            assert!(INDEX_PREFIXES.contains(&&pair(family, amaz)[..2]));
+        }
+        assert_eq!(
+            PairFamily::cached_of(&pair(PairFamily::History, amaz)),
+            None
+        );
+        assert_eq!(
+            PairFamily::cached_of(&record(Collection::Events, "e1")),
+            None
+        );
+        assert_eq!(split_pair_key(b"s/AMA/"), None);
     }
 }

@@ -179,10 +179,9 @@ impl SledKv {
 /// that sled writes a snapshot of everything logged since its last open.
 ///
 /// sled 0.34 writes snapshots only when it opens: a process that stops after
-/// many writes leaves them all for the next start to replay (ready in 2.65 s
-/// instead of 0.84 s after 30 s of writes to the full dataset; after an
-/// import, all of it). Doing it on the way out moves that
-/// work off the next start. A lock still held is waited for up to `wait`.
+/// many writes leaves them all for the next start to replay (after an
+/// import, all of it; BENCHMARKS.md has what that costs). Doing it on the
+/// way out moves that work off the next start. A lock still held is waited for up to `wait`.
 pub fn checkpoint(path: &Path, wait: Duration) -> Result<(), Error> {
     open_db(path, 8 << 20, wait).map(drop).map_err(engine_error)
 }

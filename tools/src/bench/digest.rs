@@ -5,9 +5,8 @@
 //! The load generator shares the machine's two cores with the server, so
 //! every microsecond it spends is charged to the scenario's ratio. Decoding
 //! a relation's hundred listed treaties and sources into strings it then
-//! dropped cost it 30 µs of CPU a call against 16 for the health check,
-//! whose answer is two bytes. The readers keep a few fields and skip the
-//! rest. The answers are those of the same calls; only this reading of
+//! dropped cost it about twice the health check's CPU a call, whose answer
+//! is two bytes. The readers keep a few fields and skip the rest. The answers are those of the same calls; only this reading of
 //! them is smaller.
 
 use tonic::codegen::http::uri::PathAndQuery;

@@ -2,6 +2,8 @@
 //! allocated, so that a test can check what a structure says it weighs
 //! against what building it took from the heap.
 
+#![allow(unsafe_code)]
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 

@@ -1,0 +1,232 @@
+//! Applying one write inside the writer's transaction: the record's new
+//! state computed from its stored one, its etag and revision, its index
+//! entries replaced, reference counts kept, references checked (a record
+//! may name only countries that exist; a country still named may not be
+//! deleted), and the change logged.
+
+use std::collections::BTreeSet;
+
+use prost::Message;
+
+use super::index::{record_index, RecordIndex};
+use super::keys;
+use super::kv::{KvRead, WriteSet};
+use crate::domain::{Collection, CountryCode, CountryPair};
+use crate::error::{Error, PreconditionViolation, Result};
+use crate::pb::diplomacy::v1 as pb;
+use crate::records::{
+    decode_record, encode_record, etag_for, meta, referenced_countries, without_store_meta, Record,
+};
+
+/// Computes the new state of one record from its stored state (`None`:
+/// absent, or delete). May run more than once; must have no side effects.
+pub type Compute = Box<dyn Fn(Option<&Record>) -> Result<Option<Record>> + Send>;
+
+/// One record to change.
+pub struct WriteOp {
+    pub collection: Collection,
+    pub id: String,
+    pub compute: Compute,
+}
+
+/// What a write did to its record.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    Created(Record),
+    Updated(Record),
+    Deleted(Record),
+    /// The new content equals the stored one: nothing written.
+    Unchanged(Record),
+    /// Asked to delete what does not exist.
+    Absent,
+}
+
+pub(super) fn change_of(
+    outcome: &Outcome,
+    revision: i64,
+    commit_time: prost_types::Timestamp,
+) -> Option<pb::Change> {
+    let (kind, record) = match outcome {
+        Outcome::Created(r) => (pb::ChangeType::Created, r),
+        Outcome::Updated(r) => (pb::ChangeType::Updated, r),
+        Outcome::Deleted(r) => (pb::ChangeType::Deleted, r),
+        Outcome::Unchanged(_) | Outcome::Absent => return None,
+    };
+    Some(pb::Change {
+        revision,
+        r#type: kind as i32,
+        name: crate::records::record_name(record).to_string(),
+        record: Some(pb::Record {
+            kind: Some(record.clone()),
+        }),
+        commit_time: Some(commit_time),
+    })
+}
+
+pub(super) fn write_change(tx: &WriteSet<'_>, change: &pb::Change, retention: u64) {
+    let revision = change.revision as u64;
+    tx.insert(&keys::change(revision), &change.encode_to_vec());
+    if revision > retention {
+        tx.remove(&keys::change(revision - retention));
+    }
+}
+
+/// Applies one op inside the transaction; `revision` is the one it gets if
+/// it changes anything.
+pub(super) fn apply(tx: &WriteSet<'_>, op: &WriteOp, revision: i64) -> Result<Outcome> {
+    let key = keys::record(op.collection, &op.id);
+    let old =
+        match tx.get(&key)? {
+            Some(bytes) => Some(decode_record(op.collection, &bytes).map_err(|e| {
+                Error::DataLoss(format!("{}/{}: {e}", op.collection.as_str(), op.id))
+            })?),
+            None => None,
+        };
+    let new = (op.compute)(old.as_ref())?;
+    let new = match (old.as_ref(), new) {
+        (None, None) => return Ok(Outcome::Absent),
+        (Some(old), Some(new))
+            if without_store_meta(old.clone()) == without_store_meta(new.clone()) =>
+        {
+            return Ok(Outcome::Unchanged(old.clone()))
+        }
+        (_, Some(mut new)) => {
+            let m = meta(&mut new);
+            *m.revision = revision;
+            *m.etag = etag_for(revision);
+            check_references_exist(tx, &new)?;
+            Some(new)
+        }
+        (Some(_), None) => None,
+    };
+    if op.collection == Collection::Countries && old.is_some() && new.is_none() {
+        check_country_unused(tx, &op.id)?;
+    }
+    let RecordIndex {
+        entries: old_entries,
+        pairs: old_pairs,
+    } = old
+        .as_ref()
+        .map(|r| record_index(op.collection, &op.id, r))
+        .unwrap_or_default();
+    let RecordIndex {
+        entries: new_entries,
+        pairs: new_pairs,
+    } = new
+        .as_ref()
+        .map(|r| record_index(op.collection, &op.id, r))
+        .unwrap_or_default();
+    for stale in old_entries.keys().filter(|k| !new_entries.contains_key(*k)) {
+        tx.remove(stale);
+    }
+    for (k, v) in &new_entries {
+        if old_entries.get(k) != Some(v) {
+            tx.insert(k, v);
+        }
+    }
+    for pair in old_pairs.difference(&new_pairs) {
+        adjust_pair_count(tx, *pair, -1)?;
+    }
+    for pair in new_pairs.difference(&old_pairs) {
+        adjust_pair_count(tx, *pair, 1)?;
+    }
+    let old_refs = old.as_ref().map(referenced_countries).unwrap_or_default();
+    let new_refs = new.as_ref().map(referenced_countries).unwrap_or_default();
+    adjust_refcounts(tx, &old_refs, &new_refs)?;
+    Ok(match (old, new) {
+        (None, Some(new)) => {
+            tx.insert(&key, &encode_record(&new));
+            adjust_count(tx, &keys::record_count(op.collection), 1)?;
+            Outcome::Created(new)
+        }
+        (Some(_), Some(new)) => {
+            tx.insert(&key, &encode_record(&new));
+            Outcome::Updated(new)
+        }
+        (Some(old), None) => {
+            tx.remove(&key);
+            adjust_count(tx, &keys::record_count(op.collection), -1)?;
+            Outcome::Deleted(old)
+        }
+        (None, None) => Outcome::Absent,
+    })
+}
+
+fn adjust_refcounts(
+    tx: &WriteSet<'_>,
+    old: &BTreeSet<CountryCode>,
+    new: &BTreeSet<CountryCode>,
+) -> Result<()> {
+    for code in old.difference(new) {
+        adjust_refcount(tx, *code, -1)?;
+    }
+    for code in new.difference(old) {
+        adjust_refcount(tx, *code, 1)?;
+    }
+    Ok(())
+}
+
+fn check_references_exist(tx: &WriteSet<'_>, record: &Record) -> Result<()> {
+    let mut missing = Vec::new();
+    for code in referenced_countries(record) {
+        if !tx.contains(&keys::record(Collection::Countries, code.as_str()))? {
+            missing.push(PreconditionViolation {
+                kind: "COUNTRY_NOT_FOUND",
+                subject: code.name(),
+                description: format!("{} does not exist: create the country first", code.name()),
+            });
+        }
+    }
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::FailedPrecondition(missing))
+    }
+}
+
+fn check_country_unused(tx: &WriteSet<'_>, id: &str) -> Result<()> {
+    let Some(code) = CountryCode::parse(id) else {
+        return Ok(());
+    };
+    let count = read_u64(tx.get(&keys::refcount(code))?);
+    if count > 0 {
+        return Err(Error::FailedPrecondition(vec![PreconditionViolation {
+            kind: "COUNTRY_IN_USE",
+            subject: code.name(),
+            description: format!(
+                "{} is still named by {count} record(s): delete or change them first",
+                code.name()
+            ),
+        }]));
+    }
+    Ok(())
+}
+
+/// A big-endian u64 value, 0 when absent or malformed.
+pub fn read_u64(bytes: Option<Vec<u8>>) -> u64 {
+    bytes
+        .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
+        .map(u64::from_be_bytes)
+        .unwrap_or(0)
+}
+
+fn adjust_refcount(tx: &WriteSet<'_>, code: CountryCode, delta: i64) -> Result<()> {
+    adjust_count(tx, &keys::refcount(code), delta)
+}
+
+/// The partner counts of `pair`, one per direction.
+fn adjust_pair_count(tx: &WriteSet<'_>, pair: CountryPair, delta: i64) -> Result<()> {
+    adjust_count(tx, &keys::partner(pair.low(), pair.high()), delta)?;
+    adjust_count(tx, &keys::partner(pair.high(), pair.low()), delta)
+}
+
+/// A u64 count, removed at zero.
+fn adjust_count(tx: &WriteSet<'_>, key: &[u8], delta: i64) -> Result<()> {
+    let count = read_u64(tx.get(key)?).saturating_add_signed(delta);
+    if count == 0 {
+        tx.remove(key);
+    } else {
+        tx.insert(key, &count.to_be_bytes());
+    }
+    Ok(())
+}

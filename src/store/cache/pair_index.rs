@@ -1,0 +1,333 @@
+//! One pair's cached index entries (status facts, treaties, conflicts,
+//! meetings, mediators) in sorted blocks, what they weigh, and the queries
+//! a relation makes of them.
+
+use std::sync::RwLock;
+
+use prost::Message;
+
+use crate::convert::stored_date;
+use crate::domain::relation::{conflict_days, DaySpan, StatusFact, TreatyInterval};
+use crate::domain::{CountryCode, CountryPair};
+use crate::error::Result;
+use crate::pb::diplomacy::v1 as pb;
+use crate::store::corrupt;
+use crate::store::coverage::Coverage;
+use crate::store::index::{change_from_code, StatusValue, TreatyValue};
+use crate::store::keys::PairFamily;
+use crate::store::sorted::{allocation, buffer, SortedMap};
+use crate::wire::partial::summary_name;
+
+use super::codec::{mediator_of, meeting_rest, meeting_summary, record_of_rest};
+use super::Slot;
+
+/// What a cached pair costs beyond its entries: its slot in the pair map
+/// (with the map's spare room) and the shared, locked index itself.
+pub(super) fn slot_bytes() -> usize {
+    allocation(2 * std::mem::size_of::<usize>() + std::mem::size_of::<RwLock<PairIndex>>())
+        + 2 * (std::mem::size_of::<(CountryPair, Slot)>() + 1)
+}
+
+/// The relation-relevant index entries of one pair. Keys are the index key
+/// after `{family}/{AB}/`, so they start with the date sort key.
+#[derive(Default)]
+pub struct PairIndex {
+    pub(in crate::store) status: SortedMap<StatusFact>,
+    pub(in crate::store) treaties: SortedMap<CachedTreaty>,
+    /// The keys of `treaties` that are alliances, and their days in force.
+    pub(in crate::store) alliances: SortedMap<()>,
+    pub(in crate::store) alliance_days: Coverage,
+    /// The days each treaty is in force, to count them on a day.
+    pub(in crate::store) treaty_days: Coverage,
+    pub(in crate::store) conflicts: SortedMap<CachedConflict>,
+    /// The days each conflict covers.
+    pub(in crate::store) conflict_days: Coverage,
+    /// `{date}/meetings/{id}`, sorted, so that "meetings up to a day" is one
+    /// binary search, each with what its summary adds to its key
+    /// (`meeting_rest`).
+    pub(in crate::store) meetings: SortedMap<Box<[u8]>>,
+    /// Per mediator in code order, its `{date}/{record}` entries, sorted.
+    pub(in crate::store) mediators: Vec<(CountryCode, SortedMap<()>)>,
+    /// Heap bytes the entries own (keys, names, titles), kept as entries
+    /// come and go; the buffers holding the entries are counted when asked.
+    pub(in crate::store) owned: usize,
+}
+
+/// A treaty of the pair, with its days in force decoded once. Its summary
+/// is kept encoded, as responses carry it: smaller than the struct, and
+/// copied into a response without being encoded again.
+pub struct CachedTreaty {
+    pub days: Option<DaySpan>,
+    pub allied: bool,
+    /// An encoded `pb::TreatySummary`.
+    pub summary: Box<[u8]>,
+}
+
+impl CachedTreaty {
+    pub fn in_force_on(&self, day: time::Date) -> bool {
+        self.days.is_some_and(|days| days.contains(day))
+    }
+
+    pub fn name(&self) -> &str {
+        summary_name(&self.summary)
+    }
+
+    pub(super) fn owned_bytes(&self) -> usize {
+        allocation(self.summary.len())
+    }
+}
+
+/// An armed conflict of the pair, with its days decoded once and its
+/// summary kept encoded (as `CachedTreaty`'s).
+pub struct CachedConflict {
+    pub days: Option<DaySpan>,
+    /// An encoded `pb::ConflictSummary`.
+    pub summary: Box<[u8]>,
+}
+
+impl CachedConflict {
+    pub fn covers(&self, day: time::Date) -> bool {
+        self.days.is_some_and(|days| days.contains(day))
+    }
+
+    pub(super) fn owned_bytes(&self) -> usize {
+        allocation(self.summary.len())
+    }
+}
+
+pub(super) fn status_bytes(fact: &StatusFact) -> usize {
+    allocation(fact.record.capacity())
+}
+
+impl PairIndex {
+    /// Sets (`Some`) or removes (`None`) one entry. Idempotent, so a patch
+    /// that reaches an entry already loaded with it changes nothing.
+    pub(super) fn set(
+        &mut self,
+        family: PairFamily,
+        rest: &[u8],
+        value: Option<&[u8]>,
+    ) -> Result<()> {
+        let key_bytes = allocation(rest.len());
+        // Heap bytes of entries added and removed (a replaced entry is both).
+        let (added, removed) = match (family, value) {
+            (PairFamily::Status, Some(v)) => {
+                let status = StatusValue::decode(v).map_err(|e| corrupt("status index", e))?;
+                let fact = change_from_code(status.change)
+                    .zip(stored_date(status.date.as_ref()))
+                    .map(|(change, date)| StatusFact {
+                        date,
+                        change,
+                        record: record_of_rest(rest),
+                    });
+                match fact {
+                    Some(fact) => {
+                        let added = key_bytes + status_bytes(&fact);
+                        let old = self.status.insert(rest.into(), fact);
+                        (added, old.map_or(0, |old| key_bytes + status_bytes(&old)))
+                    }
+                    None => (0, self.remove_status(rest)),
+                }
+            }
+            (PairFamily::Treaty, Some(v)) => {
+                let treaty = TreatyValue::decode(v).map_err(|e| corrupt("treaty index", e))?;
+                let interval = TreatyInterval {
+                    from: stored_date(treaty.from.as_ref()),
+                    until: stored_date(treaty.until.as_ref()),
+                };
+                let cached = CachedTreaty {
+                    days: interval.days(),
+                    allied: treaty.allied,
+                    summary: treaty
+                        .summary
+                        .unwrap_or_default()
+                        .encode_to_vec()
+                        .into_boxed_slice(),
+                };
+                let removed = self.remove_treaty(rest);
+                let mut added = key_bytes + cached.owned_bytes();
+                if let Some(days) = cached.days {
+                    self.treaty_days.insert(days);
+                }
+                if cached.allied {
+                    self.alliances.insert(rest.into(), ());
+                    added += key_bytes;
+                    if let Some(days) = cached.days {
+                        self.alliance_days.insert(days);
+                    }
+                }
+                self.treaties.insert(rest.into(), cached);
+                (added, removed)
+            }
+            (PairFamily::Conflict, Some(v)) => {
+                let summary =
+                    pb::ConflictSummary::decode(v).map_err(|e| corrupt("conflict index", e))?;
+                let cached = CachedConflict {
+                    days: stored_date(summary.start_date.as_ref())
+                        .map(|start| conflict_days(start, stored_date(summary.end_date.as_ref()))),
+                    // Encoded again, so that `name` comes first whatever
+                    // wrote the value (`summary_name`).
+                    summary: summary.encode_to_vec().into_boxed_slice(),
+                };
+                let removed = self.remove_conflict(rest);
+                if let Some(days) = cached.days {
+                    self.conflict_days.insert(days);
+                }
+                let added = key_bytes + cached.owned_bytes();
+                self.conflicts.insert(rest.into(), cached);
+                (added, removed)
+            }
+            (PairFamily::Meeting, Some(v)) => {
+                let kept = meeting_rest(v)?;
+                let added = key_bytes + allocation(kept.len());
+                let old = self.meetings.insert(rest.into(), kept);
+                (
+                    added,
+                    old.map_or(0, |old| key_bytes + allocation(old.len())),
+                )
+            }
+            (PairFamily::Mediator, Some(_)) => {
+                let (code, rest) = mediator_of(rest)?;
+                let at = match self.mediators.binary_search_by_key(&code, |(c, _)| *c) {
+                    Ok(at) => at,
+                    Err(at) => {
+                        self.mediators.insert(at, (code, SortedMap::default()));
+                        at
+                    }
+                };
+                match self.mediators[at].1.insert(rest.into(), ()) {
+                    Some(()) => (0, 0),
+                    None => (allocation(rest.len()), 0),
+                }
+            }
+            (PairFamily::Status, None) => (0, self.remove_status(rest)),
+            (PairFamily::Treaty, None) => (0, self.remove_treaty(rest)),
+            (PairFamily::Conflict, None) => (0, self.remove_conflict(rest)),
+            (PairFamily::Meeting, None) => (
+                0,
+                self.meetings
+                    .remove(rest)
+                    .map_or(0, |old| key_bytes + allocation(old.len())),
+            ),
+            (PairFamily::History, _) => (0, 0),
+            (PairFamily::Mediator, None) => {
+                let (code, rest) = mediator_of(rest)?;
+                let Ok(at) = self.mediators.binary_search_by_key(&code, |(c, _)| *c) else {
+                    return Ok(());
+                };
+                let entries = &mut self.mediators[at].1;
+                let removed = entries.remove(rest).map_or(0, |()| allocation(rest.len()));
+                if entries.is_empty() {
+                    self.mediators.remove(at);
+                }
+                (0, removed)
+            }
+        };
+        self.owned = (self.owned + added).saturating_sub(removed);
+        Ok(())
+    }
+
+    /// Removes a status fact; the bytes it owned.
+    pub(super) fn remove_status(&mut self, key: &[u8]) -> usize {
+        self.status
+            .remove(key)
+            .map_or(0, |old| allocation(key.len()) + status_bytes(&old))
+    }
+
+    /// Removes a treaty and what is derived from it; the bytes it owned.
+    pub(super) fn remove_treaty(&mut self, key: &[u8]) -> usize {
+        let Some(old) = self.treaties.remove(key) else {
+            return 0;
+        };
+        let mut freed = allocation(key.len()) + old.owned_bytes();
+        if let Some(days) = old.days {
+            self.treaty_days.remove(days);
+        }
+        if self.alliances.remove(key).is_some() {
+            freed += allocation(key.len());
+            if let Some(days) = old.days {
+                self.alliance_days.remove(days);
+            }
+        }
+        freed
+    }
+
+    /// Removes a conflict and its days; the bytes it owned.
+    pub(super) fn remove_conflict(&mut self, key: &[u8]) -> usize {
+        let Some(old) = self.conflicts.remove(key) else {
+            return 0;
+        };
+        if let Some(days) = old.days {
+            self.conflict_days.remove(days);
+        }
+        allocation(key.len()) + old.owned_bytes()
+    }
+
+    /// Drops the spare room that loading left in every buffer.
+    pub(super) fn shrink_to_fit(&mut self) {
+        self.status.shrink_to_fit();
+        self.treaties.shrink_to_fit();
+        self.alliances.shrink_to_fit();
+        self.conflicts.shrink_to_fit();
+        self.meetings.shrink_to_fit();
+        self.mediators.shrink_to_fit();
+        for (_, entries) in &mut self.mediators {
+            entries.shrink_to_fit();
+        }
+        for days in [
+            &mut self.treaty_days,
+            &mut self.alliance_days,
+            &mut self.conflict_days,
+        ] {
+            days.shrink_to_fit();
+        }
+    }
+
+    /// Heap bytes this pair takes in the cache: its entries, the buffers
+    /// that hold them, and its slot.
+    pub fn weight(&self) -> usize {
+        self.owned
+            + self.status.buffer_bytes()
+            + self.treaties.buffer_bytes()
+            + self.alliances.buffer_bytes()
+            + self.conflicts.buffer_bytes()
+            + self.meetings.buffer_bytes()
+            + buffer(&self.mediators)
+            + self
+                .mediators
+                .iter()
+                .map(|(_, entries)| entries.buffer_bytes())
+                .sum::<usize>()
+            + self.treaty_days.heap_bytes()
+            + self.alliance_days.heap_bytes()
+            + self.conflict_days.heap_bytes()
+            + slot_bytes()
+    }
+
+    /// How many meetings are dated on or before the bound, and the summary
+    /// of the latest of them.
+    pub fn meetings_until(&self, until: &[u8]) -> Result<(usize, Option<pb::MeetingSummary>)> {
+        let count = self.meetings.count_before(until);
+        let latest = match self.meetings.before_rev(until).next() {
+            Some((key, kept)) => Some(meeting_summary(key, kept)?),
+            None => None,
+        };
+        Ok((count, latest))
+    }
+
+    /// Mediators whose first entry is dated on or before the bound, in code
+    /// order.
+    pub fn mediators_until(&self, until: &[u8]) -> Vec<CountryCode> {
+        self.mediators
+            .iter()
+            .filter(|(_, entries)| entries.first_key().is_some_and(|first| first < until))
+            .map(|(code, _)| *code)
+            .collect()
+    }
+}
+
+/// The values of `entries` keyed (by date) before the bound `until`, newest
+/// first: a pair's status facts, treaties or conflicts up to a day.
+pub fn newest_first<'a, V>(entries: &'a SortedMap<V>, until: &[u8]) -> impl Iterator<Item = &'a V> {
+    entries.before_rev(until).map(|(_, v)| v)
+}

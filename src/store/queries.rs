@@ -1,0 +1,479 @@
+//! What the store answers: records by name and in pages, a pair's facts on
+//! a day (from the relation cache), a country's partners, timelines, the
+//! change log, counts.
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+
+use bytes::Bytes;
+use prost::Message;
+use time::Date;
+
+use super::cache::newest_first;
+use super::keys::{self, PairFamily};
+use super::{corrupt, read_u64, KvStore, Store};
+use crate::domain::relation::{status_from_newest, StatusOutcome, MAX_LISTED};
+use crate::domain::{Collection, CountryCode, CountryPair};
+use crate::error::Result;
+use crate::pb::diplomacy::v1 as pb;
+use crate::records::{decode_record, Record};
+use crate::wire::partial::summary_name;
+
+/// The facts of one pair on a day, as the relation query needs them.
+#[derive(Debug)]
+pub struct PairFacts {
+    /// The status that the pair's status facts up to the day give.
+    pub status: StatusOutcome,
+    /// Treaties in force on the day: the `listed` that entered into force
+    /// last, oldest first.
+    pub treaties_in_force: Vec<ListedSummary>,
+    /// How many treaties are in force on the day, listed or not.
+    pub treaties_in_force_count: usize,
+    /// The alliance in force on the day that entered into force last, listed
+    /// or not: the source of "allied".
+    pub alliance: Option<String>,
+    /// Armed conflicts covering the day: the `listed` that began last,
+    /// oldest first.
+    pub armed_conflicts: Vec<ListedSummary>,
+    /// How many armed conflicts cover the day, listed or not.
+    pub armed_conflicts_count: usize,
+    pub meeting_count: usize,
+    pub latest_meeting: Option<pb::MeetingSummary>,
+    /// Third countries that hosted or mediated on or before the day.
+    pub mediators: Vec<CountryCode>,
+}
+
+/// A listed treaty or armed conflict: its summary encoded, as the relation
+/// cache keeps it and responses carry it. The summaries of one answer are
+/// copied side by side into one buffer that they share: a busy pair lists
+/// two hundred, and two allocations each showed in the profile.
+#[derive(Debug)]
+pub struct ListedSummary(pub Bytes);
+
+impl ListedSummary {
+    /// Its name (a source of the relation): a piece of the same buffer.
+    pub fn name(&self) -> Bytes {
+        self.0.slice_ref(summary_name(&self.0).as_bytes())
+    }
+}
+
+/// The first `MAX_LISTED` of `count` matching summaries (newest first), in
+/// date order, in one shared buffer: the listed part of a relation's
+/// treaties or conflicts. The count stops the walk once they are all found.
+fn listed_summaries<'a>(
+    newest: impl Iterator<Item = &'a [u8]>,
+    count: usize,
+) -> Vec<ListedSummary> {
+    let mut listed: Vec<&[u8]> = newest.take(count.min(MAX_LISTED)).collect();
+    listed.reverse();
+    let buffer = Bytes::from(listed.concat());
+    let mut at = 0;
+    listed
+        .iter()
+        .map(|summary| {
+            at += summary.len();
+            ListedSummary(buffer.slice(at - summary.len()..at))
+        })
+        .collect()
+}
+
+/// Whose timeline a history query reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HistoryScope {
+    Country(CountryCode),
+    Pair(CountryPair),
+}
+
+impl HistoryScope {
+    fn prefix(&self) -> Vec<u8> {
+        match self {
+            HistoryScope::Country(code) => keys::country_history(*code),
+            HistoryScope::Pair(pair) => keys::pair(PairFamily::History, *pair),
+        }
+    }
+}
+
+/// A timeline entry as the store keeps it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredHistoryEntry {
+    /// Where it sits in its timeline, for page tokens.
+    pub position: Vec<u8>,
+    /// Its `HistoryEntryKind`, for filters.
+    pub kind: i32,
+    /// The encoded `diplomacy.v1.HistoryEntry`.
+    pub encoded: Vec<u8>,
+}
+
+fn bound_value(bound: &Bound<Vec<u8>>) -> &[u8] {
+    match bound {
+        Bound::Included(v) | Bound::Excluded(v) => v,
+        Bound::Unbounded => &[],
+    }
+}
+
+impl<K: KvStore> Store<K> {
+    /// Loads pairs into the relation cache before callers ask for them, the
+    /// pairs linked by the most records first, until the next one does not
+    /// fit in its budget or `stop` says so; the pairs loaded. Loading a
+    /// pair takes several range scans (a tenth of a second for the busiest
+    /// pair of the full dataset), so a server that has just started would
+    /// otherwise answer relation queries at a fraction of its speed for
+    /// minutes.
+    pub fn warm_relation_cache(&self, stop: &dyn Fn() -> bool) -> Result<usize> {
+        let mut pairs: Vec<(u64, CountryPair)> = Vec::new();
+        for entry in self.kv.scan_prefix(keys::PARTNERS) {
+            let (key, value) = entry?;
+            let pair = keys::pair_of_partner_count(&key)
+                .ok_or_else(|| corrupt("partner count", String::from_utf8_lossy(&key)))?;
+            // Each pair is counted in both directions: take it once.
+            if let Some(pair) = pair {
+                pairs.push((read_u64(Some(value)), pair));
+            }
+        }
+        pairs.sort_unstable_by(|a, b| b.cmp(a));
+        let mut loaded = 0;
+        for (_, pair) in pairs {
+            if stop() {
+                break;
+            }
+            let _gate = self.kv.read_gate();
+            if !self.cache.warm(&*self.kv, pair)? {
+                break;
+            }
+            loaded += 1;
+        }
+        Ok(loaded)
+    }
+
+    pub fn get(&self, collection: Collection, id: &str) -> Result<Option<Record>> {
+        self.kv
+            .get(&keys::record(collection, id))?
+            .map(|bytes| {
+                decode_record(collection, &bytes)
+                    .map_err(|e| corrupt(&format!("{}/{id}", collection.as_str()), e))
+            })
+            .transpose()
+    }
+
+    /// Up to `limit` records of a collection in id order, after `after`,
+    /// that pass `keep`; with `principal`, only those where that country has a
+    /// principal role. Returns the records and whether more may follow.
+    pub fn list(
+        &self,
+        collection: Collection,
+        principal: Option<CountryCode>,
+        after: Option<&str>,
+        limit: usize,
+        keep: impl Fn(&Record) -> bool,
+    ) -> Result<(Vec<Record>, bool)> {
+        // An index entry and its record are read under one gate: never one
+        // without the other.
+        let _gate = self.kv.read_gate();
+        let prefix = match principal {
+            Some(code) => keys::principals_of(code, collection),
+            None => keys::records_of(collection),
+        };
+        let lower = match after {
+            Some(id) => Bound::Excluded(keys::join(&prefix, &[id])),
+            None => Bound::Included(prefix.clone()),
+        };
+        let upper = Bound::Excluded(keys::prefix_end(&prefix));
+        let mut records = Vec::new();
+        for entry in self.kv.scan(lower, upper, false) {
+            let (key, value) = entry?;
+            let record = if principal.is_some() {
+                let id = String::from_utf8_lossy(&key[prefix.len()..]).into_owned();
+                match self.get(collection, &id)? {
+                    Some(record) => record,
+                    None => return Err(corrupt("index entry without its record", id)),
+                }
+            } else {
+                decode_record(collection, &value).map_err(|e| corrupt("record", e))?
+            };
+            if keep(&record) {
+                if records.len() == limit {
+                    return Ok((records, true));
+                }
+                records.push(record);
+            }
+        }
+        Ok((records, false))
+    }
+
+    /// The oldest revision the change log still holds, if any.
+    pub fn oldest_change(&self) -> Result<Option<i64>> {
+        let first = self.kv.scan_prefix(keys::CHANGES).next().transpose()?;
+        Ok(first.and_then(|(key, _)| {
+            std::str::from_utf8(&key[keys::CHANGES.len()..])
+                .ok()
+                .and_then(|digits| digits.parse().ok())
+        }))
+    }
+
+    /// Logged changes with `after < revision <= upto`, oldest first.
+    pub fn changes(&self, after: i64, upto: i64) -> impl Iterator<Item = Result<pb::Change>> + '_ {
+        let lower = keys::change(after.max(0) as u64 + 1);
+        let upper = keys::change(upto.max(0) as u64 + 1);
+        self.kv
+            .scan(Bound::Included(lower), Bound::Excluded(upper), false)
+            .map(|entry| {
+                let (_, value) = entry?;
+                pb::Change::decode(value.as_slice()).map_err(|e| corrupt("change log", e))
+            })
+    }
+
+    /// The facts of `pair` dated on or before `day`, from the pair's cached
+    /// index (loaded on first use), listing at most `listed` (capped at
+    /// `MAX_LISTED`) treaties in force and armed conflicts.
+    pub fn pair_facts(&self, pair: CountryPair, day: Date, listed: usize) -> Result<PairFacts> {
+        // A pair loads under the read gate, so that no batch lands between
+        // its load and its insert into the cache.
+        let _gate = self.kv.read_gate();
+        let index = self.cache.pair(&*self.kv, pair)?;
+        let index = index.read().unwrap_or_else(|e| e.into_inner());
+        // Cached keys are the index keys after their pair prefix.
+        let until = keys::after_day(&[], day);
+        let (meeting_count, latest_meeting) = index.meetings_until(&until)?;
+        // A busy pair has thousands of treaties and conflicts: they are
+        // counted from their sorted days, and only the listed newest ones
+        // are visited.
+        let treaties_in_force_count = index.treaty_days.covering(day);
+        let treaties_in_force = listed_summaries(
+            newest_first(&index.treaties, &until)
+                .filter(|treaty| treaty.in_force_on(day))
+                .map(|treaty| &treaty.summary[..]),
+            treaties_in_force_count.min(listed),
+        );
+        let alliance = if index.alliance_days.covering(day) == 0 {
+            None
+        } else {
+            index
+                .alliances
+                .before_rev(&until)
+                .filter_map(|(key, _)| index.treaties.get(key))
+                .find(|treaty| treaty.in_force_on(day))
+                .map(|treaty| treaty.name().to_owned())
+        };
+        let armed_conflicts_count = index.conflict_days.covering(day);
+        let armed_conflicts = listed_summaries(
+            newest_first(&index.conflicts, &until)
+                .filter(|conflict| conflict.covers(day))
+                .map(|conflict| &conflict.summary[..]),
+            armed_conflicts_count.min(listed),
+        );
+        Ok(PairFacts {
+            status: status_from_newest(newest_first(&index.status, &until)),
+            treaties_in_force,
+            treaties_in_force_count,
+            alliance,
+            armed_conflicts,
+            armed_conflicts_count,
+            meeting_count,
+            latest_meeting,
+            mediators: index.mediators_until(&until),
+        })
+    }
+
+    /// Countries that `code` has any recorded pair fact with, in code order,
+    /// after `after`: one partner count per pair.
+    pub fn partners(
+        &self,
+        code: CountryCode,
+        after: Option<CountryCode>,
+    ) -> impl Iterator<Item = Result<CountryCode>> + '_ {
+        let prefix = keys::partners_of(code);
+        let lower = match after {
+            Some(other) => Bound::Excluded(keys::partner(code, other)),
+            None => Bound::Included(prefix.clone()),
+        };
+        let upper = Bound::Excluded(keys::prefix_end(&prefix));
+        self.kv.scan(lower, upper, false).map(move |entry| {
+            let (key, _) = entry?;
+            std::str::from_utf8(&key[prefix.len()..])
+                .ok()
+                .and_then(CountryCode::parse)
+                .ok_or_else(|| corrupt("partner count", String::from_utf8_lossy(&key)))
+        })
+    }
+
+    /// Timeline entries of `scope` in order, between the optional days, after
+    /// the entry whose position is `after` (from a previous page). Each item
+    /// carries its position for the next page token, and the entry as
+    /// stored: callers send it on without decoding it.
+    pub fn history(
+        &self,
+        scope: HistoryScope,
+        from: Option<Date>,
+        until: Option<Date>,
+        after: Option<&[u8]>,
+    ) -> impl Iterator<Item = Result<StoredHistoryEntry>> + '_ {
+        let prefix = scope.prefix();
+        let mut lower = Bound::Included(match from {
+            Some(day) => keys::from_day(&prefix, day),
+            None => prefix.clone(),
+        });
+        if let Some(after) = after {
+            let mut after_key = prefix.clone();
+            after_key.extend_from_slice(after);
+            if bound_value(&lower) <= after_key.as_slice() {
+                lower = Bound::Excluded(after_key);
+            }
+        }
+        let upper = match until {
+            Some(day) => keys::after_day(&prefix, day),
+            None => keys::prefix_end(&prefix),
+        };
+        let skip = prefix.len();
+        self.kv
+            .scan(lower, Bound::Excluded(upper), false)
+            .map(move |entry| {
+                let (mut key, value) = entry?;
+                // Reading the kind walks every field of the entry, so a
+                // damaged one is reported here rather than sent.
+                let kind = crate::wire::partial::HistoryEntryKind::decode(value.as_slice())
+                    .map_err(|e| corrupt("history index", e))?
+                    .kind;
+                key.drain(..skip);
+                Ok(StoredHistoryEntry {
+                    position: key,
+                    kind,
+                    encoded: value,
+                })
+            })
+    }
+
+    /// Every key and value, in order: for export-style scans and `check`.
+    pub fn records(&self, collection: Collection) -> impl Iterator<Item = Result<Record>> + '_ {
+        self.kv
+            .scan_prefix(&keys::records_of(collection))
+            .map(move |entry| {
+                let (_, value) = entry?;
+                decode_record(collection, &value).map_err(|e| corrupt("record", e))
+            })
+    }
+
+    /// Counts of stored records per collection.
+    pub fn counts(&self) -> Result<BTreeMap<Collection, u64>> {
+        let mut counts = BTreeMap::new();
+        for collection in Collection::ALL {
+            let count = read_u64(self.kv.get(&keys::record_count(collection))?);
+            counts.insert(collection, count);
+        }
+        Ok(counts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Error;
+    use crate::store::{kv, WriterOptions};
+    use std::path::Path;
+
+    /// A store whose pairs AM–AZ, AM–TR and AZ–TR are linked by 30, 20 and
+    /// 10 records (as many meetings each), with a relation cache budget.
+    fn three_pairs(dir: &Path, budget: usize) -> Store {
+        let store = Store::open(
+            dir,
+            8 << 20,
+            WriterOptions {
+                relation_cache_bytes: budget,
+                ..Default::default()
+            },
+        )
+        .expect("store");
+        let mut writes = kv::Writes::new();
+        for (low, high, records) in [("AM", "AZ", 30u64), ("AM", "TR", 20), ("AZ", "TR", 10)] {
+            for (a, b) in [(low, high), (high, low)] {
+                writes.insert(
+                    format!("q/{a}/{b}").into_bytes(),
+                    Some(records.to_be_bytes().to_vec()),
+                );
+            }
+            for i in 0..records {
+                writes.insert(
+                    format!("m/{low}{high}/19910101{}/meetings/m{i:03}", i % 3).into_bytes(),
+                    Some(Vec::new()),
+                );
+            }
+        }
+        store.kv.apply(writes).expect("apply");
+        store
+    }
+
+    fn pair(low: &str, high: &str) -> CountryPair {
+        CountryPair::new(
+            CountryCode::parse(low).expect("code"),
+            CountryCode::parse(high).expect("code"),
+        )
+        .expect("pair")
+    }
+
+    #[test]
+    fn warming_loads_the_most_linked_pairs_first_and_stops_at_the_budget() {
+        let all = tempfile::tempdir().expect("temp dir");
+        let store = three_pairs(all.path(), 1 << 30);
+        assert_eq!(store.warm_relation_cache(&|| false).expect("warm"), 3);
+        let (every_pair, pairs) = store.relation_cache_usage();
+        assert_eq!(pairs, 3);
+
+        // A byte short of all three: the two most linked, not the third.
+        let short = tempfile::tempdir().expect("temp dir");
+        let store = three_pairs(short.path(), every_pair - 1);
+        assert_eq!(store.warm_relation_cache(&|| false).expect("warm"), 2);
+        assert!(store.cache.holds(pair("AM", "AZ")));
+        assert!(store.cache.holds(pair("AM", "TR")));
+        assert!(!store.cache.holds(pair("AZ", "TR")));
+        assert!(store.relation_cache_usage().0 < every_pair);
+
+        let stopped = tempfile::tempdir().expect("temp dir");
+        let store = three_pairs(stopped.path(), 1 << 30);
+        assert_eq!(store.warm_relation_cache(&|| true).expect("warm"), 0);
+        assert_eq!(store.relation_cache_usage(), (0, 0));
+    }
+
+    #[test]
+    fn history_entries_come_back_as_stored_with_their_kind_and_damage_is_data_loss() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(dir.path(), 8 << 20, WriterOptions::default()).expect("store");
+        let entry = pb::HistoryEntry {
+            kind: pb::HistoryEntryKind::Meeting as i32,
+            record: "meetings/m1".into(),
+            title: "Talks".into(),
+            ..Default::default()
+        }
+        .encode_to_vec();
+        let mut writes = kv::Writes::new();
+        writes.insert(
+            b"p/AMAZ/199101010/meetings/m1/1-meeting".to_vec(),
+            Some(entry.clone()),
+        );
+        store.kv.apply(writes).expect("apply");
+        let scope = HistoryScope::Pair(pair("AM", "AZ"));
+        let items: Vec<StoredHistoryEntry> = store
+            .history(scope, None, None, None)
+            .collect::<Result<_>>()
+            .expect("history");
+        assert_eq!(
+            items,
+            [StoredHistoryEntry {
+                position: b"199101010/meetings/m1/1-meeting".to_vec(),
+                kind: pb::HistoryEntryKind::Meeting as i32,
+                encoded: entry.clone(),
+            }]
+        );
+
+        let mut writes = kv::Writes::new();
+        writes.insert(
+            b"p/AMAZ/199101010/meetings/m1/1-meeting".to_vec(),
+            Some(entry[..entry.len() - 1].to_vec()),
+        );
+        store.kv.apply(writes).expect("apply");
+        let read: Vec<Result<StoredHistoryEntry>> =
+            store.history(scope, None, None, None).collect();
+        assert!(
+            matches!(read.as_slice(), [Err(Error::DataLoss(_))]),
+            "{read:?}"
+        );
+    }
+}
