@@ -10,20 +10,13 @@ use base64::Engine;
 use prost::Message;
 
 use crate::error::{Error, FieldViolation};
+use crate::wire::formats::PageToken;
 
 pub const DEFAULT_PAGE_SIZE: usize = 50;
 pub const MAX_PAGE_SIZE: usize = 1000;
 
 /// Longest position a token may carry; real ones are far shorter.
 const MAX_POSITION: usize = 512;
-
-#[derive(Clone, PartialEq, Message)]
-struct PageToken {
-    #[prost(uint64, tag = "1")]
-    fingerprint: u64,
-    #[prost(bytes = "vec", tag = "2")]
-    position: Vec<u8>,
-}
 
 /// Checks `page_size`: 0 means the default; negative or above the maximum
 /// is an error.

@@ -10,31 +10,8 @@ use super::keys::{self, PairFamily};
 use crate::convert::date_to_pb;
 use crate::domain::relation::StatusChange;
 use crate::domain::{Collection, CountryPair};
-use crate::pb::diplomacy::v1 as pb;
-use crate::pb::google::r#type::Date;
 use crate::records::{record_facts, PairFact, Record, RecordFacts};
-
-/// A status-setting fact of a pair, as stored under `s/`.
-#[derive(Clone, PartialEq, Message)]
-pub struct StatusValue {
-    #[prost(int32, tag = "1")]
-    pub change: i32,
-    #[prost(message, optional, tag = "2")]
-    pub date: Option<Date>,
-}
-
-/// A treaty between a pair, as stored under `t/`.
-#[derive(Clone, PartialEq, Message)]
-pub struct TreatyValue {
-    #[prost(message, optional, tag = "1")]
-    pub summary: Option<pb::TreatySummary>,
-    #[prost(message, optional, tag = "2")]
-    pub from: Option<Date>,
-    #[prost(message, optional, tag = "3")]
-    pub until: Option<Date>,
-    #[prost(bool, tag = "4")]
-    pub allied: bool,
-}
+pub use crate::wire::formats::{StatusValue, TreatyValue};
 
 pub fn change_code(change: StatusChange) -> i32 {
     match change {
