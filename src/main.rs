@@ -32,9 +32,9 @@ fn main() -> ExitCode {
     drop(logs);
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
+        Err(failure) => {
+            eprintln!("error: {}", failure.message);
+            failure.code()
         }
     }
 }

@@ -236,7 +236,9 @@ impl Remote<'_> {
         source: &impl Source,
         progress: &Progress,
     ) -> Result<pb::ImportRecordsResponse, Box<dyn std::error::Error + Send + Sync>> {
-        let mut client = records_client(self.server, self.token).await?;
+        let mut client = records_client(self.server, self.token)
+            .await
+            .map_err(|f| f.message)?;
         let mode = match self.mode {
             Mode::AllOrNothing => pb::ImportMode::AllOrNothing,
             Mode::BestEffort => pb::ImportMode::BestEffort,
@@ -278,7 +280,9 @@ pub async fn export(args: ExportArgs) -> CliResult {
     let mut out = open_output(args.output.as_deref())?;
     match &args.remote.server {
         Some(server) => {
-            let mut client = records_client(server, args.remote.token.as_deref()).await?;
+            let mut client = records_client(server, args.remote.token.as_deref())
+                .await
+                .map_err(|f| f.message)?;
             let mut stream = client
                 .export_records(pb::ExportRecordsRequest::default())
                 .await?

@@ -4,14 +4,20 @@
 mod args;
 mod client;
 mod data;
+pub mod exit;
 mod maintenance;
 mod memory;
 mod output;
+mod query;
+mod render;
 mod serve;
 
 use clap::{Parser, Subcommand};
 
-/// What a subcommand returns: its error is printed as one `error: …` line.
+use exit::Failure;
+
+/// What a subcommand returns: its error is printed as one `error: …` line,
+/// and the process exits 1.
 pub type CliResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
 #[derive(Parser)]
@@ -51,19 +57,40 @@ enum Command {
     /// `import`: `iso-codes` (pycountry's `databases/` folder) gives official
     /// names and the dates of withdrawn codes.
     Reference(maintenance::ReferenceArgs),
+    /// Ask a running server about two countries on a day: status and since
+    /// when, treaties in force and pending, conflicts, meetings, mediators.
+    Relation(query::RelationArgs),
+    /// A country's or a pair's history, in date order.
+    History(query::HistoryArgs),
+    /// One resource by name: a country, treaty, meeting, event or relation.
+    Get(query::GetArgs),
+    /// Countries, treaties, meetings or events, with the API's filters.
+    List(query::ListArgs),
+    /// Countries by code or name, ranked: what a name resolves to.
+    Search(query::SearchArgs),
+    /// Follow committed changes as they happen.
+    Watch(query::WatchArgs),
 }
 
 impl Cli {
-    /// Runs the chosen subcommand.
-    pub async fn run(self) -> CliResult {
+    /// Runs the chosen subcommand. Exit codes (`exit::Exit`): 0 success, 1
+    /// other errors, 2 usage (clap's), 3 invalid argument, 4 not found, 5
+    /// server unreachable or unavailable.
+    pub async fn run(self) -> Result<(), Failure> {
         match self.command {
-            Command::Serve(args) => serve::serve(*args).await,
-            Command::Import(args) => data::import(args).await,
-            Command::Export(args) => data::export(args).await,
-            Command::Descriptor(args) => maintenance::descriptor(args),
-            Command::Reference(args) => maintenance::reference(args),
-            Command::Check(args) => maintenance::check(args),
-            Command::Compact(args) => maintenance::compact(args),
+            Command::Serve(args) => Ok(serve::serve(*args).await?),
+            Command::Import(args) => Ok(data::import(args).await?),
+            Command::Export(args) => Ok(data::export(args).await?),
+            Command::Descriptor(args) => Ok(maintenance::descriptor(args)?),
+            Command::Reference(args) => Ok(maintenance::reference(args)?),
+            Command::Check(args) => Ok(maintenance::check(args)?),
+            Command::Compact(args) => Ok(maintenance::compact(args)?),
+            Command::Relation(args) => query::relation(args).await,
+            Command::History(args) => query::history(args).await,
+            Command::Get(args) => query::get(args).await,
+            Command::List(args) => query::list(args).await,
+            Command::Search(args) => query::search(args).await,
+            Command::Watch(args) => query::watch(args).await,
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod countries;
 pub mod date;
 pub mod names;
 pub mod relation;
+pub mod search;
 
 pub use date::{DateError, PartialDate, Precision};
 pub use names::{Collection, CountryCode, CountryPair};

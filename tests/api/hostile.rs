@@ -135,6 +135,8 @@ proptest! {
             assert_precise(&r, "ListRelations");
             let r = server.countries().list_countries(ListCountriesRequest { page_size, page_token: token, ..Default::default() }).await.map(drop);
             assert_precise(&r, "ListCountries");
+            let r = server.countries().search_countries(SearchCountriesRequest { query: name.clone(), max_results: page_size, current_only: view % 2 == 0 }).await.map(drop);
+            assert_precise(&r, "SearchCountries");
             let r = server.treaties().get_treaty(GetTreatyRequest { name }).await.map(drop);
             assert_precise(&r, "GetTreaty");
         });

@@ -3,6 +3,7 @@
 
 mod auth;
 mod cli;
+mod client;
 mod concurrency;
 mod countries;
 mod errors;

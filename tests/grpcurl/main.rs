@@ -168,6 +168,18 @@ async fn grpcurl_calls_every_query_rpc_with_json() {
         records,
         ["events/f03", "events/f04", "treaties/t02", "treaties/t02"]
     );
+
+    let (ok, out, err) = call(
+        server.addr,
+        "diplomacy.v1.CountryService/SearchCountries",
+        r#"{"query": "Turkey"}"#,
+    )
+    .await;
+    assert!(ok, "{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(json["matches"][0]["country"]["name"], "countries/TR");
+    assert_eq!(json["matches"][0]["kind"], "COUNTRY_MATCH_KIND_ALIAS");
+    assert_eq!(json["matches"][0]["score"], 1.0);
 }
 
 #[tokio::test]

@@ -95,6 +95,16 @@ test('GetCountry and ListTreaties', async () => {
   );
 });
 
+test('SearchCountries resolves a name in any common spelling', async () => {
+  for (const query of ['Türkiye', 'Turkey', 'tr']) {
+    const found = await call(client(v1.CountryService), 'SearchCountries', { query });
+    assert.equal(found.matches[0].country.name, 'countries/TR', query);
+    assert.equal(found.matches[0].score, 1);
+  }
+  const korea = await call(client(v1.CountryService), 'SearchCountries', { query: 'Korea', max_results: 5 });
+  assert.deepEqual(korea.matches.slice(0, 2).map((m) => m.country.name), ['countries/KP', 'countries/KR']);
+});
+
 test('StreamHistory streams the Armenia–Azerbaijan timeline in order', async () => {
   const stream = client(v1.RelationService).StreamHistory({ parent: 'countries/AM/relations/AZ' });
   const entries = [];

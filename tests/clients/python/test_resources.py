@@ -40,6 +40,18 @@ def test_countries(channel):
             break
     assert len(names) >= 259 and names == sorted(names)
 
+    # Names as people type them resolve the same way for every client.
+    for query in ["Türkiye", "turkiye", "Turkey", "tr", "TUR", "792"]:
+        found = stub.SearchCountries(country_pb2.SearchCountriesRequest(query=query)).matches
+        assert (found[0].country.name, found[0].score) == ("countries/TR", 1.0), query
+    near = stub.SearchCountries(country_pb2.SearchCountriesRequest(query="Armenja")).matches
+    assert near[0].country.name == "countries/AM" and near[0].score < 1.0
+    assert near[0].kind == country_pb2.COUNTRY_MATCH_KIND_SIMILAR
+    assert list(stub.SearchCountries(country_pb2.SearchCountriesRequest(query="Atlantis")).matches) == []
+    with pytest.raises(grpc.RpcError) as empty:
+        stub.SearchCountries(country_pb2.SearchCountriesRequest(query=" "))
+    assert empty.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
     created = stub.CreateCountry(country_pb2.CreateCountryRequest(
         country_id="XA", country=country_pb2.Country(display_name="Testland", sources=[SOURCE])))
     assert created.name == "countries/XA"
