@@ -353,3 +353,102 @@ fn a_server_that_is_down_is_exit_code_5_within_the_connect_timeout() {
     );
     assert!(started.elapsed() < Duration::from_secs(6));
 }
+
+#[test]
+fn colour_only_when_asked_for_and_never_with_no_color() {
+    let client = Client::start();
+    let coloured = |no_color: bool| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_diplomacy"));
+        command
+            .args([
+                "relation",
+                "TR",
+                "AM",
+                "-o",
+                "table",
+                "--server",
+                &client.address,
+            ])
+            // What a terminal would get: colour forced on a pipe.
+            .env("CLICOLOR_FORCE", "1");
+        if no_color {
+            command.env("NO_COLOR", "1");
+        } else {
+            command.env_remove("NO_COLOR");
+        }
+        let output = command.output().expect("run");
+        assert!(output.status.success());
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    assert!(
+        coloured(false).contains("\u{1b}[33mNONE"),
+        "{}",
+        coloured(false)
+    );
+    assert!(!coloured(true).contains('\u{1b}'), "{}", coloured(true));
+}
+
+#[test]
+fn the_commands_speak_tls_and_mutual_tls_as_serve_does() {
+    let (ca, server_pem, server_key, client_pem, client_key) = crate::mesh::certificate_chain();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).expect("write");
+        path.to_str().expect("a UTF-8 path").to_string()
+    };
+    let (ca, server_pem, server_key) = (
+        write("ca.pem", &ca),
+        write("server.pem", &server_pem),
+        write("server.key", &server_key),
+    );
+    let (client_pem, client_key) = (
+        write("client.pem", &client_pem),
+        write("client.key", &client_key),
+    );
+    let (_server, ready) = crate::cli::spawn_until_ready(
+        Command::new(env!("CARGO_BIN_EXE_diplomacy"))
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--drain-delay-secs",
+                "0",
+            ])
+            .args([
+                "--tls-cert",
+                &server_pem,
+                "--tls-key",
+                &server_key,
+                "--tls-client-ca",
+                &ca,
+            ])
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .stderr(std::process::Stdio::null()),
+        &dir.path().join("ready.json"),
+    );
+    // The certificate names localhost.
+    let address = format!("localhost:{}", ready.grpc.port());
+    let tls = [
+        "--tls-ca",
+        &ca,
+        "--tls-cert",
+        &client_pem,
+        "--tls-key",
+        &client_key,
+    ];
+    let (code, out, err) = run_against(
+        &address,
+        &[&["relation", "TR", "AM", "-o", "json"][..], &tls].concat(),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("countries/TR/relations/AM"), "{out}");
+    // Without a client certificate the server refuses the connection.
+    let (code, _, err) = run_against(&address, &["relation", "TR", "AM", "--tls-ca", &ca]);
+    assert_ne!(code, 0);
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    // Over plaintext, a TLS server does not answer gRPC.
+    let (code, _, err) = run_against(&address, &["relation", "TR", "AM"]);
+    assert_ne!(code, 0, "{err}");
+}

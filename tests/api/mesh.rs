@@ -398,7 +398,7 @@ async fn browsers_call_unary_and_streaming_rpcs_over_grpc_web() {
 
 /// A CA, a server certificate for `localhost` and a client certificate, as
 /// PEM: (ca, server cert, server key, client cert, client key).
-fn certificate_chain() -> (String, String, String, String, String) {
+pub fn certificate_chain() -> (String, String, String, String, String) {
     let ca_key = rcgen::KeyPair::generate().expect("key");
     let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
     ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
