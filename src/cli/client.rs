@@ -40,33 +40,28 @@ impl tonic::service::Interceptor for BearerToken {
 #[derive(Args, Clone)]
 pub struct ClientArgs {
     /// The server: `host:port`, or a URL (`https://…` for TLS).
-    #[arg(
-        long,
-        env = "DIPLOMACY_SERVER",
-        default_value = "127.0.0.1:50051",
-        global = true
-    )]
+    #[arg(long, env = "DIPLOMACY_SERVER", default_value = "127.0.0.1:50051")]
     pub server: String,
     /// Bearer token, where the server requires one for reads.
-    #[arg(long, env = "DIPLOMACY_TOKEN", hide_env_values = true, global = true)]
+    #[arg(long, env = "DIPLOMACY_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
     /// CA certificate (PEM) that signed the server's certificate: calls go
     /// over TLS (as `serve --tls-cert` serves them).
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub tls_ca: Option<PathBuf>,
     /// Client certificate (PEM), for a server that requires one
     /// (`serve --tls-client-ca`).
-    #[arg(long, requires = "tls_key", global = true)]
+    #[arg(long, requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,
     /// The client certificate's private key (PEM).
-    #[arg(long, requires = "tls_cert", global = true)]
+    #[arg(long, requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
     /// Seconds to wait for the connection before giving up (exit code 5).
-    #[arg(long, default_value_t = 5.0, global = true)]
+    #[arg(long, default_value_t = 5.0)]
     pub connect_timeout_secs: f64,
     /// Output: table (a terminal's default), wide, json (proto3 JSON; one
     /// object a line for lists and streams; the default in a pipe), yaml.
-    #[arg(short = 'o', long = "output", value_enum, global = true)]
+    #[arg(short = 'o', long = "output", value_enum)]
     pub output: Option<Format>,
 }
 

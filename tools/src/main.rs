@@ -11,8 +11,8 @@ use clap::{Args, Parser, Subcommand};
 use diplomacy_tools::bench::{self, server::server_binary, session::Session, Load};
 use diplomacy_tools::generate;
 
-// The server's allocator, for the criterion-like figures of the load
-// generator's own CPU.
+// The allocator the load generator's own CPU per call was measured with
+// (BENCHMARKS.md) when it shared the server's binary.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

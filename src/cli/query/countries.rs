@@ -30,7 +30,6 @@ pub async fn resolve(channel: &Authed, text: &str) -> Result<Country, Failure> {
     let (exact, near): (Vec<CountryMatch>, Vec<CountryMatch>) =
         matches.into_iter().partition(|m| m.score >= 1.0);
     let mut exact: Vec<Country> = exact.into_iter().filter_map(|m| m.country).collect();
-    exact.dedup_by(|a, b| a.name == b.name);
     match exact.len() {
         1 => Ok(exact.remove(0)),
         0 if near.is_empty() => Err(Failure::new(

@@ -34,11 +34,7 @@ pub fn render(message: &DynamicMessage, wide: bool) -> String {
         }
         let value = message.get_field(&field);
         let nested = match (&*value, field.kind()) {
-            (Value::List(items), Kind::Message(inner))
-                if !is_inline(&DynamicMessage::new(inner.clone())) =>
-            {
-                Some(items)
-            }
+            (Value::List(items), Kind::Message(inner)) if !is_inline(&inner) => Some(items),
             _ => None,
         };
         if let Some(items) = nested {

@@ -2,7 +2,9 @@
 //! short name, timestamps in RFC 3339, lists joined.
 
 use anstyle::{AnsiColor, Style};
-use prost_reflect::{DynamicMessage, FieldDescriptor, Kind, ReflectMessage, Value};
+use prost_reflect::{
+    DynamicMessage, FieldDescriptor, Kind, MessageDescriptor, ReflectMessage, Value,
+};
 
 pub const BOLD: Style = Style::new().bold();
 pub const DIM: Style = Style::new().dimmed();
@@ -77,10 +79,11 @@ fn screaming_snake(camel: &str) -> String {
     out
 }
 
-/// Whether a message is one the text form renders on one line.
-pub fn is_inline(message: &DynamicMessage) -> bool {
+/// Whether messages of this type are rendered on one line (a date, a
+/// time) rather than as a table of their fields.
+pub fn is_inline(message: &MessageDescriptor) -> bool {
     matches!(
-        message.descriptor().full_name(),
+        message.full_name(),
         "google.type.Date" | "google.protobuf.Timestamp"
     )
 }
