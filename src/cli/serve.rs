@@ -44,6 +44,10 @@ pub struct ServeArgs {
     #[cfg(feature = "otlp")]
     #[arg(long, env = "DIPLOMACY_OTLP_ENDPOINT")]
     otlp_endpoint: Option<String>,
+    /// Log a line for every call (its span: service, method, peer, trace,
+    /// code, duration). Off by default: a mesh's proxy keeps access logs.
+    #[arg(long, env = "DIPLOMACY_ACCESS_LOG")]
+    access_log: bool,
     /// Admin HTTP listener for Prometheus `/metrics` (off by default).
     #[arg(long, env = "DIPLOMACY_ADMIN_LISTEN")]
     admin_listen: Option<SocketAddr>,
@@ -180,6 +184,7 @@ pub async fn serve(args: ServeArgs) -> CliResult {
         },
         ready_file: args.ready_file.clone(),
         admin_address,
+        access_log: args.access_log,
         ..ServeOptions::default()
     };
     #[cfg(feature = "otlp")]

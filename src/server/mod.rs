@@ -138,6 +138,9 @@ pub struct ServeOptions {
     pub ready_file: Option<PathBuf>,
     /// The admin listener's address, for the ready file.
     pub admin_address: Option<SocketAddr>,
+    /// A log line for every call (off: a mesh's proxy keeps access logs,
+    /// and a line a call cost a sizeable share of a cheap call).
+    pub access_log: bool,
 }
 
 /// A check that the store can be read: true when it can.
@@ -163,6 +166,7 @@ impl Default for ServeOptions {
             health_probe: None,
             ready_file: None,
             admin_address: None,
+            access_log: false,
         }
     }
 }
@@ -388,7 +392,7 @@ pub async fn serve(
         .http2_keepalive_timeout(Some(limits.keepalive_timeout))
         .max_connection_age(limits.max_connection_age)
         .max_connection_age_grace(limits.max_connection_age_grace)
-        .layer(MetricsLayer)
+        .layer(MetricsLayer::new(options.access_log))
         .layer(StatusFixLayer)
         .layer(cors(&options.cors_origins)?)
         .layer(tonic_web::GrpcWebLayer::new())

@@ -11,12 +11,13 @@
 
 use std::collections::HashMap;
 use std::pin::Pin;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
 use bytes::{Buf, Bytes};
 use http_body::{Body, Frame};
+use metrics::{Counter, Histogram};
 use tower::{Layer, Service};
 
 use crate::middleware::BoxFuture;
@@ -59,40 +60,85 @@ static METHOD_TYPES: LazyLock<HashMap<String, &'static str>> = LazyLock::new(|| 
     types
 });
 
-#[derive(Clone)]
-struct Labels {
+/// One method's metric handles and labels, made once when the server
+/// starts: registering a metric and building its labels per call took
+/// about twenty allocations a call.
+pub struct MethodMetrics {
     service: String,
     method: String,
     kind: &'static str,
+    started: Counter,
+    received: Counter,
+    sent: Counter,
+    handling: Histogram,
+    /// By gRPC code number.
+    handled: Vec<Counter>,
 }
 
-impl Labels {
-    fn of(path: &str) -> Self {
+impl MethodMetrics {
+    fn new(path: &str) -> Self {
         let mut parts = path.trim_start_matches('/').splitn(2, '/');
         let service = parts.next().unwrap_or_default().to_string();
         let method = parts.next().unwrap_or_default().to_string();
         let kind = METHOD_TYPES.get(path).copied().unwrap_or("unknown");
+        let base = [
+            ("grpc_service", service.clone()),
+            ("grpc_method", method.clone()),
+            ("grpc_type", kind.to_string()),
+        ];
+        let handled = CODES
+            .iter()
+            .map(|code| {
+                let mut labels = base.to_vec();
+                labels.push(("grpc_code", (*code).to_string()));
+                metrics::counter!("grpc_server_handled_total", &labels)
+            })
+            .collect();
         Self {
+            started: metrics::counter!("grpc_server_started_total", &base),
+            received: metrics::counter!("grpc_server_msg_received_total", &base),
+            sent: metrics::counter!("grpc_server_msg_sent_total", &base),
+            handling: metrics::histogram!("grpc_server_handling_seconds", &base),
+            handled,
             service,
             method,
             kind,
         }
     }
+}
 
-    fn base(&self) -> [(&'static str, String); 3] {
-        [
-            ("grpc_service", self.service.clone()),
-            ("grpc_method", self.method.clone()),
-            ("grpc_type", self.kind.to_string()),
-        ]
+/// Every served method's metrics, by path. Made when the layer is, so after
+/// the process's recorder is installed (`admin::metrics_handle`).
+pub struct MethodTable {
+    by_path: HashMap<String, Arc<MethodMetrics>>,
+}
+
+impl MethodTable {
+    fn new() -> Self {
+        Self {
+            by_path: METHOD_TYPES
+                .keys()
+                .map(|path| (path.clone(), Arc::new(MethodMetrics::new(path))))
+                .collect(),
+        }
+    }
+
+    /// A known method's metrics; for any other path (a client's typo, a
+    /// scanner), made for this call.
+    fn of(&self, path: &str) -> Arc<MethodMetrics> {
+        self.by_path
+            .get(path)
+            .cloned()
+            .unwrap_or_else(|| Arc::new(MethodMetrics::new(path)))
     }
 }
 
 /// One call's bookkeeping; records `handled` once.
 struct Call {
-    labels: Labels,
+    metrics: Arc<MethodMetrics>,
     started: Instant,
     handled: bool,
+    access_log: bool,
     span: tracing::Span,
     #[cfg(feature = "otlp")]
     export: Option<(
@@ -103,36 +149,39 @@ struct Call {
 }
 
 impl Call {
-    fn handled(&mut self, code: &str) {
+    /// Records the outcome, `code` being the gRPC code's number.
+    fn handled(&mut self, code: usize) {
         if self.handled {
             return;
         }
         self.handled = true;
         let elapsed = self.started.elapsed();
-        self.span.record("grpc_code", code);
-        self.span
-            .record("duration_ms", elapsed.as_secs_f64() * 1000.0);
-        tracing::info!(parent: &self.span, "handled");
-        let mut labels = self.labels.base().to_vec();
-        labels.push(("grpc_code", code.to_string()));
-        metrics::counter!("grpc_server_handled_total", &labels).increment(1);
-        metrics::histogram!("grpc_server_handling_seconds", &self.labels.base())
-            .record(elapsed.as_secs_f64());
+        let name = CODES.get(code).copied().unwrap_or("Unknown");
+        if self.access_log {
+            self.span.record("grpc_code", name);
+            self.span
+                .record("duration_ms", elapsed.as_secs_f64() * 1000.0);
+            tracing::info!(parent: &self.span, "handled");
+        }
+        if let Some(counter) = self.metrics.handled.get(code) {
+            counter.increment(1);
+        }
+        self.metrics.handling.record(elapsed.as_secs_f64());
         #[cfg(feature = "otlp")]
         if let Some((context, start, peer)) = self.export.take() {
             super::otlp::record(super::otlp::FinishedCall {
                 context,
-                name: format!("{}/{}", self.labels.service, self.labels.method),
+                name: format!("{}/{}", self.metrics.service, self.metrics.method),
                 start,
                 end: start + elapsed,
                 attributes: vec![
                     ("rpc.system", "grpc".to_string()),
-                    ("rpc.service", self.labels.service.clone()),
-                    ("rpc.method", self.labels.method.clone()),
-                    ("rpc.grpc.status_code", code.to_string()),
+                    ("rpc.service", self.metrics.service.clone()),
+                    ("rpc.method", self.metrics.method.clone()),
+                    ("rpc.grpc.status_code", name.to_string()),
                     ("net.peer.name", peer),
                 ],
-                ok: code == "OK",
+                ok: code == 0,
             });
         }
     }
@@ -141,17 +190,21 @@ impl Call {
 impl Drop for Call {
     fn drop(&mut self) {
         // The body went away before trailers: the client cancelled.
-        self.handled("Canceled");
+        self.handled(CANCELLED);
     }
 }
 
-fn code_name(value: &[u8]) -> &'static str {
+/// The code number of a `grpc-status` value; Unknown's when unreadable.
+fn code_number(value: &[u8]) -> usize {
     std::str::from_utf8(value)
         .ok()
         .and_then(|v| v.parse::<usize>().ok())
-        .and_then(|i| CODES.get(i).copied())
-        .unwrap_or("Unknown")
+        .filter(|i| *i < CODES.len())
+        .unwrap_or(UNKNOWN)
 }
+
+const CANCELLED: usize = 1;
+const UNKNOWN: usize = 2;
 
 /// Counts whole gRPC messages in a byte stream (5-byte header, then body).
 #[derive(Default)]
@@ -194,8 +247,8 @@ impl FrameCounter {
 pub struct Metered<B> {
     inner: B,
     counter: FrameCounter,
-    metric: &'static str,
-    labels: Labels,
+    /// Messages received or sent, by the body's direction.
+    messages: Counter,
     call: Option<Call>,
 }
 
@@ -217,20 +270,20 @@ where
                 if let Some(data) = frame.data_ref() {
                     let messages = this.counter.feed(data.chunk());
                     if messages > 0 {
-                        metrics::counter!(this.metric, &this.labels.base()).increment(messages);
+                        this.messages.increment(messages);
                     }
                 }
                 if let Some(trailers) = frame.trailers_ref() {
                     if let (Some(call), Some(status)) =
                         (this.call.as_mut(), trailers.get("grpc-status"))
                     {
-                        call.handled(code_name(status.as_bytes()));
+                        call.handled(code_number(status.as_bytes()));
                     }
                 }
             }
             Poll::Ready(None) => {
                 if let Some(call) = this.call.as_mut() {
-                    call.handled("OK");
+                    call.handled(0);
                 }
             }
             _ => {}
@@ -263,20 +316,39 @@ fn peer_of<B>(request: &http::Request<B>) -> String {
         .unwrap_or_default()
 }
 
-#[derive(Clone, Copy, Default)]
-pub struct MetricsLayer;
+/// Metrics, a span, and (with `access_log`) a log line for every call.
+#[derive(Clone)]
+pub struct MetricsLayer {
+    methods: Arc<MethodTable>,
+    access_log: bool,
+}
+
+impl MetricsLayer {
+    /// Makes every method's metric handles now; `access_log` logs a line
+    /// per call (off by default: a mesh's proxy keeps access logs).
+    pub fn new(access_log: bool) -> Self {
+        Self {
+            methods: Arc::new(MethodTable::new()),
+            access_log,
+        }
+    }
+}
 
 impl<S> Layer<S> for MetricsLayer {
     type Service = MetricsService<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        MetricsService { inner }
+        MetricsService {
+            inner,
+            layer: self.clone(),
+        }
     }
 }
 
 #[derive(Clone)]
 pub struct MetricsService<S> {
     inner: S,
+    layer: MetricsLayer,
 }
 
 impl<S> Service<http::Request<tonic::body::Body>> for MetricsService<S>
@@ -294,15 +366,16 @@ where
     }
 
     fn call(&mut self, request: http::Request<tonic::body::Body>) -> Self::Future {
-        let labels = Labels::of(request.uri().path());
+        let method = self.layer.methods.of(request.uri().path());
+        let access_log = self.layer.access_log;
         let started = Instant::now();
         let peer = peer_of(&request);
         let context = super::trace_context::trace_context(request.headers());
         let span = tracing::info_span!(
             "grpc",
-            grpc_service = %labels.service,
-            grpc_method = %labels.method,
-            grpc_type = labels.kind,
+            grpc_service = %method.service,
+            grpc_method = %method.method,
+            grpc_type = method.kind,
             peer = %peer,
             trace_id = context.as_ref().map(|c| c.trace_id.as_str()),
             parent_id = context.as_ref().map(|c| c.parent_id.as_str()),
@@ -310,13 +383,12 @@ where
             grpc_code = tracing::field::Empty,
             duration_ms = tracing::field::Empty,
         );
-        metrics::counter!("grpc_server_started_total", &labels.base()).increment(1);
+        method.started.increment(1);
         let request = request.map(|body| {
             tonic::body::Body::new(Metered {
                 inner: body,
                 counter: FrameCounter::default(),
-                metric: "grpc_server_msg_received_total",
-                labels: labels.clone(),
+                messages: method.received.clone(),
                 call: None,
             })
         });
@@ -330,24 +402,25 @@ where
         Box::pin(tracing::Instrument::instrument(
             async move {
                 let response = future.await?;
+                let sent = method.sent.clone();
                 let mut call = Call {
-                    labels: labels.clone(),
+                    metrics: method,
                     started,
                     handled: false,
+                    access_log,
                     span: call_span,
                     #[cfg(feature = "otlp")]
                     export,
                 };
                 if let Some(status) = response.headers().get("grpc-status") {
                     // Trailers-only: the call is over.
-                    call.handled(code_name(status.as_bytes()));
+                    call.handled(code_number(status.as_bytes()));
                 }
                 Ok(response.map(|body| {
                     tonic::body::Body::new(Metered {
                         inner: body,
                         counter: FrameCounter::default(),
-                        metric: "grpc_server_msg_sent_total",
-                        labels,
+                        messages: sent,
                         call: Some(call),
                     })
                 }))
@@ -375,18 +448,31 @@ mod tests {
     }
 
     #[test]
-    fn knows_method_types() {
+    fn knows_method_types_and_makes_every_served_methods_handles_once() {
+        let table = MethodTable::new();
+        let of = |path: &str| table.of(path).kind;
         assert_eq!(
-            Labels::of("/diplomacy.v1.RelationService/StreamHistory").kind,
+            of("/diplomacy.v1.RelationService/StreamHistory"),
             "server_stream"
         );
         assert_eq!(
-            Labels::of("/diplomacy.v1.RecordService/ImportRecords").kind,
+            of("/diplomacy.v1.RecordService/ImportRecords"),
             "client_stream"
         );
-        assert_eq!(
-            Labels::of("/diplomacy.v1.RelationService/GetRelation").kind,
-            "unary"
-        );
+        assert_eq!(of("/diplomacy.v1.RelationService/GetRelation"), "unary");
+        assert_eq!(of("/nothing/Here"), "unknown");
+        let path = "/diplomacy.v1.RelationService/GetRelation";
+        assert!(Arc::ptr_eq(&table.of(path), &table.of(path)), "made once");
+        assert!(table.by_path.contains_key("/grpc.health.v1.Health/Check"));
+        assert_eq!(table.of(path).handled.len(), CODES.len());
+    }
+
+    #[test]
+    fn a_status_value_reads_as_its_code_number() {
+        assert_eq!(code_number(b"0"), 0);
+        assert_eq!(code_number(b"5"), 5);
+        assert_eq!(code_number(b"17"), UNKNOWN, "beyond the codes");
+        assert_eq!(code_number(b"x"), UNKNOWN);
+        assert_eq!(CODES[CANCELLED], "Canceled");
     }
 }

@@ -569,7 +569,7 @@ fn start_json_logging_server(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_logs_carry_a_span_per_call_joined_to_the_callers_trace() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let (mut child, ready, rest) = start_json_logging_server(dir.path(), &[]);
+    let (mut child, ready, rest) = start_json_logging_server(dir.path(), &["--access-log"]);
     let address = ready.grpc;
     let mut client = RelationServiceClient::connect(format!("http://{address}"))
         .await
@@ -637,6 +637,37 @@ async fn json_logs_carry_a_span_per_call_joined_to_the_callers_trace() {
     );
 }
 
+/// Without `--access-log` a call logs nothing: the mesh's proxy keeps
+/// access logs, and a line a call was a sizeable share of a cheap call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_are_not_logged_unless_access_logs_are_asked_for() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (mut child, ready, rest) = start_json_logging_server(dir.path(), &[]);
+    let mut client = RelationServiceClient::connect(format!("http://{}", ready.grpc))
+        .await
+        .expect("connect");
+    for _ in 0..3 {
+        client
+            .get_relation(GetRelationRequest {
+                name: "countries/TR/relations/AM".into(),
+                ..Default::default()
+            })
+            .await
+            .expect("call");
+    }
+    drop(client);
+    assert!(terminate(&mut child).success());
+    let logged = rest.join().expect("log reader");
+    assert!(
+        !logged.iter().any(|j| j["fields"]["message"] == "handled"),
+        "no line per call: {logged:?}"
+    );
+    assert!(
+        logged.iter().any(|j| j["fields"]["message"] == "stopped"),
+        "the server's own lines still come: {logged:?}"
+    );
+}
+
 /// Logs are written by a thread of their own: a burst of calls followed
 /// at once by SIGTERM must still leave one line per call, and the server's
 /// last line, on standard error when the process has exited.
@@ -644,7 +675,7 @@ async fn json_logs_carry_a_span_per_call_joined_to_the_callers_trace() {
 async fn every_call_is_logged_even_when_the_server_stops_right_after() {
     let dir = tempfile::tempdir().expect("temp dir");
     let (mut child, ready, rest) =
-        start_json_logging_server(dir.path(), &["--drain-delay-secs", "0"]);
+        start_json_logging_server(dir.path(), &["--drain-delay-secs", "0", "--access-log"]);
     let address = ready.grpc;
     let client = RelationServiceClient::connect(format!("http://{address}"))
         .await
