@@ -33,6 +33,20 @@ enum Command {
     Generate(GenerateArgs),
     /// Start the diplomacy server on a data dir and measure it under load.
     Bench(BenchArgs),
+    /// Serve only `grpc.health.v1.Health/Check` with tonic-health and no
+    /// layer of ours: the empty server `bench` measures every scenario
+    /// against too (it starts this itself).
+    EmptyServer(EmptyServerArgs),
+}
+
+#[derive(Args)]
+struct EmptyServerArgs {
+    /// Address to listen on (port 0: any free port).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    listen: std::net::SocketAddr,
+    /// Where to write the ready file, as `diplomacy serve --ready-file`.
+    #[arg(long)]
+    ready_file: PathBuf,
 }
 
 #[derive(Args)]
@@ -91,12 +105,18 @@ type CliResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Generate(args) => write_generated(args),
-        Command::Bench(args) => tokio::runtime::Runtime::new()
-            .map_err(Into::into)
-            .and_then(|runtime| runtime.block_on(measure(args))),
-    };
+    let result =
+        match cli.command {
+            Command::Generate(args) => write_generated(args),
+            Command::Bench(args) => tokio::runtime::Runtime::new()
+                .map_err(Into::into)
+                .and_then(|runtime| runtime.block_on(measure(args))),
+            Command::EmptyServer(args) => tokio::runtime::Runtime::new()
+                .map_err(Into::into)
+                .and_then(|runtime| {
+                    runtime.block_on(bench::empty::serve(args.listen, &args.ready_file))
+                }),
+        };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -87,6 +87,7 @@ fn the_generator_and_the_load_generator_run() {
     );
     assert!(table.contains("2 round(s)"), "{table}");
     for scenario in [
+        "health Check, empty tonic server",
         "health Check (baseline)",
         "GetRelation |",
         "GetRelation, basic view",
@@ -105,6 +106,12 @@ fn the_generator_and_the_load_generator_run() {
         let client_cpu: f64 = cells[10].parse().expect("client CPU µs/call");
         assert!(client_cpu >= 0.0, "{row}");
         assert_eq!(cells[12], "0", "no errors: {row}");
+        let to_empty: f64 = cells[13]
+            .split_whitespace()
+            .next()
+            .and_then(|r| r.parse().ok())
+            .unwrap_or_else(|| panic!("a ratio to the empty tonic server: {row}"));
+        assert!(to_empty > 0.0, "{row}");
     }
     assert!(
         table.contains("bytes/record") && table.contains("start to first GetRelation answer"),

@@ -21,6 +21,7 @@ use diplomacy::pb::diplomacy::v1::event_service_client::EventServiceClient;
 use diplomacy::pb::diplomacy::v1::relation_service_client::RelationServiceClient;
 
 mod digest;
+pub mod empty;
 pub mod server;
 pub mod session;
 mod table;
@@ -34,6 +35,9 @@ const LIST_HISTORY: &str = "/diplomacy.v1.RelationService/ListHistory";
 /// What to measure.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scenario {
+    /// Health `Check` of an empty tonic server (`empty`): the physical
+    /// limit, every scenario's second ratio.
+    EmptyTonic,
     /// Health `Check`: the nearly empty handler every ratio is against.
     Baseline,
     GetRelation,
@@ -46,7 +50,8 @@ pub enum Scenario {
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 7] = [
+    pub const ALL: [Scenario; 8] = [
+        Scenario::EmptyTonic,
         Scenario::Baseline,
         Scenario::GetRelation,
         Scenario::GetRelationBasic,
@@ -58,6 +63,7 @@ impl Scenario {
 
     pub fn name(self) -> &'static str {
         match self {
+            Scenario::EmptyTonic => "health Check, empty tonic server",
             Scenario::Baseline => "health Check (baseline)",
             Scenario::GetRelation => "GetRelation",
             Scenario::GetRelationBasic => "GetRelation, basic view",
@@ -172,7 +178,7 @@ pub async fn run(
                     );
                     let t0 = Instant::now();
                     let result: Result<u64, tonic::Status> = match scenario {
-                        Scenario::Baseline => health
+                        Scenario::Baseline | Scenario::EmptyTonic => health
                             .check(tonic_health::pb::HealthCheckRequest {
                                 service: String::new(),
                             })
@@ -336,10 +342,10 @@ pub fn parse_scenarios(text: &str) -> Result<Vec<Scenario>, String> {
     if text == "all" {
         return Ok(Scenario::ALL.to_vec());
     }
-    let mut chosen = vec![Scenario::Baseline];
+    let mut chosen = vec![Scenario::EmptyTonic, Scenario::Baseline];
     for name in text.split(',') {
         let scenario = match name.trim() {
-            "baseline" => continue,
+            "baseline" | "empty-tonic" => continue,
             "get-relation" => Scenario::GetRelation,
             "get-relation-basic" => Scenario::GetRelationBasic,
             "history-page" => Scenario::HistoryPage,

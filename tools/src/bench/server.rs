@@ -56,11 +56,8 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Starts the server and waits (up to `limit`) for its ready file.
     pub async fn start(launch: &Launch<'_>, limit: Duration) -> Result<Self, Error> {
-        let files = tempfile::tempdir()?;
-        let ready_path = files.path().join("ready.json");
-        let log_path = files.path().join("server.log");
-        let started = Instant::now();
-        let mut child = Command::new(launch.binary)
+        let mut command = Command::new(launch.binary);
+        command
             .args([
                 "serve",
                 "--listen",
@@ -72,11 +69,30 @@ impl ServerProcess {
             .arg(launch.data_dir)
             .args(["--cache-mb", &launch.cache_mb.to_string()])
             .args(["--relation-cache-mb", &launch.relation_cache_mb.to_string()])
-            .arg("--ready-file")
-            .arg(&ready_path)
             .env("DIPLOMACY_TOKEN", launch.token)
             .env("RUST_LOG", "warn,diplomacy=info")
-            .env("DIPLOMACY_MAX_CONCURRENT_CALLS", "100000")
+            .env("DIPLOMACY_MAX_CONCURRENT_CALLS", "100000");
+        Self::spawn(command, limit).await
+    }
+
+    /// Starts the empty tonic server (`empty`) as a process of this
+    /// program's, and waits for its ready file.
+    pub async fn empty_tonic(limit: Duration) -> Result<Self, Error> {
+        let mut command = Command::new(std::env::current_exe()?);
+        command.arg("empty-server");
+        Self::spawn(command, limit).await
+    }
+
+    /// Runs `command` with `--ready-file` and its log in a temporary folder,
+    /// and waits (up to `limit`) for the file.
+    async fn spawn(mut command: Command, limit: Duration) -> Result<Self, Error> {
+        let files = tempfile::tempdir()?;
+        let ready_path = files.path().join("ready.json");
+        let log_path = files.path().join("server.log");
+        let started = Instant::now();
+        let mut child = command
+            .arg("--ready-file")
+            .arg(&ready_path)
             .stderr(std::fs::File::create(&log_path)?)
             .stdout(Stdio::null())
             .spawn()?;

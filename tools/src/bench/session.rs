@@ -66,17 +66,23 @@ fn memory_kib(pid: u32, field: &str) -> String {
     read().map_or("?".into(), |kib| kib.to_string())
 }
 
-/// The scenarios in the order they run: each right after a baseline run
-/// of its own (`table` takes its ratios against that run).
+/// The scenarios in the order they run: each right after a run of the
+/// empty tonic server and a baseline run of its own (`table` takes its
+/// ratios against those runs).
 fn run_order(scenarios: &[Scenario]) -> Vec<Scenario> {
-    match scenarios {
-        [only] => vec![*only],
-        _ => scenarios
-            .iter()
-            .filter(|s| **s != Scenario::Baseline)
-            .flat_map(|s| [Scenario::Baseline, *s])
-            .collect(),
+    const BASELINES: [Scenario; 2] = [Scenario::EmptyTonic, Scenario::Baseline];
+    let measured: Vec<Scenario> = scenarios
+        .iter()
+        .copied()
+        .filter(|s| !BASELINES.contains(s))
+        .collect();
+    if measured.is_empty() {
+        return BASELINES.to_vec();
     }
+    measured
+        .into_iter()
+        .flat_map(|s| BASELINES.into_iter().chain([s]))
+        .collect()
 }
 
 impl Session {
@@ -96,7 +102,9 @@ impl Session {
         )
         .await?;
         let pid = server.pid();
-        let measured = self.measure_on(&server).await;
+        let empty = ServerProcess::empty_tonic(Duration::from_secs(60)).await?;
+        let measured = self.measure_on(&server, &empty).await;
+        empty.stop().await;
         for line in server.stop().await {
             eprintln!("server: {line}");
         }
@@ -128,7 +136,11 @@ impl Session {
         ))
     }
 
-    async fn measure_on(&self, server: &ServerProcess) -> Result<Measured, Error> {
+    async fn measure_on(
+        &self,
+        server: &ServerProcess,
+        empty: &ServerProcess,
+    ) -> Result<Measured, Error> {
         let pid = server.pid();
         let endpoint =
             tonic::transport::Endpoint::from_shared(format!("http://{}", server.ready.grpc))?;
@@ -145,9 +157,12 @@ impl Session {
         // filled (the busiest pairs first) before the first scenario.
         eprintln!("waiting for the server to warm its relation cache …");
         let warm = server.wait_warm(Duration::from_secs(900)).await?;
-        let mut channels = Vec::new();
+        let empty_endpoint =
+            tonic::transport::Endpoint::from_shared(format!("http://{}", empty.ready.grpc))?;
+        let (mut channels, mut empty_channels) = (Vec::new(), Vec::new());
         for _ in 0..self.load.connections.max(1) {
             channels.push(endpoint.connect().await?);
+            empty_channels.push(empty_endpoint.connect().await?);
         }
         // In the first round each scenario first runs unmeasured for a fifth
         // of its time (at most 2 s), so that caches and connections are
@@ -167,11 +182,16 @@ impl Session {
                     scenario.name(),
                     self.load.duration.as_secs_f64()
                 );
+                let (target, target_pid) = if scenario == Scenario::EmptyTonic {
+                    (&empty_channels, empty.pid())
+                } else {
+                    (&channels, pid)
+                };
                 let first_time = !runs[..at].contains(&scenario);
                 if round == 1 && first_time && scenario != Scenario::Writes {
-                    run(scenario, &channels, &warm_up, None).await;
+                    run(scenario, target, &warm_up, None).await;
                 }
-                this_round.push(run(scenario, &channels, &self.load, Some(pid)).await);
+                this_round.push(run(scenario, target, &self.load, Some(target_pid)).await);
             }
             figures.push(this_round);
         }
@@ -191,17 +211,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_scenario_runs_right_after_a_baseline_run_of_its_own() {
-        let order = run_order(&[Scenario::Baseline, Scenario::GetRelation, Scenario::Writes]);
+    fn every_scenario_runs_right_after_baseline_runs_of_its_own() {
+        let order = run_order(&[
+            Scenario::EmptyTonic,
+            Scenario::Baseline,
+            Scenario::GetRelation,
+            Scenario::Writes,
+        ]);
         assert_eq!(
             order,
             [
+                Scenario::EmptyTonic,
                 Scenario::Baseline,
                 Scenario::GetRelation,
+                Scenario::EmptyTonic,
                 Scenario::Baseline,
                 Scenario::Writes
             ]
         );
-        assert_eq!(run_order(&[Scenario::Baseline]), [Scenario::Baseline]);
+        assert_eq!(
+            run_order(&[Scenario::Baseline]),
+            [Scenario::EmptyTonic, Scenario::Baseline]
+        );
     }
 }

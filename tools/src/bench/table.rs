@@ -13,8 +13,8 @@ use super::{Figures, Scenario};
 /// every run.
 pub fn table(rounds: &[Vec<Figures>]) -> String {
     let mut out = String::from(
-        "| scenario | calls/s | × baseline | p50 µs | p90 µs | p99 µs | p99.9 µs | server CPU µs/call | × baseline CPU | client CPU µs/call | items/s | errors |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| scenario | calls/s | × baseline | p50 µs | p90 µs | p99 µs | p99.9 µs | server CPU µs/call | × baseline CPU | client CPU µs/call | items/s | errors | × empty tonic | × empty tonic CPU |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     let mut scenarios: Vec<Scenario> = Vec::new();
     for figures in rounds.iter().flatten() {
@@ -23,8 +23,8 @@ pub fn table(rounds: &[Vec<Figures>]) -> String {
         }
     }
     for scenario in scenarios {
-        // (ratio, CPU ratio, figures) of each run of this scenario.
-        let mut runs: Vec<(f64, Option<f64>, &Figures)> = rounds
+        // Each run of this scenario with its ratios.
+        let mut runs: Vec<Run> = rounds
             .iter()
             .flat_map(|round| {
                 round
@@ -32,34 +32,47 @@ pub fn table(rounds: &[Vec<Figures>]) -> String {
                     .enumerate()
                     .filter(move |(_, f)| f.scenario == scenario)
                     .map(move |(at, f)| {
-                        let baseline = paired_baseline(round, at);
-                        let ratio =
-                            baseline.map_or(f64::NAN, |b| f.per_second / b.per_second.max(1e-9));
-                        let cpu_ratio =
-                            match (f.cpu_us_per_call, baseline.and_then(|b| b.cpu_us_per_call)) {
-                                (Some(c), Some(b)) if b > 0.0 => Some(c / b),
-                                _ => None,
-                            };
-                        (ratio, cpu_ratio, f)
+                        let (ratio, cpu_ratio) = ratios(f, paired(round, at, Scenario::Baseline));
+                        let (empty, empty_cpu) = ratios(f, paired(round, at, Scenario::EmptyTonic));
+                        Run {
+                            ratio,
+                            cpu_ratio,
+                            empty,
+                            empty_cpu,
+                            figures: f,
+                        }
                     })
             })
             .collect();
         runs.sort_by(|a, b| {
-            a.0.total_cmp(&b.0)
-                .then(a.2.per_second.total_cmp(&b.2.per_second))
+            a.ratio
+                .total_cmp(&b.ratio)
+                .then(a.figures.per_second.total_cmp(&b.figures.per_second))
         });
-        let Some(&(_, _, f)) = runs.get(runs.len() / 2) else {
+        let Some(f) = runs.get(runs.len() / 2).map(|r| r.figures) else {
             continue;
         };
-        let ratio = median_with_range(runs.iter().map(|r| r.0).filter(|r| !r.is_nan()).collect());
-        let cpu_ratio = median_with_range(runs.iter().filter_map(|r| r.1).collect());
+        let ratio = median_with_range(
+            runs.iter()
+                .map(|r| r.ratio)
+                .filter(|r| !r.is_nan())
+                .collect(),
+        );
+        let cpu_ratio = median_with_range(runs.iter().filter_map(|r| r.cpu_ratio).collect());
+        let empty = median_with_range(
+            runs.iter()
+                .map(|r| r.empty)
+                .filter(|r| !r.is_nan())
+                .collect(),
+        );
+        let empty_cpu = median_with_range(runs.iter().filter_map(|r| r.empty_cpu).collect());
         let micros = |c: Option<f64>| c.map_or(String::from("-"), |c| format!("{c:.0}"));
         let (cpu, client_cpu) = (micros(f.cpu_us_per_call), micros(f.client_cpu_us_per_call));
         // Errors of every round: a failing round must not hide behind the
         // median.
-        let errors: u64 = runs.iter().map(|r| r.2.errors).sum();
+        let errors: u64 = runs.iter().map(|r| r.figures.errors).sum();
         out.push_str(&format!(
-            "| {} | {:.0} | {ratio} | {} | {} | {} | {} | {cpu} | {cpu_ratio} | {client_cpu} | {:.0} | {} |\n",
+            "| {} | {:.0} | {ratio} | {} | {} | {} | {} | {cpu} | {cpu_ratio} | {client_cpu} | {:.0} | {} | {empty} | {empty_cpu} |\n",
             f.scenario.name(),
             f.per_second,
             f.p50_us,
@@ -73,10 +86,30 @@ pub fn table(rounds: &[Vec<Figures>]) -> String {
     out
 }
 
-/// The baseline run nearest before run `at` of `round` (itself, for a
-/// baseline run), or the round's first if none precedes it.
-fn paired_baseline(round: &[Figures], at: usize) -> Option<&Figures> {
-    let is_baseline = |f: &&Figures| f.scenario == Scenario::Baseline;
+/// One run of a scenario, with its ratios to the baseline runs paired with
+/// it (NaN or None where there is none).
+struct Run<'a> {
+    ratio: f64,
+    cpu_ratio: Option<f64>,
+    empty: f64,
+    empty_cpu: Option<f64>,
+    figures: &'a Figures,
+}
+
+/// Calls/s and server CPU of `f` as ratios to `baseline`'s.
+fn ratios(f: &Figures, baseline: Option<&Figures>) -> (f64, Option<f64>) {
+    let ratio = baseline.map_or(f64::NAN, |b| f.per_second / b.per_second.max(1e-9));
+    let cpu = match (f.cpu_us_per_call, baseline.and_then(|b| b.cpu_us_per_call)) {
+        (Some(c), Some(b)) if b > 0.0 => Some(c / b),
+        _ => None,
+    };
+    (ratio, cpu)
+}
+
+/// The run of `baseline` nearest before run `at` of `round` (itself, for a
+/// run of that baseline), or the round's first if none precedes it.
+fn paired(round: &[Figures], at: usize, baseline: Scenario) -> Option<&Figures> {
+    let is_baseline = |f: &&Figures| f.scenario == baseline;
     round
         .iter()
         .take(at + 1)
@@ -194,5 +227,32 @@ mod tests {
         ]]);
         let history = row(&table, "ListHistory, 50 entries");
         assert_eq!((history[3], history[9]), ("0.40", "2.80"));
+    }
+
+    #[test]
+    fn each_scenario_is_also_a_ratio_to_the_empty_tonic_run_before_it() {
+        let table = table(&[vec![
+            figures(Scenario::EmptyTonic, 50_000.0, 20.0),
+            figures(Scenario::Baseline, 40_000.0, 25.0),
+            figures(Scenario::GetRelation, 25_000.0, 50.0),
+            figures(Scenario::EmptyTonic, 40_000.0, 25.0),
+            figures(Scenario::Baseline, 30_000.0, 30.0),
+            figures(Scenario::HistoryPage, 10_000.0, 100.0),
+        ]]);
+        let baseline = row(&table, "health Check (baseline)");
+        assert_eq!(
+            baseline[13], "0.80 (0.75–0.80)",
+            "our check against the empty server (the upper middle of two runs)"
+        );
+        let relation = row(&table, "GetRelation");
+        assert_eq!((relation[13], relation[14]), ("0.50", "2.50"));
+        let history = row(&table, "ListHistory, 50 entries");
+        assert_eq!(
+            (history[13], history[14]),
+            ("0.25", "4.00"),
+            "against its own empty run"
+        );
+        let empty = row(&table, "health Check, empty tonic server");
+        assert_eq!(empty[13], "1.00 (1.00–1.00)");
     }
 }
