@@ -2,12 +2,17 @@
 grace period covers the drain, the Service declares gRPC, Envoy health-checks
 over gRPC."""
 
+import json
 import pathlib
 import re
+import shutil
+import subprocess
+import tempfile
 
 import yaml
 
-DEPLOY = pathlib.Path(__file__).resolve().parents[3] / "deploy"
+ROOT = pathlib.Path(__file__).resolve().parents[3]
+DEPLOY = ROOT / "deploy"
 
 
 def env(container):
@@ -45,3 +50,28 @@ def test_the_container_runs_the_server():
     dockerfile = (DEPLOY / "Dockerfile").read_text()
     assert re.search(r'ENTRYPOINT \["/usr/local/bin/diplomacy", "serve"\]', dockerfile)
     assert "cargo build --release --locked" in dockerfile
+
+
+def test_the_container_copies_what_cargo_needs_to_read_the_workspace():
+    """The build stage's COPY lines, replayed into an empty folder: cargo
+    reads the workspace there (every member present), as it must in the
+    image. No Docker engine runs here, so this is the next best check."""
+    build_stage = (DEPLOY / "Dockerfile").read_text().split("FROM debian")[0]
+    with tempfile.TemporaryDirectory() as folder:
+        context = pathlib.Path(folder)
+        for line in build_stage.splitlines():
+            if line.startswith("COPY "):
+                *sources, destination = line.split()[1:]
+                for source in sources:
+                    into = context / source if destination == "./" else context / destination
+                    if (ROOT / source).is_dir():
+                        shutil.copytree(ROOT / source, into)
+                    else:
+                        shutil.copy(ROOT / source, into)
+        result = subprocess.run(
+            ["cargo", "metadata", "--format-version", "1", "--locked", "--offline", "--no-deps"],
+            cwd=context, capture_output=True, text=True,
+        )
+        assert result.returncode == 0, result.stderr
+        packages = {p["name"] for p in json.loads(result.stdout)["packages"]}
+        assert {"diplomacy", "diplomacy-tools"} <= packages
