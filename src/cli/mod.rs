@@ -23,7 +23,9 @@ pub type CliResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 #[derive(Parser)]
 #[command(
     version,
-    about = "Typed, sourced, time-aware answers about relations between states, over gRPC"
+    about = "Typed, sourced, time-aware answers about relations between states, over gRPC",
+    after_help = "Exit codes: 0 success, 1 other errors, 2 usage, 3 invalid argument, \
+                  4 not found, 5 server unreachable or unavailable."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -58,7 +60,8 @@ enum Command {
     /// names and the dates of withdrawn codes.
     Reference(maintenance::ReferenceArgs),
     /// Ask a running server about two countries on a day: status and since
-    /// when, treaties in force and pending, conflicts, meetings, mediators.
+    /// when, treaties in force, conflicts, meetings, mediators, and all else
+    /// the answer holds.
     Relation(query::RelationArgs),
     /// A country's or a pair's history, in date order.
     History(query::HistoryArgs),
