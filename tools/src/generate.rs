@@ -70,6 +70,30 @@ impl PairPicker {
     }
 }
 
+/// The typical pair of what `generate(seed, sizes, …)` writes: the pair
+/// with the median number of records among pairs with any (ties broken by
+/// pair), as indices into `countries()`. Found by generating again.
+pub fn typical_pair(seed: u64, sizes: Sizes) -> Option<(usize, usize)> {
+    let index: std::collections::HashMap<String, usize> = countries()
+        .into_iter()
+        .enumerate()
+        .map(|(i, name)| (name, i))
+        .collect();
+    let mut counts: std::collections::HashMap<(usize, usize), u64> = Default::default();
+    generate(seed, sizes, |record| {
+        let named: Vec<usize> = diplomacy::records::referenced_countries(&record)
+            .into_iter()
+            .filter_map(|code| index.get(&code.name()).copied())
+            .collect();
+        if let [a, b] = named[..] {
+            *counts.entry((a.min(b), a.max(b))).or_default() += 1;
+        }
+    });
+    let mut ranked: Vec<((usize, usize), u64)> = counts.into_iter().collect();
+    ranked.sort_by_key(|&(pair, count)| (count, pair));
+    ranked.get(ranked.len() / 2).map(|&(pair, _)| pair)
+}
+
 const DAYS_IN_MONTH: [i32; 12] = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 /// A date in 1945–2025: 70% a day, 20% a month, 10% a year.
@@ -254,5 +278,8 @@ mod tests {
             .filter(|_| picker.pick(&mut rng) == busiest)
             .count();
         assert!(hits > 100, "the busiest pair gets a large share: {hits}");
+        let typical = typical_pair(7, sizes).expect("a typical pair");
+        assert_ne!(typical, busiest, "the typical pair is not the busiest");
+        assert_eq!(typical_pair(7, sizes), Some(typical), "deterministic");
     }
 }

@@ -81,6 +81,10 @@ struct BenchArgs {
     /// The seed the data was generated with (queries then hit its pairs).
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// The scale the data was generated with: names its typical pair, for
+    /// the get-relation-typical scenario (left out of `all` without it).
+    #[arg(long)]
+    scale: Option<f64>,
     /// Seconds per scenario.
     #[arg(long, default_value_t = 5.0)]
     duration_secs: f64,
@@ -91,8 +95,10 @@ struct BenchArgs {
     #[arg(long, default_value_t = 32)]
     in_flight: usize,
     /// `all`, or a comma list: get-relation, get-relation-basic,
-    /// history-page, list-relations, stream-history, writes (each runs right
-    /// after a baseline run of its own, and its ratios are against that run).
+    /// get-relation-typical, get-relation-busiest-basic, history-page,
+    /// list-relations, stream-history, writes (each runs right after a run
+    /// of the empty tonic server and a baseline run of its own, and its
+    /// ratios are against those runs).
     #[arg(long, default_value = "all")]
     scenarios: String,
     /// Runs of every scenario (each with its baseline run): the table shows
@@ -167,18 +173,33 @@ fn write_generated(args: GenerateArgs) -> CliResult {
 }
 
 async fn measure(args: BenchArgs) -> CliResult {
+    let mut scenarios = bench::parse_scenarios(&args.scenarios)?;
+    let typical_pair = match args.scale {
+        Some(scale) => generate::typical_pair(args.seed, generate::Sizes::scaled(scale)),
+        None if args.scenarios == "all" => {
+            scenarios.retain(|s| *s != bench::Scenario::GetRelationTypical);
+            None
+        }
+        None if scenarios.contains(&bench::Scenario::GetRelationTypical) => {
+            return Err(
+                "get-relation-typical needs --scale, the scale the data was generated with".into(),
+            )
+        }
+        None => None,
+    };
     let session = Session {
         server_binary: server_binary(args.server_bin.as_deref())?,
         data_dir: args.data_dir,
         cache_mb: args.cache_mb,
         relation_cache_mb: args.relation_cache_mb,
-        scenarios: bench::parse_scenarios(&args.scenarios)?,
+        scenarios,
         load: Load {
             connections: args.connections.max(1),
             in_flight: args.in_flight.max(1),
             duration: Duration::from_secs_f64(args.duration_secs),
             seed: args.seed,
             token: format!("bench-{}-0123456789", std::process::id()),
+            typical_pair,
         },
         rounds: args.rounds,
     };

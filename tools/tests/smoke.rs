@@ -73,6 +73,8 @@ fn the_generator_and_the_load_generator_run() {
                 "2",
                 "--rounds",
                 "2",
+                "--scale",
+                "0.001",
                 "--server-bin",
             ])
             .arg(server_binary())
@@ -91,6 +93,8 @@ fn the_generator_and_the_load_generator_run() {
         "health Check (baseline)",
         "GetRelation |",
         "GetRelation, basic view",
+        "GetRelation, typical pair",
+        "GetRelation, busiest pair, basic view",
         "ListHistory",
         "ListRelations",
         "StreamHistory",

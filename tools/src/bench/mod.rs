@@ -43,6 +43,11 @@ pub enum Scenario {
     GetRelation,
     /// `GetRelation` in the BASIC view (no lists): the hot-path lookup.
     GetRelationBasic,
+    /// `GetRelation` of the typical pair: the one with the median number
+    /// of records among pairs with any.
+    GetRelationTypical,
+    /// `GetRelation` of the busiest pair, BASIC view.
+    GetRelationBusiestBasic,
     HistoryPage,
     ListRelations,
     StreamHistory,
@@ -50,11 +55,13 @@ pub enum Scenario {
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 8] = [
+    pub const ALL: [Scenario; 10] = [
         Scenario::EmptyTonic,
         Scenario::Baseline,
         Scenario::GetRelation,
         Scenario::GetRelationBasic,
+        Scenario::GetRelationTypical,
+        Scenario::GetRelationBusiestBasic,
         Scenario::HistoryPage,
         Scenario::ListRelations,
         Scenario::StreamHistory,
@@ -67,6 +74,8 @@ impl Scenario {
             Scenario::Baseline => "health Check (baseline)",
             Scenario::GetRelation => "GetRelation",
             Scenario::GetRelationBasic => "GetRelation, basic view",
+            Scenario::GetRelationTypical => "GetRelation, typical pair",
+            Scenario::GetRelationBusiestBasic => "GetRelation, busiest pair, basic view",
             Scenario::HistoryPage => "ListHistory, 50 entries",
             Scenario::ListRelations => "ListRelations, 50",
             Scenario::StreamHistory => "StreamHistory, busiest pair",
@@ -84,6 +93,9 @@ pub struct Load {
     /// The data's generator seed, so that queries hit its pairs.
     pub seed: u64,
     pub token: String,
+    /// The generated data's typical pair (`generate::typical_pair`), for
+    /// the scenario that asks for it.
+    pub typical_pair: Option<(usize, usize)>,
 }
 
 /// One scenario's figures.
@@ -155,10 +167,11 @@ pub async fn run(
                 Arc::clone(&errors),
                 Arc::clone(&items),
             );
-            let (countries, pairs, token) = (
+            let (countries, pairs, token, typical) = (
                 Arc::clone(&countries),
                 Arc::clone(&pairs),
                 load.token.clone(),
+                load.typical_pair,
             );
             tasks.push(tokio::spawn(async move {
                 let mut rng = ChaCha8Rng::seed_from_u64((c * 1000 + f) as u64);
@@ -170,7 +183,11 @@ pub async fn run(
                 let mut events = EventServiceClient::new(channel.clone());
                 let mut n = 0u64;
                 while Instant::now() < deadline {
-                    let (a, b) = pairs.pick(&mut rng);
+                    let (a, b) = match (scenario, typical) {
+                        (Scenario::GetRelationTypical, Some(pair)) => pair,
+                        (Scenario::GetRelationBusiestBasic, _) => pairs.busiest(),
+                        _ => pairs.pick(&mut rng),
+                    };
                     let pair_name = format!(
                         "{}/relations/{}",
                         countries[a],
@@ -184,11 +201,18 @@ pub async fn run(
                             })
                             .await
                             .map(|_| 1),
-                        Scenario::GetRelation | Scenario::GetRelationBasic => {
+                        Scenario::GetRelation
+                        | Scenario::GetRelationBasic
+                        | Scenario::GetRelationTypical
+                        | Scenario::GetRelationBusiestBasic => {
+                            let basic = matches!(
+                                scenario,
+                                Scenario::GetRelationBasic | Scenario::GetRelationBusiestBasic
+                            );
                             let request = pb::GetRelationRequest {
                                 name: pair_name,
                                 as_of: Some(random_date(&mut rng)),
-                                view: if scenario == Scenario::GetRelationBasic {
+                                view: if basic {
                                     pb::RelationView::Basic
                                 } else {
                                     pb::RelationView::Full
@@ -336,8 +360,8 @@ pub async fn run(
 }
 
 /// Parses `all` or a comma list of scenario names (baseline, get-relation,
-/// get-relation-basic, history-page, list-relations, stream-history,
-/// writes).
+/// get-relation-basic, get-relation-typical, get-relation-busiest-basic,
+/// history-page, list-relations, stream-history, writes).
 pub fn parse_scenarios(text: &str) -> Result<Vec<Scenario>, String> {
     if text == "all" {
         return Ok(Scenario::ALL.to_vec());
@@ -348,6 +372,8 @@ pub fn parse_scenarios(text: &str) -> Result<Vec<Scenario>, String> {
             "baseline" | "empty-tonic" => continue,
             "get-relation" => Scenario::GetRelation,
             "get-relation-basic" => Scenario::GetRelationBasic,
+            "get-relation-typical" => Scenario::GetRelationTypical,
+            "get-relation-busiest-basic" => Scenario::GetRelationBusiestBasic,
             "history-page" => Scenario::HistoryPage,
             "list-relations" => Scenario::ListRelations,
             "stream-history" => Scenario::StreamHistory,
