@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Cross-check of one unary scenario with h2load (Debian `nghttp2-client`):
-# the health Check and GetRelation of one pair, each as a fixed gRPC frame,
+# the health Check of an empty tonic server (`diplomacy-tools empty-server`),
+# our own health Check and GetRelation of one pair, each as a fixed gRPC frame,
 # against a server on a data dir made by `diplomacy import`. h2load counts
 # HTTP statuses only; gRPC success is in the `grpc-status` trailer, so one
 # call of each is first made with `nghttp` and its trailer checked.
@@ -12,6 +13,7 @@ data_dir=${1:?usage: benches/h2load.sh DATA_DIR [PAIR_NAME] [REQUESTS]}
 pair=${2:-countries/AM/relations/AZ}
 requests=${3:-50000}
 bin=${DIPLOMACY_BIN:-target/release/diplomacy}
+tools=${DIPLOMACY_TOOLS_BIN:-$(dirname "$bin")/diplomacy-tools}
 for tool in h2load nghttp python3; do
   command -v "$tool" >/dev/null || {
     echo "error: $tool is missing; install it with: apt-get install nghttp2-client python3" >&2
@@ -19,9 +21,10 @@ for tool in h2load nghttp python3; do
   }
 done
 [ -x "$bin" ] || { echo "error: $bin is missing; run: cargo build --release" >&2; exit 1; }
+[ -x "$tools" ] || { echo "error: $tools is missing; run: cargo build --release --workspace" >&2; exit 1; }
 
 work=$(mktemp -d)
-trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill "$server" "${empty:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
 
 # gRPC frames: a zero flag byte, a big-endian length, the protobuf message.
 python3 - "$work" "$pair" <<'EOF'
@@ -43,16 +46,11 @@ open(f"{work}/health.bin", "wb").write(frame(b""))
 open(f"{work}/relation.bin", "wb").write(frame(get_relation))
 EOF
 
-DIPLOMACY_TOKEN=h2load-0123456789abcdef DIPLOMACY_MAX_CONCURRENT_CALLS=100000 \
-  RUST_LOG=warn \
-  "$bin" serve --listen 127.0.0.1:0 --data-dir "$data_dir" --cache-mb 128 \
-  --ready-file "$work/ready.json" --drain-delay-secs 0 2>"$work/server.log" &
-server=$!
-# The ready file (`serve --ready-file`) names the address; measured as a
-# server that has been up a while, as `diplomacy-tools bench` does: once
-# the file says the relation cache is no longer warming (seconds at full
-# scale, loading pairs on the same two cores).
-address=$(python3 - "$work/ready.json" "$server" <<'EOF'
+# Waits for a ready file (`serve --ready-file`) naming process $2, with its
+# relation cache no longer warming, and prints its gRPC address: measured
+# as a server that has been up a while, as `diplomacy-tools bench` does.
+wait_ready() {
+  python3 - "$1" "$2" <<'EOF'
 import json, os, sys, time
 path, pid = sys.argv[1], int(sys.argv[2])
 deadline = time.monotonic() + 120
@@ -72,21 +70,40 @@ while time.monotonic() < deadline:
     time.sleep(0.05)
 sys.exit("the server was not ready with a warm relation cache within 120 s")
 EOF
-) || { cat "$work/server.log" >&2; exit 1; }
+}
 
-url="http://$address"
+DIPLOMACY_TOKEN=h2load-0123456789abcdef DIPLOMACY_MAX_CONCURRENT_CALLS=100000 \
+  RUST_LOG=warn \
+  "$bin" serve --listen 127.0.0.1:0 --data-dir "$data_dir" --cache-mb 128 \
+  --ready-file "$work/ready.json" --drain-delay-secs 0 2>"$work/server.log" &
+server=$!
+address=$(wait_ready "$work/ready.json" "$server") || { cat "$work/server.log" >&2; exit 1; }
+# The physical limit: tonic-health's Check with no layer of ours
+# (`diplomacy-tools empty-server`), every call's second ratio.
+"$tools" empty-server --ready-file "$work/empty.json" 2>"$work/empty.log" &
+empty=$!
+empty_address=$(wait_ready "$work/empty.json" "$empty") || { cat "$work/empty.log" >&2; exit 1; }
+
 headers=(-H 'content-type: application/grpc' -H 'te: trailers')
+# run NAME ADDRESS PATH BODY: one call's grpc-status checked, then h2load;
+# prints h2load's figures and sets `rate` to its requests a second.
 run() {
-  local name=$1 path=$2 body=$3
-  local status
+  local name=$1 url="http://$2" path=$3 body=$4
+  local status output
   status=$(nghttp "${headers[@]}" --data="$body" -v "$url$path" | grep -a -o 'grpc-status: [0-9]*' | tail -1)
   if [ "$status" != "grpc-status: 0" ]; then
     echo "error: $name answered '$status', not grpc-status 0" >&2
     exit 1
   fi
   echo "== $name ($path): one call checked, $status"
-  h2load -n "$requests" -c 2 -m 32 "${headers[@]}" --data="$body" "$url$path" |
-    grep -E 'finished in|requests:|status codes|time for request'
+  output=$(h2load -n "$requests" -c 2 -m 32 "${headers[@]}" --data="$body" "$url$path")
+  grep -E 'finished in|requests:|status codes|time for request' <<<"$output"
+  rate=$(grep -oE '[0-9.]+ req/s' <<<"$output" | head -1 | cut -d' ' -f1)
 }
-run "health Check (baseline)" /grpc.health.v1.Health/Check "$work/health.bin"
-run "GetRelation $pair on 2020-01-01" /diplomacy.v1.RelationService/GetRelation "$work/relation.bin"
+ratio() { python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.2f}')" "$1" "$2"; }
+run "health Check, empty tonic server" "$empty_address" /grpc.health.v1.Health/Check "$work/health.bin"
+empty_rate=$rate
+run "health Check (baseline)" "$address" /grpc.health.v1.Health/Check "$work/health.bin"
+baseline_rate=$rate
+run "GetRelation $pair on 2020-01-01" "$address" /diplomacy.v1.RelationService/GetRelation "$work/relation.bin"
+echo "== ratios: health Check $(ratio "$baseline_rate" "$empty_rate")x the empty tonic server; GetRelation $(ratio "$rate" "$empty_rate")x the empty server, $(ratio "$rate" "$baseline_rate")x our health Check"

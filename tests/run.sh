@@ -108,7 +108,11 @@ h2_data=$(mktemp -d)
 trap 'rm -rf "$h2_data"' EXIT
 target/debug/diplomacy-tools generate --seed 1 --scale 0.001 --output "$h2_data/facts.jsonl"
 "$DIPLOMACY_BIN" import "$h2_data/facts.jsonl" --data-dir "$h2_data/db"
-bash benches/h2load.sh "$h2_data/db" countries/AM/relations/AZ 2000
+bash benches/h2load.sh "$h2_data/db" countries/AM/relations/AZ 2000 | tee "$h2_data/h2load.out"
+grep -qE '^== ratios: health Check [0-9.]+x the empty tonic server; GetRelation [0-9.]+x' "$h2_data/h2load.out" || {
+  echo "error: benches/h2load.sh printed no ratios to the empty tonic server" >&2
+  exit 1
+}
 
 step "Node.js client suite (@grpc/grpc-js + @grpc/proto-loader)"
 (cd tests/clients/node && node --test)
