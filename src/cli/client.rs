@@ -113,8 +113,7 @@ pub async fn connect(server: &str, tls: Tls<'_>, timeout: Duration) -> Result<Ch
         format!("http://{server}")
     };
     let mut endpoint = tonic::transport::Endpoint::from_shared(url)
-        .map_err(|e| Failure::new(Exit::InvalidArgument, format!("--server {server}: {e}")))?
-        .connect_timeout(timeout);
+        .map_err(|e| Failure::new(Exit::InvalidArgument, format!("--server {server}: {e}")))?;
     if secure {
         let mut config = ClientTlsConfig::new();
         if let Some(ca) = tls.ca {

@@ -43,7 +43,7 @@ impl Failure {
 
     /// A gRPC status as one line: its code, its message, and each field a
     /// `google.rpc.BadRequest` names.
-    pub fn from_status(status: &tonic::Status) -> Self {
+    pub fn from_status(status: tonic::Status) -> Self {
         let exit = match status.code() {
             tonic::Code::InvalidArgument | tonic::Code::OutOfRange => Exit::InvalidArgument,
             tonic::Code::NotFound => Exit::NotFound,

@@ -4,7 +4,6 @@
 use diplomacy::pb::diplomacy::v1::country_service_client::CountryServiceClient;
 use diplomacy::pb::diplomacy::v1::{Country, CountryMatch, SearchCountriesRequest};
 
-use super::call_failed;
 use crate::cli::client::Authed;
 use crate::cli::exit::{Exit, Failure};
 
@@ -24,7 +23,7 @@ pub async fn resolve(channel: &Authed, text: &str) -> Result<Country, Failure> {
             current_only: false,
         })
         .await
-        .map_err(call_failed)?
+        .map_err(Failure::from_status)?
         .into_inner()
         .matches;
     let (exact, near): (Vec<CountryMatch>, Vec<CountryMatch>) =

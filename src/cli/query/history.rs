@@ -6,7 +6,7 @@ use diplomacy::pb::diplomacy::v1 as pb;
 use diplomacy::pb::diplomacy::v1::relation_service_client::RelationServiceClient;
 
 use super::countries::{code, resolve};
-use super::{call_failed, dates, dynamic, enum_number, Paging};
+use super::{dates, dynamic, enum_number, Paging};
 use crate::cli::client::ClientArgs;
 use crate::cli::exit::Failure;
 use crate::cli::render::{columns, Printer};
@@ -48,14 +48,7 @@ pub async fn history(args: HistoryArgs) -> Result<(), Failure> {
     let kinds = args
         .kind
         .iter()
-        .map(|k| {
-            enum_number(
-                "diplomacy.v1.HistoryEntryKind",
-                "HISTORY_ENTRY_KIND_",
-                "--kind",
-                k,
-            )
-        })
+        .map(|k| enum_number("diplomacy.v1.HistoryEntryKind", "--kind", k))
         .collect::<Result<Vec<_>, _>>()?;
     let channel = args.client.connect().await?;
     let a = resolve(&channel, &args.a).await?;
@@ -81,7 +74,7 @@ pub async fn history(args: HistoryArgs) -> Result<(), Failure> {
                 page_token,
             })
             .await
-            .map_err(call_failed)?
+            .map_err(Failure::from_status)?
             .into_inner();
         for entry in &page.entries {
             if entries.len() == limit {

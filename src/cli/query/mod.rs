@@ -37,10 +37,11 @@ impl Paging {
 /// The number of `text` in the API's enum `enum_name`, given as its value
 /// name without the enum's prefix, in any case, `-` or `_`
 /// (`treaty-signed` for `HISTORY_ENTRY_KIND_TREATY_SIGNED`).
-fn enum_number(enum_name: &str, prefix: &str, flag: &str, text: &str) -> Result<i32, Failure> {
+fn enum_number(enum_name: &str, flag: &str, text: &str) -> Result<i32, Failure> {
     let descriptor = diplomacy::descriptors::api_pool()
         .get_enum_by_name(enum_name)
         .ok_or_else(|| Failure::other(format!("{enum_name} is not in the API")))?;
+    let prefix = &super::render::enum_prefix(&descriptor);
     let wanted = format!("{prefix}{}", text.trim().to_uppercase().replace('-', "_"));
     let found = descriptor
         .values()
@@ -93,9 +94,4 @@ fn dynamic<M: prost::Message + Named>(
     message: &M,
 ) -> Result<prost_reflect::DynamicMessage, Failure> {
     super::render::dynamic(message, M::FULL_NAME)
-}
-
-/// A failed call as a failure with its exit code.
-fn call_failed(status: tonic::Status) -> Failure {
-    Failure::from_status(&status)
 }

@@ -6,7 +6,7 @@ use diplomacy::pb::diplomacy::v1 as pb;
 use diplomacy::pb::diplomacy::v1::relation_service_client::RelationServiceClient;
 
 use super::countries::{code, resolve};
-use super::{call_failed, dates, dynamic};
+use super::{dates, dynamic};
 use crate::cli::client::ClientArgs;
 use crate::cli::exit::Failure;
 use crate::cli::render::Printer;
@@ -49,7 +49,7 @@ pub async fn relation(args: RelationArgs) -> Result<(), Failure> {
             view: view as i32,
         })
         .await
-        .map_err(call_failed)?
+        .map_err(Failure::from_status)?
         .into_inner();
     let header = format!(
         "{} ({}) and {} ({}), as of {}",

@@ -10,7 +10,7 @@ use diplomacy::pb::diplomacy::v1::treaty_service_client::TreatyServiceClient;
 use prost_reflect::DynamicMessage;
 
 use super::countries::{code, resolve};
-use super::{call_failed, dynamic, Paging};
+use super::{dynamic, Paging};
 use crate::cli::client::{Authed, ClientArgs};
 use crate::cli::exit::{Exit, Failure};
 use crate::cli::render::{columns, Columns, Printer};
@@ -78,7 +78,7 @@ pub async fn get(args: GetArgs) -> Result<(), Failure> {
                     ..Default::default()
                 })
                 .await
-                .map_err(call_failed)?;
+                .map_err(Failure::from_status)?;
             dynamic(relation.get_ref())?
         }
         ["countries", country] => dynamic(&resolve(&channel, country).await?)?,
@@ -86,21 +86,21 @@ pub async fn get(args: GetArgs) -> Result<(), Failure> {
             TreatyServiceClient::new(channel)
                 .get_treaty(pb::GetTreatyRequest { name: name.into() })
                 .await
-                .map_err(call_failed)?
+                .map_err(Failure::from_status)?
                 .get_ref(),
         )?,
         ["meetings", _] => dynamic(
             MeetingServiceClient::new(channel)
                 .get_meeting(pb::GetMeetingRequest { name: name.into() })
                 .await
-                .map_err(call_failed)?
+                .map_err(Failure::from_status)?
                 .get_ref(),
         )?,
         ["events", _] => dynamic(
             EventServiceClient::new(channel)
                 .get_event(pb::GetEventRequest { name: name.into() })
                 .await
-                .map_err(call_failed)?
+                .map_err(Failure::from_status)?
                 .get_ref(),
         )?,
         _ => {
@@ -161,7 +161,7 @@ async fn page_of(
                     current_only: args.current_only,
                 })
                 .await
-                .map_err(call_failed)?
+                .map_err(Failure::from_status)?
                 .into_inner();
             (
                 page.countries
@@ -179,7 +179,7 @@ async fn page_of(
                     party: country.to_string(),
                 })
                 .await
-                .map_err(call_failed)?
+                .map_err(Failure::from_status)?
                 .into_inner();
             (
                 page.treaties
@@ -197,7 +197,7 @@ async fn page_of(
                     participant: country.to_string(),
                 })
                 .await
-                .map_err(call_failed)?
+                .map_err(Failure::from_status)?
                 .into_inner();
             (
                 page.meetings
@@ -215,7 +215,7 @@ async fn page_of(
                     country: country.to_string(),
                 })
                 .await
-                .map_err(call_failed)?
+                .map_err(Failure::from_status)?
                 .into_inner();
             (
                 page.events.iter().map(dynamic).collect::<Result<_, _>>()?,
@@ -234,7 +234,7 @@ pub async fn search(args: SearchArgs) -> Result<(), Failure> {
             current_only: false,
         })
         .await
-        .map_err(call_failed)?
+        .map_err(Failure::from_status)?
         .into_inner()
         .matches;
     let rows = matches.iter().map(dynamic).collect::<Result<Vec<_>, _>>()?;

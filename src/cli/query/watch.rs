@@ -5,7 +5,7 @@ use diplomacy::pb::diplomacy::v1 as pb;
 use diplomacy::pb::diplomacy::v1::record_service_client::RecordServiceClient;
 
 use super::countries::resolve;
-use super::{call_failed, dynamic, enum_number};
+use super::{dynamic, enum_number};
 use crate::cli::client::ClientArgs;
 use crate::cli::exit::Failure;
 use crate::cli::render::{columns, Printer};
@@ -33,7 +33,7 @@ pub async fn watch(args: WatchArgs) -> Result<(), Failure> {
     let kinds = args
         .kind
         .iter()
-        .map(|k| enum_number("diplomacy.v1.RecordKind", "RECORD_KIND_", "--kind", k))
+        .map(|k| enum_number("diplomacy.v1.RecordKind", "--kind", k))
         .collect::<Result<Vec<_>, _>>()?;
     let channel = args.client.connect().await?;
     let mut countries = Vec::new();
@@ -47,12 +47,12 @@ pub async fn watch(args: WatchArgs) -> Result<(), Failure> {
             countries,
         })
         .await
-        .map_err(call_failed)?
+        .map_err(Failure::from_status)?
         .into_inner();
     let mut printer = Printer::new(args.client.format());
     let mut seen = 0;
     while args.limit.is_none_or(|limit| seen < limit) {
-        match stream.message().await.map_err(call_failed)? {
+        match stream.message().await.map_err(Failure::from_status)? {
             Some(change) => {
                 printer.streamed(&dynamic(&change)?, &columns::CHANGES, seen == 0)?;
                 seen += 1;

@@ -8,6 +8,8 @@ mod card;
 pub mod columns;
 mod values;
 
+pub use values::enum_prefix;
+
 use std::io::Write;
 
 use prost_reflect::{DynamicMessage, SerializeOptions};

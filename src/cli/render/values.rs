@@ -60,12 +60,17 @@ fn enum_name(field: &FieldDescriptor, number: i32) -> String {
     let Some(value) = descriptor.get_value(number) else {
         return number.to_string();
     };
-    let prefix = screaming_snake(descriptor.name()) + "_";
     value
         .name()
-        .strip_prefix(&prefix)
+        .strip_prefix(&enum_prefix(&descriptor))
         .unwrap_or(value.name())
         .to_string()
+}
+
+/// The prefix of an enum's value names (AIP-126): `DIPLOMATIC_STATUS_` for
+/// `DiplomaticStatus`.
+pub fn enum_prefix(descriptor: &prost_reflect::EnumDescriptor) -> String {
+    screaming_snake(descriptor.name()) + "_"
 }
 
 fn screaming_snake(camel: &str) -> String {
