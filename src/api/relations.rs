@@ -13,6 +13,7 @@ use super::resources::{ensure_known, existing_country, short};
 use crate::convert::{date_from_pb, date_to_pb};
 use crate::domain::names::{parse_relation_name, PairNameError};
 use crate::domain::relation::{DiplomaticStatus, MAX_LISTED};
+use crate::domain::statehood::{coexistence, counted_from, Coexistence};
 use crate::domain::{CountryCode, CountryPair, PartialDate};
 use crate::error::{Error, FieldViolation, Result};
 use crate::pb::diplomacy::v1 as pb;
@@ -78,18 +79,86 @@ fn listed_in_view(view: i32, field: &str) -> Result<usize> {
     }
 }
 
+/// Most continuation links followed for one side: far more than any real
+/// chain, and a bound on a query's work.
+const MAX_CONTINUATIONS: usize = 16;
+
+/// The state that answers for `code` on `day`: itself, or the state it
+/// continues by a link dated after `day`, followed down the chain.
+fn answering_state(
+    store: &Store,
+    code: CountryCode,
+    day: time::Date,
+) -> (CountryCode, Option<pb::ContinuedState>) {
+    let mut current = code;
+    let mut link_date = None;
+    for _ in 0..MAX_CONTINUATIONS {
+        let Some((earlier, date)) = store.statehood(current).and_then(|s| s.continued_on(day))
+        else {
+            break;
+        };
+        current = earlier;
+        link_date = Some(date);
+    }
+    let stand_in = link_date.map(|date| pb::ContinuedState {
+        asked: code.name(),
+        answered: current.name(),
+        continuation_date: Some(date_to_pb(date)),
+    });
+    (current, stand_in)
+}
+
 /// The relation of `pair` on `as_of` (a partial date: by the end of it),
-/// listing at most `listed` treaties in force and armed conflicts.
+/// listing at most `listed` treaties in force and armed conflicts. A side
+/// that continues an earlier state by a link dated after the day answers as
+/// that state; a side that did not exist makes the answer NOT_APPLICABLE.
 pub fn relation_of(
     store: &Store,
     name: String,
-    pair: CountryPair,
+    asked: CountryPair,
     as_of: PartialDate,
     listed: usize,
 ) -> Result<wire::Relation> {
     let day = as_of.last_day();
-    let facts = store.pair_facts(pair, day, listed)?;
-    let status = facts.status;
+    let (low, low_stand_in) = answering_state(store, asked.low(), day);
+    let (high, high_stand_in) = answering_state(store, asked.high(), day);
+    let answered_for: Vec<pb::ContinuedState> =
+        low_stand_in.into_iter().chain(high_stand_in).collect();
+    let not_applicable =
+        |nonexistent: Vec<CountryCode>, countries: Vec<CountryCode>| wire::Relation {
+            name: name.clone(),
+            countries: countries.into_iter().map(country_name).collect(),
+            as_of: Some(date_to_pb(as_of)),
+            diplomatic_status: pb::DiplomaticStatus::NotApplicable as i32,
+            nonexistent_countries: nonexistent.into_iter().map(country_name).collect(),
+            answered_for: answered_for.clone(),
+            ..Default::default()
+        };
+    let Some(pair) = CountryPair::new(low, high) else {
+        // One side continues the other: a state has no relation with itself.
+        let asked_sides = [asked.low(), asked.high()];
+        let continuing = asked_sides
+            .into_iter()
+            .filter(|code| *code != low)
+            .collect();
+        return Ok(not_applicable(continuing, vec![low]));
+    };
+    let statehoods =
+        [pair.low(), pair.high()].map(|code| store.statehood(code).unwrap_or_default());
+    let both_since = match coexistence(&statehoods[0], &statehoods[1], day) {
+        Coexistence::Both { since } => since,
+        Coexistence::Missing(missing) => {
+            let sides = [pair.low(), pair.high()];
+            return Ok(not_applicable(
+                missing.into_iter().map(|side| sides[side]).collect(),
+                sides.to_vec(),
+            ));
+        }
+    };
+    let facts = store.pair_facts_since(pair, day, listed, both_since.map(|s| s.first_day()))?;
+    let mut status = facts.status;
+    // A fact dated before both states existed counts from the day they did.
+    status.since = status.since.map(|since| counted_from(since, both_since));
     // The status rests on the fact that set it, not on every earlier one.
     let mut source_records: Vec<Bytes> = status.record.iter().cloned().map(Bytes::from).collect();
 
@@ -133,11 +202,16 @@ pub fn relation_of(
         source_records,
         treaties_in_force_count: count(facts.treaties_in_force_count),
         armed_conflicts_count: count(facts.armed_conflicts_count),
+        nonexistent_countries: Vec::new(),
+        answered_for,
     })
 }
 
 fn country_name(code: CountryCode) -> Bytes {
-    Bytes::from_static(code.static_name().as_bytes())
+    match code.static_name() {
+        std::borrow::Cow::Borrowed(name) => Bytes::from_static(name.as_bytes()),
+        std::borrow::Cow::Owned(name) => Bytes::from(name),
+    }
 }
 
 fn count(n: usize) -> i32 {

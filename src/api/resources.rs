@@ -29,7 +29,7 @@ pub fn parse_name<R: Resource>(name: &str, field: &str) -> Result<String> {
 
 fn name_pattern(collection: Collection) -> &'static str {
     match collection {
-        Collection::Countries => "`countries/{code}` with an upper-case ISO 3166-1 alpha-2 code",
+        Collection::Countries => "`countries/{id}` with an upper-case ISO 3166-1 alpha-2 code (`TR`), an ISO 3166-3 code (`CSHH`), or a lower-case id with a hyphen (`cow-han`)",
         Collection::Treaties => "`treaties/{id}`, id of lower-case letters, digits and hyphens",
         Collection::Meetings => "`meetings/{id}`, id of lower-case letters, digits and hyphens",
         Collection::Events => "`events/{id}`, id of lower-case letters, digits and hyphens",

@@ -1,13 +1,14 @@
 //! `diplomacy import` and `diplomacy export`: records in and out of a data
 //! dir, or of a running server.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use diplomacy::domain::Collection;
+use diplomacy::domain::{Collection, CountryCode};
 use diplomacy::ingest::{self, Mode, Source};
 use diplomacy::pb::diplomacy::v1 as pb;
 use diplomacy::server::{self, StoreOptions};
@@ -30,8 +31,15 @@ const RECORDS_PER_MESSAGE: usize = 500;
 
 #[derive(Args)]
 pub struct ImportArgs {
-    /// The JSON Lines file.
+    /// The file: JSON Lines of `diplomacy.v1.Record`, or (with `--format
+    /// cow-states`) COW's State System Membership list as COW distributes it.
     file: PathBuf,
+    /// What the file is: `jsonl` (records), or `cow-states` (COW's
+    /// `states2016.csv`: each row becomes a membership of the country that
+    /// holds its code then; a code no built-in state holds becomes a country
+    /// `cow-{abbreviation}`; importing it again changes nothing).
+    #[arg(long, value_enum, default_value_t = ImportFormat::Jsonl)]
+    format: ImportFormat,
     #[command(flatten)]
     remote: ServerArgs,
     #[command(flatten)]
@@ -49,6 +57,13 @@ pub struct ImportArgs {
     /// `--server`.
     #[arg(long, default_value_t = 200_000)]
     checkpoint_every: usize,
+}
+
+/// The formats `diplomacy import` reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ImportFormat {
+    Jsonl,
+    CowStates,
 }
 
 #[derive(Args)]
@@ -102,9 +117,90 @@ impl ingest::ImportTarget for Reopening {
 }
 
 pub async fn import(args: ImportArgs) -> CliResult {
-    // Read as it is imported, never whole: the file can be larger than memory.
-    let source = ingest::JsonLinesFile::new(&args.file)
-        .map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
+    match args.format {
+        ImportFormat::Jsonl => {
+            // Read as it is imported, never whole: the file can be larger than memory.
+            let source = ingest::JsonLinesFile::new(&args.file)
+                .map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
+            import_from(&args, &source).await
+        }
+        ImportFormat::CowStates => {
+            let file = std::fs::File::open(&args.file)
+                .map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
+            let rows = ingest::cow_states::read_cow_states(std::io::BufReader::new(file))
+                .map_err(|e| format!("{}: {e}", args.file.display()))?;
+            let wanted = ingest::cow_states::cow_states_countries(&rows)?;
+            let existing = match &args.remote.server {
+                Some(server) => {
+                    remote_countries(server, args.remote.token.as_deref(), &wanted).await?
+                }
+                None => local_countries(&args.data, &wanted).await?,
+            };
+            let records = ingest::cow_states::cow_states_records(&rows, &existing)?;
+            eprintln!(
+                "{} COW rows give memberships to {} countries, {} of which change",
+                rows.len(),
+                wanted.len(),
+                records.len()
+            );
+            import_from(&args, &records).await
+        }
+    }
+}
+
+/// The target's current records of `wanted`, read from a data dir (closed
+/// again before the import opens it).
+async fn local_countries(
+    data: &super::args::DataArgs,
+    wanted: &std::collections::BTreeSet<CountryCode>,
+) -> Result<BTreeMap<CountryCode, pb::Country>, Box<dyn std::error::Error + Send + Sync>> {
+    let store = server::open_store(&data.store_options(false)).await?;
+    let mut found = BTreeMap::new();
+    for code in wanted {
+        if let Some(pb::record::Kind::Country(country)) =
+            store.get(Collection::Countries, code.as_str())?
+        {
+            found.insert(*code, country);
+        }
+    }
+    drop(store);
+    Ok(found)
+}
+
+/// The same, from a running server.
+async fn remote_countries(
+    server: &str,
+    token: Option<&str>,
+    wanted: &std::collections::BTreeSet<CountryCode>,
+) -> Result<BTreeMap<CountryCode, pb::Country>, Box<dyn std::error::Error + Send + Sync>> {
+    let channel = super::client::connect(
+        server,
+        super::client::Tls::default(),
+        Duration::from_secs(5),
+    )
+    .await
+    .map_err(|f| f.message)?;
+    let mut client = pb::country_service_client::CountryServiceClient::with_interceptor(
+        channel,
+        super::client::bearer(token)?,
+    );
+    let mut found = BTreeMap::new();
+    for code in wanted {
+        match client
+            .get_country(pb::GetCountryRequest { name: code.name() })
+            .await
+        {
+            Ok(country) => {
+                found.insert(*code, country.into_inner());
+            }
+            Err(status) if status.code() == tonic::Code::NotFound => {}
+            Err(status) => return Err(status.message().to_string().into()),
+        }
+    }
+    Ok(found)
+}
+
+async fn import_from(args: &ImportArgs, source: &impl Source) -> CliResult {
     let mode = if args.best_effort {
         Mode::BestEffort
     } else {
@@ -131,7 +227,7 @@ pub async fn import(args: ImportArgs) -> CliResult {
                 mode,
                 dry_run: args.dry_run,
             };
-            remote.import(&source, &progress).await?
+            remote.import(source, &progress).await?
         }
         None => {
             let options = args.data.store_options(false);
@@ -146,7 +242,7 @@ pub async fn import(args: ImportArgs) -> CliResult {
                 every: args.checkpoint_every,
                 since: 0,
             };
-            let report = ingest::import(target, &source, mode, args.dry_run, |done, total| {
+            let report = ingest::import(target, source, mode, args.dry_run, |done, total| {
                 progress.set_total(total);
                 progress.set(done);
             })

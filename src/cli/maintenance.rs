@@ -21,13 +21,17 @@ pub struct CheckArgs {
 
 #[derive(Args)]
 pub struct ReferenceArgs {
-    /// The data set; only `iso-codes` for now.
-    #[arg(value_parser = ["iso-codes"])]
+    /// The data set: `iso-codes` (official names and withdrawal dates from
+    /// pycountry's files), or `states` (every built-in country as a new
+    /// database gets it: existence, predecessors, COW memberships; for a
+    /// database made before those existed).
+    #[arg(value_parser = ["iso-codes", "states"])]
     dataset: String,
-    /// Folder holding `iso3166-1.json` and `iso3166-3.json` (e.g.
+    /// For `iso-codes`: the folder holding `iso3166-1.json` and
+    /// `iso3166-3.json` (e.g.
     /// `$(python -c 'import pycountry, os; print(os.path.dirname(pycountry.__file__))')/databases`).
-    #[arg(long)]
-    databases: PathBuf,
+    #[arg(long, required_if_eq("dataset", "iso-codes"))]
+    databases: Option<PathBuf>,
     /// Write here instead of standard output.
     #[arg(long)]
     output: Option<PathBuf>,
@@ -48,7 +52,11 @@ pub fn descriptor(args: DescriptorArgs) -> CliResult {
 }
 
 pub fn reference(args: ReferenceArgs) -> CliResult {
-    let records = ingest::iso_codes::iso_codes_records(&args.databases)?;
+    let records = match (args.dataset.as_str(), &args.databases) {
+        ("iso-codes", Some(databases)) => ingest::iso_codes::iso_codes_records(databases)?,
+        ("states", _) => ingest::served_country_records()?,
+        _ => return Err("iso-codes needs --databases".into()),
+    };
     let mut out = open_output(args.output.as_deref())?;
     for record in &records {
         writeln!(out, "{}", ingest::to_json_line(record)?)?;

@@ -55,9 +55,11 @@ enum Command {
     /// less and open faster (BENCHMARKS.md). The old files stay in place
     /// until the copy is complete and read back.
     Compact(maintenance::CheckArgs),
-    /// Write reference data from a package's data files as JSON Lines for
-    /// `import`: `iso-codes` (pycountry's `databases/` folder) gives official
-    /// names and the dates of withdrawn codes.
+    /// Write reference data as JSON Lines for `import`: `iso-codes`
+    /// (pycountry's `databases/` folder) gives official names and the dates
+    /// of withdrawn codes; `states` the built-in countries with their
+    /// existence, predecessors and COW memberships (for a database made
+    /// before those were built in).
     Reference(maintenance::ReferenceArgs),
     /// Ask a running server about two countries on a day: status and since
     /// when, treaties in force, conflicts, meetings, mediators, and all else
@@ -71,6 +73,10 @@ enum Command {
     List(query::ListArgs),
     /// Countries by code or name, ranked: what a name resolves to.
     Search(query::SearchArgs),
+    /// Countries by a code of one scheme (ISO, UN M49, Correlates of War)
+    /// and when each carried it: `lookup cow-code 365 --date 1980` is the
+    /// USSR.
+    Lookup(query::LookupArgs),
     /// Follow committed changes as they happen.
     Watch(query::WatchArgs),
 }
@@ -93,6 +99,7 @@ impl Cli {
             Command::Get(args) => query::get(args).await,
             Command::List(args) => query::list(args).await,
             Command::Search(args) => query::search(args).await,
+            Command::Lookup(args) => query::lookup(args).await,
             Command::Watch(args) => query::watch(args).await,
         }
     }

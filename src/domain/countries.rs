@@ -20,15 +20,19 @@ pub struct BuiltinCountry {
     pub subregion: Option<&'static str>,
     /// For former states: the year ISO withdrew the code.
     pub withdrawn_year: Option<i32>,
+    /// For former states: the ISO 3166-3 four-letter code, e.g. `SUHH`.
+    pub iso3166_3: Option<&'static str>,
     pub successors: Vec<CountryCode>,
 }
 
 const M49_WORLD: u16 = 1;
 
-/// Every current ISO 3166-1 country, then the ISO 3166-3 former states whose
-/// alpha-2 code is not in use today, in code order. When ISO 3166-3 lists two
-/// former holders of one code (CS: Czechoslovakia, then Serbia and
-/// Montenegro), the later one keeps it, as in ISO's own reassignment.
+/// Every current ISO 3166-1 country, then the ISO 3166-3 former states, in
+/// code order. A former state keeps its alpha-2 code as its id while no
+/// other state holds it; one whose code went to another state (GE: the
+/// Gilbert and Ellice Islands, now Georgia) or to a later former state (CS:
+/// Czechoslovakia, then Serbia and Montenegro) has its ISO 3166-3 code as
+/// its id (`CSHH`).
 pub fn builtin_countries() -> Vec<BuiltinCountry> {
     let mut by_code: BTreeMap<CountryCode, BuiltinCountry> = BTreeMap::new();
     for country in rust_iso3166::ALL {
@@ -46,6 +50,7 @@ pub fn builtin_countries() -> Vec<BuiltinCountry> {
                 region,
                 subregion,
                 withdrawn_year: None,
+                iso3166_3: None,
                 successors: Vec::new(),
             },
         );
@@ -53,15 +58,32 @@ pub fn builtin_countries() -> Vec<BuiltinCountry> {
     let mut former: Vec<_> = rust_iso3166::iso3166_3::ALL.iter().collect();
     former.sort_by_key(|f| f.validity.last().copied().unwrap_or_default());
     for state in former {
-        let Some(code) = CountryCode::parse(state.former.alpha2) else {
+        let Some(alpha2) = CountryCode::parse(state.former.alpha2) else {
             continue;
         };
-        if by_code
-            .get(&code)
-            .is_some_and(|c| c.withdrawn_year.is_none())
-        {
-            continue; // the code belongs to a current country now
-        }
+        // Sorted by the year the code was withdrawn: a later holder of the
+        // same alpha-2 code replaces an earlier one, which moves to its
+        // four-letter code.
+        let code = match by_code.get(&alpha2) {
+            Some(current) if current.withdrawn_year.is_none() => CountryCode::parse(state.code),
+            Some(earlier) => {
+                let earlier = earlier.clone();
+                if let Some(four) = earlier.iso3166_3.and_then(CountryCode::parse) {
+                    by_code.insert(
+                        four,
+                        BuiltinCountry {
+                            code: four,
+                            ..earlier
+                        },
+                    );
+                }
+                Some(alpha2)
+            }
+            None => Some(alpha2),
+        };
+        let Some(code) = code else {
+            continue;
+        };
         by_code.insert(
             code,
             BuiltinCountry {
@@ -72,11 +94,12 @@ pub fn builtin_countries() -> Vec<BuiltinCountry> {
                 region: None,
                 subregion: None,
                 withdrawn_year: state.validity.last().copied(),
+                iso3166_3: Some(state.code),
                 successors: state
                     .new_countries
                     .iter()
                     .filter_map(|c| CountryCode::parse(c.alpha2))
-                    .filter(|c| *c != code)
+                    .filter(|c| *c != alpha2)
                     .collect(),
             },
         );
@@ -133,7 +156,20 @@ mod tests {
         assert_eq!(su.withdrawn_year, Some(1992));
         assert!(su.successors.contains(&CountryCode::parse("AM").unwrap()));
         assert!(find("YU").withdrawn_year.is_some());
-        // A reused code stays with the current country.
+        // A reused code stays with the current country; the former holder
+        // has its four-letter code.
         assert_eq!(find("GE").withdrawn_year, None);
+        assert_eq!(find("GEHH").display_name, "Gilbert and Ellice Islands");
+        assert_eq!(find("SU").iso3166_3, Some("SUHH"));
+    }
+
+    #[test]
+    fn czechoslovakia_and_serbia_and_montenegro_both_have_ids() {
+        assert!(find("CSHH").display_name.starts_with("Czechoslovakia"));
+        assert_eq!(find("CSHH").iso3166_3, Some("CSHH"));
+        assert_eq!(find("CS").display_name, "Serbia and Montenegro");
+        assert!(find("CSHH")
+            .successors
+            .contains(&CountryCode::parse("CZ").unwrap()));
     }
 }

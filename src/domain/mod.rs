@@ -6,6 +6,7 @@ pub mod date;
 pub mod names;
 pub mod relation;
 pub mod search;
+pub mod statehood;
 
 pub use date::{DateError, PartialDate, Precision};
 pub use names::{Collection, CountryCode, CountryPair};

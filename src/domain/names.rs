@@ -1,18 +1,77 @@
 //! Resource names (AIP-122): parsing and formatting in one place.
 
+use std::borrow::Cow;
 use std::fmt;
 
-/// An ISO 3166-1 alpha-2 style country code: two upper-case ASCII letters.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct CountryCode([u8; 2]);
+/// The longest country id: `cow-` and a COW abbreviation is 7 bytes, a
+/// local id may use up to this many.
+pub const MAX_COUNTRY_ID: usize = 15;
+
+/// A country id, the `{id}` of `countries/{id}`, in one of three forms that
+/// cannot be mistaken for one another:
+/// - two upper-case letters: an ISO 3166-1 alpha-2 code (`TR`), and the
+///   codes of former states that held one before this service had other
+///   forms (`SU`, `YU`, `DD`), which stay their ids;
+/// - four upper-case letters: an ISO 3166-3 code of a former state whose
+///   alpha-2 code went to another country (`CSHH`, Czechoslovakia);
+/// - lower case with a hyphen, 5 to 15 of `[a-z0-9-]`: a state with no ISO
+///   code, as `cow-` and its Correlates of War abbreviation (`cow-han`,
+///   Hanover). Lower case keeps COW's three letters apart from ISO alpha-3,
+///   with which they collide (AUS: Austria in COW, Australia in ISO).
+///
+/// Held inline, so that it stays `Copy` like the two bytes it used to be.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CountryCode {
+    len: u8,
+    bytes: [u8; MAX_COUNTRY_ID],
+}
+
+/// The id forms, for error messages.
+pub const COUNTRY_ID_FORMS: &str = "an upper-case ISO 3166-1 alpha-2 code (`TR`), an ISO 3166-3 code of a former state (`CSHH`), or a lower-case id with a hyphen (`cow-han`)";
+
+/// Which of the three forms an id has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CountryIdForm {
+    Alpha2,
+    Iso3166Part3,
+    Local,
+}
 
 impl CountryCode {
-    /// Parses a bare code such as `TR`.
-    pub fn parse(code: &str) -> Option<Self> {
-        match code.as_bytes() {
-            [a, b] if a.is_ascii_uppercase() && b.is_ascii_uppercase() => Some(Self([*a, *b])),
+    /// Parses a bare id such as `TR`, `CSHH` or `cow-han`.
+    pub fn parse(id: &str) -> Option<Self> {
+        Self::form_of(id)?;
+        let mut bytes = [0; MAX_COUNTRY_ID];
+        bytes[..id.len()].copy_from_slice(id.as_bytes());
+        Some(Self {
+            len: id.len() as u8,
+            bytes,
+        })
+    }
+
+    fn form_of(id: &str) -> Option<CountryIdForm> {
+        let b = id.as_bytes();
+        let upper = b.iter().all(u8::is_ascii_uppercase);
+        match b.len() {
+            2 if upper => Some(CountryIdForm::Alpha2),
+            4 if upper => Some(CountryIdForm::Iso3166Part3),
+            5..=MAX_COUNTRY_ID
+                if b[0].is_ascii_lowercase()
+                    && b.contains(&b'-')
+                    && !b.ends_with(b"-")
+                    && !id.contains("--")
+                    && b.iter()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-') =>
+            {
+                Some(CountryIdForm::Local)
+            }
             _ => None,
         }
+    }
+
+    /// Which form the id has.
+    pub fn form(&self) -> CountryIdForm {
+        Self::form_of(self.as_str()).unwrap_or(CountryIdForm::Local)
     }
 
     /// Parses a resource name such as `countries/TR`.
@@ -21,25 +80,55 @@ impl CountryCode {
     }
 
     pub fn as_str(&self) -> &str {
-        // Both bytes are ASCII upper-case letters by construction.
-        std::str::from_utf8(&self.0).unwrap_or("??")
+        // ASCII by construction.
+        std::str::from_utf8(self.as_bytes()).unwrap_or("??")
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
     }
 
     /// The resource name: `countries/TR`.
     pub fn name(&self) -> String {
-        self.static_name().to_owned()
+        self.static_name().into_owned()
     }
 
-    /// The resource name, from a table made at compile time: a busy pair's
-    /// relation names every country as a mediator, and making each name
-    /// showed in the profile of building one.
-    pub fn static_name(&self) -> &'static str {
-        let [a, b] = self.0;
-        let at = usize::from(a.wrapping_sub(b'A')) * 26 + usize::from(b.wrapping_sub(b'A'));
-        COUNTRY_NAMES
-            .get(at)
-            .and_then(|name| std::str::from_utf8(name).ok())
-            .unwrap_or("countries/??")
+    /// The resource name, borrowed from a table made at compile time for
+    /// the two-letter ids: a busy pair's relation names every country as a
+    /// mediator, and making each name showed in the profile of building one.
+    pub fn static_name(&self) -> Cow<'static, str> {
+        match self.as_bytes() {
+            [a, b] => {
+                let at = usize::from(a.wrapping_sub(b'A')) * 26 + usize::from(b.wrapping_sub(b'A'));
+                Cow::Borrowed(
+                    COUNTRY_NAMES
+                        .get(at)
+                        .and_then(|name| std::str::from_utf8(name).ok())
+                        .unwrap_or("countries/??"),
+                )
+            }
+            _ => Cow::Owned(format!("countries/{}", self.as_str())),
+        }
+    }
+}
+
+impl PartialOrd for CountryCode {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// Byte order of the ids: for two-letter ids the order the store's keys
+/// have always had.
+impl Ord for CountryCode {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_bytes().cmp(other.as_bytes())
+    }
+}
+
+impl fmt::Debug for CountryCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CountryCode({})", self.as_str())
     }
 }
 
@@ -176,14 +265,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn country_codes_are_two_upper_case_letters() {
-        assert_eq!(
-            CountryCode::from_name("countries/TR").map(|c| c.name()),
-            Some("countries/TR".into())
-        );
+    fn country_ids_have_three_forms_that_cannot_be_confused() {
+        for (id, form) in [
+            ("TR", CountryIdForm::Alpha2),
+            ("CSHH", CountryIdForm::Iso3166Part3),
+            ("cow-han", CountryIdForm::Local),
+            ("cow-yug-fry", CountryIdForm::Local),
+        ] {
+            let code = CountryCode::parse(id).expect(id);
+            assert_eq!(code.form(), form, "{id}");
+            assert_eq!(code.name(), format!("countries/{id}"));
+            assert_eq!(CountryCode::from_name(&code.name()), Some(code));
+        }
         for bad in [
             "countries/tr",
             "countries/TUR",
+            "countries/AUS",
+            "countries/aus",
+            "countries/cow-",
+            "countries/cowhan",
+            "countries/cow--han",
+            "countries/Cow-han",
+            "countries/cow-han-with-a-long-tail",
             "countries/",
             "TR",
             "countries/T1",
@@ -199,7 +302,7 @@ mod tests {
             for b in 'A'..='Z' {
                 let code = CountryCode::parse(&format!("{a}{b}")).expect("a code");
                 assert_eq!(code.static_name(), format!("countries/{a}{b}"));
-                assert_eq!(CountryCode::from_name(code.static_name()), Some(code));
+                assert_eq!(CountryCode::from_name(&code.static_name()), Some(code));
             }
         }
     }

@@ -65,6 +65,8 @@ pub struct Match {
 
 /// A country's searchable texts.
 pub struct Searchable<'a> {
+    /// The country's id: an alpha-2 code, or one of the longer ids of
+    /// states without one (`CSHH`, `cow-han`).
     pub alpha2: &'a str,
     pub alpha3: &'a str,
     pub numeric: u32,
@@ -114,9 +116,9 @@ pub fn match_country(query: &str, country: &Searchable<'_>) -> Option<Match> {
     if wanted.is_empty() {
         return None;
     }
-    let code = trimmed.to_ascii_uppercase();
-    if code == country.alpha2 || (!country.alpha3.is_empty() && code == country.alpha3) {
-        let matched = if code == country.alpha2 {
+    let is_id = trimmed.eq_ignore_ascii_case(country.alpha2);
+    if is_id || (!country.alpha3.is_empty() && trimmed.eq_ignore_ascii_case(country.alpha3)) {
+        let matched = if is_id {
             country.alpha2
         } else {
             country.alpha3

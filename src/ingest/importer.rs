@@ -94,11 +94,11 @@ pub async fn import(
     }
     let total = report.received - checked.rejected.len();
 
-    // Countries first, so that the records naming them find them; former
-    // states (which name successors) after current ones.
+    // Countries first, so that the records naming them find them; those
+    // that name other countries (successors, predecessors) after the rest.
     let mut countries = checked.countries;
     countries.sort_by_key(|(index, _, record)| {
-        let names_others = matches!(record, Record::Country(c) if !c.successors.is_empty());
+        let names_others = matches!(record, Record::Country(c) if !c.successors.is_empty() || !c.predecessors.is_empty());
         (names_others, *index)
     });
     let mut done = 0;

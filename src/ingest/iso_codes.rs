@@ -86,7 +86,10 @@ pub fn iso_codes_records(databases: &Path) -> Result<Vec<Record>> {
         .collect();
 
     let mut countries: BTreeMap<String, pb::Country> = BTreeMap::new();
-    for record in builtin_country_records().into_iter().chain(seed_records()?) {
+    for record in builtin_country_records()?
+        .into_iter()
+        .chain(seed_records()?)
+    {
         if let Record::Country(country) = record {
             countries.insert(country.name.clone(), country);
         }

@@ -3,15 +3,19 @@
 //! `diplomacy import`. Everything here writes through the store's single
 //! writer; nothing here knows gRPC.
 
+pub mod cow_states;
 mod importer;
 pub mod iso_codes;
 mod jsonl;
 mod seed;
 mod source;
+pub mod states;
 mod upsert;
 
 pub use importer::{import, ImportTarget, Mode, RecordError, Report};
 pub use jsonl::{parse_jsonl, parse_line, to_json_line, JsonLinesFile};
-pub use seed::{builtin_country_records, initialise, seed_records, SEED_JSONL};
+pub use seed::{
+    builtin_country_records, initialise, seed_records, served_country_records, SEED_JSONL,
+};
 pub use source::{Item, LineError, Source};
 pub use upsert::{check_import, upsert_all, upsert_op, BATCH};

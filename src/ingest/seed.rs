@@ -1,9 +1,14 @@
 //! The data a new database starts with: every built-in country and, unless
 //! asked not to, the seed dataset (`dataset/`).
 
+use std::collections::BTreeMap;
+
+use super::cow_states::{cow_source, memberships, merge_memberships, read_cow_states};
 use super::jsonl::parse_jsonl;
+use super::states::{add_source, apply_row, code_pieces, state_rows, COW_STATES_CSV};
 use super::upsert::{check_import, upsert_all};
 use crate::domain::countries::builtin_countries;
+use crate::domain::CountryCode;
 use crate::error::{Error, Result};
 use crate::pb::diplomacy::v1 as pb;
 use crate::records::Record;
@@ -12,19 +17,21 @@ use crate::store::Store;
 /// The South Caucasus facts the service starts with (see `dataset/`).
 pub const SEED_JSONL: &str = include_str!("../../dataset/south-caucasus.jsonl");
 
-/// Every built-in country as a record.
-pub fn builtin_country_records() -> Vec<Record> {
-    let source = pb::Source {
+/// Every built-in country as a record: ISO 3166-1 and 3166-3, the states
+/// of the built-in state table ISO does not list, each with its existence,
+/// predecessors and COW memberships.
+pub fn builtin_country_records() -> Result<Vec<Record>> {
+    let iso_source = pb::Source {
         title: "ISO 3166-1 and ISO 3166-3 country codes".into(),
         publisher: "International Organization for Standardization, as packaged by the rust_iso3166 crate (Apache-2.0)".into(),
         url: "https://www.iso.org/iso-3166-country-codes.html".into(),
         note: "Regions and sub-regions: UN M49, as packaged by the codes-un-m49 crate (MIT). For former states the end date is the year ISO withdrew the code.".into(),
         ..Default::default()
     };
-    builtin_countries()
+    let mut countries: BTreeMap<CountryCode, pb::Country> = builtin_countries()
         .into_iter()
         .map(|c| {
-            Record::Country(pb::Country {
+            let country = pb::Country {
                 name: c.code.name(),
                 alpha3: c.alpha3.to_string(),
                 numeric_code: u32::from(c.numeric),
@@ -39,11 +46,74 @@ pub fn builtin_country_records() -> Vec<Record> {
                         day: 0,
                     }),
                 successors: c.successors.iter().map(|s| s.name()).collect(),
-                sources: vec![source.clone()],
+                iso3166_3_code: c.iso3166_3.unwrap_or_default().to_string(),
+                sources: vec![iso_source.clone()],
                 ..Default::default()
-            })
+            };
+            (c.code, country)
         })
-        .collect()
+        .collect();
+    let rows = state_rows()?;
+    for row in &rows {
+        let country = countries.entry(row.id).or_insert_with(|| pb::Country {
+            name: row.id.name(),
+            ..Default::default()
+        });
+        apply_row(country, row);
+    }
+    let cow = read_cow_states(COW_STATES_CSV.as_bytes())?;
+    for (code, memberships) in memberships(&cow, &code_pieces(&rows))? {
+        let country = countries.entry(code).or_insert_with(|| pb::Country {
+            name: code.name(),
+            display_name: memberships[0].state_name.clone(),
+            ..Default::default()
+        });
+        merge_memberships(country, memberships);
+        add_source(country, cow_source("2016"));
+    }
+    Ok(countries.into_values().map(Record::Country).collect())
+}
+
+/// The built-in countries as a new database with the seed dataset holds
+/// them (the seed's own country records in place of the built-in ones, in
+/// time what the built-in records say): what `diplomacy reference states`
+/// writes.
+pub fn served_country_records() -> Result<Vec<Record>> {
+    let mut records = builtin_country_records()?;
+    for record in seed_records()? {
+        if let Record::Country(country) = record {
+            upgrade_builtin(&mut records, country);
+        }
+    }
+    Ok(records)
+}
+
+/// Puts a seed dataset's country in place of the built-in one of the same
+/// name, keeping what the seed does not say in time (existence,
+/// predecessors, COW memberships) from the built-in record.
+fn upgrade_builtin(records: &mut Vec<Record>, seed: pb::Country) {
+    let builtin = records.iter_mut().find_map(|record| match record {
+        Record::Country(c) if c.name == seed.name => Some(c),
+        _ => None,
+    });
+    let Some(builtin) = builtin else {
+        records.push(Record::Country(seed));
+        return;
+    };
+    let mut merged = seed;
+    if merged.existence.is_empty() {
+        merged.existence = std::mem::take(&mut builtin.existence);
+    }
+    if merged.predecessors.is_empty() {
+        merged.predecessors = std::mem::take(&mut builtin.predecessors);
+    }
+    if merged.cow_memberships.is_empty() {
+        merged.cow_memberships = std::mem::take(&mut builtin.cow_memberships);
+    }
+    for source in std::mem::take(&mut builtin.sources) {
+        add_source(&mut merged, source);
+    }
+    *builtin = merged;
 }
 
 /// The seed dataset's records.
@@ -64,9 +134,14 @@ pub async fn initialise(store: &Store, seed: bool) -> Result<usize> {
     if !store.is_empty()? {
         return Ok(0);
     }
-    let mut records = builtin_country_records();
+    let mut records = builtin_country_records()?;
     if seed {
-        records.extend(seed_records()?);
+        for record in seed_records()? {
+            match record {
+                Record::Country(country) => upgrade_builtin(&mut records, country),
+                other => records.push(other),
+            }
+        }
     }
     let count = records.len();
     // Former states name their successors, which must exist first: every
@@ -74,6 +149,7 @@ pub async fn initialise(store: &Store, seed: bool) -> Result<usize> {
     let bare = records.iter().filter_map(|record| match record {
         Record::Country(country) => Some(Record::Country(pb::Country {
             successors: Vec::new(),
+            predecessors: Vec::new(),
             ..country.clone()
         })),
         _ => None,

@@ -64,7 +64,16 @@ pub struct RecordFacts {
 pub fn record_facts(record: &Record) -> RecordFacts {
     let references = referenced_countries(record);
     let mut facts = match record {
-        Record::Country(_) => RecordFacts::default(),
+        // A predecessor is indexed as a principal of its successors, so that
+        // `successor_states` is one range read.
+        Record::Country(c) => RecordFacts {
+            principals: c
+                .predecessors
+                .iter()
+                .filter_map(|link| CountryCode::from_name(&link.country))
+                .collect(),
+            ..RecordFacts::default()
+        },
         Record::Treaty(t) => treaty_facts(t),
         Record::Meeting(m) => meeting_facts(m),
         Record::Event(e) => event_facts(e),

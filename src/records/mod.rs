@@ -4,10 +4,13 @@
 //! Records are the wire messages themselves: the database keeps each as its
 //! prost encoding, so the proto is the one schema of both wire and disk.
 
+pub mod codes;
 mod facts;
+mod statehood;
 mod validate;
 
 pub use facts::{record_facts, Milestone, PairFact, RecordFacts};
+pub use statehood::{is_current, statehood_of, successor_links};
 pub use validate::{referenced_countries, validate_record};
 
 use prost_types::Timestamp;

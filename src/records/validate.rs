@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 
 use super::Record;
 use crate::convert::date_from_pb;
+use crate::domain::statehood::{check_periods, StatePeriod};
 use crate::domain::{names, CountryCode, PartialDate};
 use crate::error::FieldViolation;
 use crate::pb::diplomacy::v1 as pb;
@@ -38,7 +39,12 @@ pub fn validate_record(record: &Record, prefix: &str) -> Vec<FieldViolation> {
 /// exist when the record is written, and cannot be deleted while named.
 pub fn referenced_countries(record: &Record) -> BTreeSet<CountryCode> {
     let names: Vec<&str> = match record {
-        Record::Country(c) => c.successors.iter().map(String::as_str).collect(),
+        Record::Country(c) => c
+            .successors
+            .iter()
+            .map(String::as_str)
+            .chain(c.predecessors.iter().map(|p| p.country.as_str()))
+            .collect(),
         Record::Treaty(t) => t
             .parties
             .iter()
@@ -144,8 +150,9 @@ impl Validator<'_> {
             self.fail(
                 field,
                 format!(
-                    "{:?} is not a country name: expected `countries/` and an upper-case ISO 3166-1 alpha-2 code",
-                    truncate(name)
+                    "{:?} is not a country name: expected `countries/` and {}",
+                    truncate(name),
+                    crate::domain::names::COUNTRY_ID_FORMS
                 ),
             );
         }
@@ -234,7 +241,101 @@ impl Validator<'_> {
         self.not_before("end_date", end, start, "start_date");
         let own: BTreeSet<_> = own.into_iter().collect();
         self.country_list("successors", &c.successors, &own, "its own successor");
+        self.existence(&c.existence);
+        self.cow_memberships(&c.cow_memberships);
+        self.predecessors(&c.predecessors, &own);
+        let code = &c.iso3166_3_code;
+        let four_letters = code.len() == 4 && code.bytes().all(|b| b.is_ascii_uppercase());
+        if !code.is_empty() && !four_letters {
+            self.fail(
+                "iso3166_3_code",
+                "must be four upper-case letters (e.g. \"CSHH\"), or empty",
+            );
+        }
         self.sources(&c.sources);
+    }
+
+    fn existence(&mut self, periods: &[pb::StatePeriod]) {
+        if !self.count("existence", periods.len()) {
+            return;
+        }
+        let before = self.violations.len();
+        let mut checked = Vec::new();
+        for (i, period) in periods.iter().enumerate() {
+            let start = self.date(
+                &format!("existence[{i}].start_date"),
+                period.start_date.as_ref(),
+                false,
+            );
+            let end = self.date(
+                &format!("existence[{i}].end_date"),
+                period.end_date.as_ref(),
+                false,
+            );
+            checked.push(StatePeriod { start, end });
+        }
+        if self.violations.len() == before {
+            if let Err(e) = check_periods(&checked) {
+                self.fail(&format!("existence[{}].{}", e.index, e.field), e.message);
+            }
+        }
+    }
+
+    fn cow_memberships(&mut self, memberships: &[pb::CowMembership]) {
+        if !self.count("cow_memberships", memberships.len()) {
+            return;
+        }
+        for (i, m) in memberships.iter().enumerate() {
+            let path = |f: &str| format!("cow_memberships[{i}].{f}");
+            if !(1..=999).contains(&m.ccode) {
+                self.fail(
+                    &path("ccode"),
+                    format!("{} is not a COW country code (1 to 999)", m.ccode),
+                );
+            }
+            let abbreviation_ok =
+                m.abbreviation.len() == 3 && m.abbreviation.bytes().all(|b| b.is_ascii_uppercase());
+            if !abbreviation_ok {
+                self.fail(
+                    &path("abbreviation"),
+                    "must be COW's three upper-case letters, e.g. \"RUS\"",
+                );
+            }
+            self.text(&path("state_name"), &m.state_name, false, MAX_SHORT_TEXT);
+            self.text(&path("version"), &m.version, false, MAX_SHORT_TEXT);
+            let start = self.date(&path("start_date"), m.start_date.as_ref(), true);
+            let end = self.date(&path("end_date"), m.end_date.as_ref(), false);
+            self.not_before(&path("end_date"), end, start, "start_date");
+        }
+    }
+
+    fn predecessors(&mut self, links: &[pb::Succession], own: &BTreeSet<CountryCode>) {
+        if !self.count("predecessors", links.len()) {
+            return;
+        }
+        let mut seen = BTreeSet::new();
+        for (i, link) in links.iter().enumerate() {
+            let path = |f: &str| format!("predecessors[{i}].{f}");
+            if let Some(code) = self.country_ref(&path("country"), &link.country, true) {
+                if own.contains(&code) {
+                    self.fail(&path("country"), "a state cannot succeed itself");
+                } else if !seen.insert(code) {
+                    self.fail(
+                        &path("country"),
+                        format!("{} is listed twice", link.country),
+                    );
+                }
+            }
+            if link.kind == 0 {
+                self.fail(
+                    &path("kind"),
+                    "is required (the UNSPECIFIED value is not allowed)",
+                );
+            } else if pb::SuccessionKind::try_from(link.kind).is_err() {
+                self.fail(&path("kind"), format!("{} is not a known value", link.kind));
+            }
+            self.date(&path("date"), link.date.as_ref(), true);
+        }
     }
 
     fn treaty(&mut self, t: &pb::Treaty) {

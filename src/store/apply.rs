@@ -11,11 +11,14 @@ use prost::Message;
 use super::index::{record_index, RecordIndex};
 use super::keys;
 use super::kv::{KvRead, WriteSet};
+use crate::convert::date_from_pb;
+use crate::domain::statehood::succession_fits;
 use crate::domain::{Collection, CountryCode, CountryPair};
 use crate::error::{Error, PreconditionViolation, Result};
 use crate::pb::diplomacy::v1 as pb;
 use crate::records::{
-    decode_record, encode_record, etag_for, meta, referenced_countries, without_store_meta, Record,
+    decode_record, encode_record, etag_for, meta, referenced_countries, statehood_of,
+    without_store_meta, Record,
 };
 
 /// Computes the new state of one record from its stored state (`None`:
@@ -82,7 +85,11 @@ pub(super) fn apply(tx: &WriteSet<'_>, op: &WriteOp, revision: i64) -> Result<Ou
             })?),
             None => None,
         };
-    let new = (op.compute)(old.as_ref())?;
+    let mut new = (op.compute)(old.as_ref())?;
+    if let Some(Record::Country(country)) = new.as_mut() {
+        // Output only: derived from the other countries on every read.
+        country.successor_states.clear();
+    }
     let new = match (old.as_ref(), new) {
         (None, None) => return Ok(Outcome::Absent),
         (Some(old), Some(new))
@@ -95,6 +102,9 @@ pub(super) fn apply(tx: &WriteSet<'_>, op: &WriteOp, revision: i64) -> Result<Ou
             *m.revision = revision;
             *m.etag = etag_for(revision);
             check_references_exist(tx, &new)?;
+            if let Record::Country(country) = &new {
+                check_successions(tx, &op.id, country)?;
+            }
             Some(new)
         }
         (Some(_), None) => None,
@@ -181,6 +191,90 @@ fn check_references_exist(tx: &WriteSet<'_>, record: &Record) -> Result<()> {
         Ok(())
     } else {
         Err(Error::FailedPrecondition(missing))
+    }
+}
+
+/// A country's predecessors: each link dated within the predecessor's
+/// existence, and no chain of links leading back to the country itself.
+fn check_successions(tx: &WriteSet<'_>, id: &str, country: &pb::Country) -> Result<()> {
+    let mut violations = Vec::new();
+    for (i, link) in country.predecessors.iter().enumerate() {
+        let Some(code) = CountryCode::from_name(&link.country) else {
+            continue;
+        };
+        let Some(predecessor) = read_country(tx, code)? else {
+            continue; // reported as COUNTRY_NOT_FOUND
+        };
+        let date = link.date.as_ref().and_then(|d| date_from_pb(d).ok());
+        if let Some(date) = date {
+            if !succession_fits(&statehood_of(&predecessor).periods, date) {
+                violations.push(PreconditionViolation {
+                    kind: "SUCCESSION_OUTSIDE_EXISTENCE",
+                    subject: format!("country.predecessors[{i}].date"),
+                    description: format!(
+                        "{date} is outside the existence of {} as recorded: a succession is dated within it (its last day or the day it ceased included)",
+                        link.country
+                    ),
+                });
+            }
+        }
+        if let Some(path) = leads_back(tx, code, id)? {
+            violations.push(PreconditionViolation {
+                kind: "SUCCESSION_CYCLE",
+                subject: format!("country.predecessors[{i}].country"),
+                description: format!(
+                    "countries/{id} would be its own predecessor: {} already descends from it ({})",
+                    link.country,
+                    path.join(" ← ")
+                ),
+            });
+        }
+    }
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::FailedPrecondition(violations))
+    }
+}
+
+/// Most links followed when looking for a cycle: far more than any real
+/// chain (Russia: the Empire, the USSR, the Federation), and a bound on
+/// what one write reads.
+const MAX_SUCCESSION_DEPTH: usize = 64;
+
+/// The chain of predecessors from `start` that reaches `target`, if any.
+fn leads_back(tx: &WriteSet<'_>, start: CountryCode, target: &str) -> Result<Option<Vec<String>>> {
+    let mut stack = vec![(start, vec![start.name()])];
+    let mut seen = BTreeSet::new();
+    while let Some((code, path)) = stack.pop() {
+        if code.as_str() == target {
+            return Ok(Some(path));
+        }
+        if !seen.insert(code) || seen.len() > MAX_SUCCESSION_DEPTH {
+            continue;
+        }
+        if let Some(country) = read_country(tx, code)? {
+            for link in &country.predecessors {
+                if let Some(next) = CountryCode::from_name(&link.country) {
+                    let mut longer = path.clone();
+                    longer.push(next.name());
+                    stack.push((next, longer));
+                }
+            }
+        }
+    }
+    Ok(None)
+}
+
+fn read_country(tx: &WriteSet<'_>, code: CountryCode) -> Result<Option<pb::Country>> {
+    let key = keys::record(Collection::Countries, code.as_str());
+    match tx.get(&key)? {
+        Some(bytes) => match decode_record(Collection::Countries, &bytes) {
+            Ok(Record::Country(country)) => Ok(Some(country)),
+            Ok(_) => Ok(None),
+            Err(e) => Err(Error::DataLoss(format!("{}: {e}", code.name()))),
+        },
+        None => Ok(None),
     }
 }
 

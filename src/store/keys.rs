@@ -26,7 +26,9 @@
 //! (schema 1) and a partner entry per record (`q/{CC}/{OTHER}/{record}`,
 //! schemas 1–2, turned into one count per pair).
 //!
-//! `{AB}` is a pair in code order, e.g. `AMAZ`.
+//! `{AB}` is a pair in id order: `AMAZ` when both ids have two letters, as
+//! every key had before longer ids existed, else the ids joined by `+`
+//! (`AM+cow-han`). Ids hold no `/` and no `+`, so every key splits one way.
 
 use time::Date;
 
@@ -85,13 +87,37 @@ impl PairFamily {
 
 /// `s/AMAZ/rest` (any pair family) → the pair and `rest`.
 pub fn split_pair_key(key: &[u8]) -> Option<(CountryPair, &[u8])> {
-    let codes = std::str::from_utf8(key.get(2..6)?).ok()?;
-    let low = CountryCode::parse(&codes[..2])?;
-    let high = CountryCode::parse(&codes[2..])?;
-    if key.get(6) != Some(&b'/') {
+    let after_tag = key.get(2..)?;
+    let end = after_tag.iter().position(|b| *b == b'/')?;
+    let pair = parse_pair_segment(std::str::from_utf8(&after_tag[..end]).ok()?)?;
+    Some((pair, &after_tag[end + 1..]))
+}
+
+/// A pair as it stands in keys: `AMAZ` when both ids have two letters (the
+/// only layout before ids of other lengths, so every older key keeps its
+/// meaning), else the two ids joined by `+` (`CSHH+US`), which no id holds.
+fn push_pair_segment(key: &mut String, pair: CountryPair) {
+    key.push_str(pair.low().as_str());
+    if pair.low().as_bytes().len() != 2 || pair.high().as_bytes().len() != 2 {
+        key.push('+');
+    }
+    key.push_str(pair.high().as_str());
+}
+
+fn parse_pair_segment(segment: &str) -> Option<CountryPair> {
+    let (low, high) = match segment.split_once('+') {
+        Some((low, high)) => (low, high),
+        None if segment.len() == 4 => segment.split_at_checked(2)?,
+        None => return None,
+    };
+    let (low, high) = (CountryCode::parse(low)?, CountryCode::parse(high)?);
+    // One layout per pair: two-letter pairs are never joined by `+`.
+    let joined = segment.contains('+');
+    let needs_join = low.as_bytes().len() != 2 || high.as_bytes().len() != 2;
+    if joined != needs_join || low >= high {
         return None;
     }
-    Some((CountryPair::new(low, high)?, &key[7..]))
+    CountryPair::new(low, high)
 }
 
 pub const RECORD_COUNTS: &[u8] = b"_count/";
@@ -166,7 +192,12 @@ pub fn partners_of(code: CountryCode) -> Vec<u8> {
 
 /// Prefix of one pair's keys of one family: `s/AMAZ/`.
 pub fn pair(family: PairFamily, pair: CountryPair) -> Vec<u8> {
-    format!("{}/{}{}/", family.tag(), pair.low(), pair.high()).into_bytes()
+    let mut key = String::with_capacity(2 + 2 * crate::domain::names::MAX_COUNTRY_ID + 2);
+    key.push_str(family.tag());
+    key.push('/');
+    push_pair_segment(&mut key, pair);
+    key.push('/');
+    key.into_bytes()
 }
 
 /// Prefix of schema 1's meeting counters, removed when the schema moves on.
@@ -259,5 +290,28 @@ mod tests {
             None
         );
         assert_eq!(split_pair_key(b"s/AMA/"), None);
+        assert_eq!(split_pair_key(b"s/AM+AZ/1"), None, "one layout per pair");
+        assert_eq!(split_pair_key(b"s/AZAM/1"), None, "pairs are in id order");
+    }
+
+    #[test]
+    fn pairs_with_longer_ids_join_them_and_two_letter_pairs_keep_their_old_keys() {
+        let id = |s: &str| CountryCode::parse(s).expect(s);
+        let amaz = CountryPair::new(id("AM"), id("AZ")).expect("two countries");
+        assert_eq!(pair(PairFamily::Status, amaz), b"s/AMAZ/");
+        for (a, b, key) in [
+            ("CSHH", "US", "s/CSHH+US/"),
+            ("AM", "cow-han", "s/AM+cow-han/"),
+            ("SUHH", "cow-rus", "s/SUHH+cow-rus/"),
+        ] {
+            let both = CountryPair::new(id(a), id(b)).expect("two countries");
+            assert_eq!(pair(PairFamily::Status, both), key.as_bytes());
+            let mut full = pair(PairFamily::Mediator, both);
+            full.extend_from_slice(b"FR/199101010/events/e1");
+            assert_eq!(
+                split_pair_key(&full),
+                Some((both, b"FR/199101010/events/e1".as_slice()))
+            );
+        }
     }
 }

@@ -27,12 +27,17 @@ pub use self::kv::{checkpoint, KvRead, KvStore, SledKv, LOCK_HELD};
 pub use self::queries::{HistoryScope, ListedSummary, PairFacts, StoredHistoryEntry};
 use self::writer::Writer;
 pub use self::writer::WriterOptions;
+use crate::domain::statehood::Statehood;
 use crate::domain::CountryCode;
 use crate::error::{Error, Result};
 use crate::pb::diplomacy::v1 as pb;
 
-/// The layout version this build reads and writes.
-pub const SCHEMA_VERSION: u32 = 4;
+/// The layout version this build reads and writes. Schema 5 added country
+/// ids longer than two letters, whose pair keys join the ids with `+`
+/// (`keys.rs`); every key of schema 4 keeps its meaning, so the upgrade
+/// writes only the version, which stops an older build from opening a
+/// database whose keys it would misread.
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// Records and indexes over a key-value engine. Reads go straight to the
 /// engine; every write goes through the single writer.
@@ -63,6 +68,12 @@ impl<K: KvStore> Store<K> {
     /// Whether the country record exists (from memory).
     pub fn country_exists(&self, code: CountryCode) -> bool {
         self.cache.country_exists(code)
+    }
+
+    /// A country's existence and continuation links (from memory); `None`
+    /// if there is no such country.
+    pub fn statehood(&self, code: CountryCode) -> Option<Arc<Statehood>> {
+        self.cache.statehood(code)
     }
 
     /// Heap bytes and number of pairs held in the relation cache.

@@ -226,6 +226,20 @@ impl<K: KvStore> Store<K> {
     /// index (loaded on first use), listing at most `listed` (capped at
     /// `MAX_LISTED`) treaties in force and armed conflicts.
     pub fn pair_facts(&self, pair: CountryPair, day: Date, listed: usize) -> Result<PairFacts> {
+        self.pair_facts_since(pair, day, listed, None)
+    }
+
+    /// `pair_facts`, counting meetings and mediators only from `since` (the
+    /// day both countries existed from, when recorded): on days when a side
+    /// did not exist they had no relation to meet in. Status, treaties and
+    /// conflicts are read on `day` itself, so they need no bound.
+    pub fn pair_facts_since(
+        &self,
+        pair: CountryPair,
+        day: Date,
+        listed: usize,
+        since: Option<Date>,
+    ) -> Result<PairFacts> {
         // A pair loads under the read gate, so that no batch lands between
         // its load and its insert into the cache.
         let _gate = self.kv.read_gate();
@@ -233,7 +247,8 @@ impl<K: KvStore> Store<K> {
         let index = index.read().unwrap_or_else(|e| e.into_inner());
         // Cached keys are the index keys after their pair prefix.
         let until = keys::after_day(&[], day);
-        let (meeting_count, latest_meeting) = index.meetings_until(&until)?;
+        let from = since.map(|since| keys::from_day(&[], since));
+        let (meeting_count, latest_meeting) = index.meetings_between(from.as_deref(), &until)?;
         // A busy pair has thousands of treaties and conflicts: they are
         // counted from their sorted days, and only the listed newest ones
         // are visited.
@@ -270,7 +285,7 @@ impl<K: KvStore> Store<K> {
             armed_conflicts_count,
             meeting_count,
             latest_meeting,
-            mediators: index.mediators_until(&until),
+            mediators: index.mediators_between(from.as_deref(), &until),
         })
     }
 
@@ -350,6 +365,23 @@ impl<K: KvStore> Store<K> {
                 let (_, value) = entry?;
                 decode_record(collection, &value).map_err(|e| corrupt("record", e))
             })
+    }
+
+    /// The countries that name `code` among their predecessors, in id order
+    /// (from the principal index, which lists a country under each of its
+    /// predecessors).
+    pub fn successors_of(&self, code: CountryCode) -> Result<Vec<pb::Country>> {
+        let prefix = keys::principals_of(code, Collection::Countries);
+        let mut successors = Vec::new();
+        for entry in self.kv.scan_prefix(&prefix) {
+            let (key, _) = entry?;
+            let id = std::str::from_utf8(&key[prefix.len()..])
+                .map_err(|_| corrupt("principal index", String::from_utf8_lossy(&key)))?;
+            if let Some(Record::Country(country)) = self.get(Collection::Countries, id)? {
+                successors.push(country);
+            }
+        }
+        Ok(successors)
     }
 
     /// Counts of stored records per collection.

@@ -70,6 +70,10 @@ pub struct Relation {
     pub treaties_in_force_count: i32,
     #[prost(int32, tag = "15")]
     pub armed_conflicts_count: i32,
+    #[prost(bytes = "bytes", repeated, tag = "16")]
+    pub nonexistent_countries: Vec<Bytes>,
+    #[prost(message, repeated, tag = "17")]
+    pub answered_for: Vec<pb::ContinuedState>,
 }
 
 /// `diplomacy.v1.ListRelationsResponse` over the `Relation` above.
@@ -208,6 +212,12 @@ mod tests {
             mediators: vec!["countries/CH".into()],
             source_records: vec!["events/1993-border".into(), "treaties/zurich".into()],
             treaties_in_force_count: 12,
+            nonexistent_countries: vec!["countries/SU".into()],
+            answered_for: vec![pb::ContinuedState {
+                asked: "countries/RU".into(),
+                answered: "countries/SU".into(),
+                continuation_date: day(1991, 12, 26),
+            }],
             ..Default::default()
         }
     }
@@ -243,6 +253,8 @@ mod tests {
             source_records: names(&expected.source_records),
             treaties_in_force_count: expected.treaties_in_force_count,
             armed_conflicts_count: expected.armed_conflicts_count,
+            nonexistent_countries: names(&expected.nonexistent_countries),
+            answered_for: expected.answered_for.clone(),
         };
         let page = ListRelationsResponse {
             relations: vec![sent.clone(), sent.clone()],

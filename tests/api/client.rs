@@ -1,5 +1,5 @@
 //! The client commands of the `diplomacy` binary (`relation`, `history`,
-//! `get`, `list`, `search`, `watch`) against the real server: every command
+//! `get`, `list`, `search`, `lookup`, `watch`) against the real server: every command
 //! and output format, countries by name, paging, errors and exit codes.
 
 use std::process::Command;
@@ -249,6 +249,28 @@ fn get_list_and_search_cover_every_resource() {
     assert!(client
         .ok(&["search", "armenja", "-o", "table"])
         .contains("Armenia"));
+}
+
+#[test]
+fn lookup_names_the_state_that_carried_a_code_on_a_date() {
+    let client = Client::start();
+    let ussr = client.json_lines(&["lookup", "cow-code", "365", "--date", "1980"]);
+    assert_eq!(ussr.len(), 1);
+    assert_eq!(ussr[0]["country"]["name"], "countries/SU");
+    assert_eq!(ussr[0]["start_date"]["year"], 1922);
+    let every = client.json_lines(&["lookup", "cow-code", "365"]);
+    let names: Vec<&str> = every
+        .iter()
+        .filter_map(|m| m["country"]["name"].as_str())
+        .collect();
+    assert_eq!(names, ["countries/cow-rus", "countries/SU", "countries/RU"]);
+    let table = client.ok(&["lookup", "iso-3166-3", "CSHH", "-o", "table"]);
+    assert!(table.contains("countries/CSHH"), "{table}");
+    let (code, _, err) = client.run(&["lookup", "bogus", "365"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("cow-code"), "{err}");
+    let (code, _, err) = client.run(&["lookup", "cow-code", "999"]);
+    assert_eq!(code, 4, "{err}");
 }
 
 #[test]

@@ -5,11 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use diplomacy::pb::diplomacy::v1::*;
-use diplomacy::server::{open_store, StoreOptions};
 use tokio::sync::Mutex;
 use tonic::Code;
 
-use crate::helpers::{date, spawn_empty, TestServer};
+use crate::helpers::{assert_consistent, date, spawn_empty, TestServer};
 use crate::records::source;
 
 const COUNTRIES: [&str; 4] = ["AM", "AZ", "TR", "RU"];
@@ -209,19 +208,13 @@ async fn concurrent_writers_and_readers_never_see_half_a_write() {
 
     let server = Arc::into_inner(server).expect("no other handle");
     let dir = server.stop().await;
-    let options = StoreOptions {
-        data_dir: dir.path().to_path_buf(),
-        seed: false,
-        cache_bytes: 8 << 20,
-        writer: Default::default(),
-        lock_wait: std::time::Duration::ZERO,
-    };
-    let store = open_store(&options).await.expect("reopen");
-    let report = store.check().expect("check");
-    assert!(report.is_consistent(), "{:?}", report.problems);
+    let report = assert_consistent(dir.path()).await;
     assert_eq!(
         report.records,
-        274 + 360,
+        diplomacy::ingest::builtin_country_records()
+            .expect("built-in countries")
+            .len() as u64
+            + 360,
         "built-in countries and every write"
     );
 }

@@ -226,6 +226,22 @@ pub fn date(year: i32, month: i32, day: i32) -> Option<Date> {
     Some(Date { year, month, day })
 }
 
+/// Opens the database a stopped server left in `data_dir` and asserts that
+/// `check` finds every index, count and log entry right.
+pub async fn assert_consistent(data_dir: &Path) -> diplomacy::store::check::CheckReport {
+    let options = StoreOptions {
+        data_dir: data_dir.to_path_buf(),
+        seed: false,
+        cache_bytes: 8 << 20,
+        writer: WriterOptions::default(),
+        lock_wait: std::time::Duration::ZERO,
+    };
+    let store = server::open_store(&options).await.expect("reopen");
+    let report = store.check().expect("check");
+    assert!(report.is_consistent(), "{:?}", report.problems);
+    report
+}
+
 /// Asserts `status` has `code` and a `google.rpc.BadRequest` naming `field`.
 pub fn assert_bad_field(status: &Status, field: &str) {
     assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");

@@ -12,6 +12,8 @@ mod history;
 mod hostile;
 mod lifecycle;
 mod mesh;
+mod migration;
 mod nginx;
 mod records;
 mod relations;
+mod statehood;

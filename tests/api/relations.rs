@@ -151,7 +151,8 @@ async fn nothing_recorded_is_unknown_never_none() {
     assert_eq!(r.diplomatic_status(), DiplomaticStatus::Unknown);
     assert_eq!(r.status_since, None);
     assert_eq!(r.meeting_count, 0);
-    let early = relation(&server, "countries/TR/relations/AZ", (1990, 1, 1)).await;
+    // Azerbaijan exists from 1991-10-18; Türkiye recognises it on 1991-11-09.
+    let early = relation(&server, "countries/TR/relations/AZ", (1991, 11, 1)).await;
     assert_eq!(early.diplomatic_status(), DiplomaticStatus::Unknown);
 }
 

@@ -99,6 +99,53 @@ async fn grpcurl_describe_shows_the_proto_comments_of_every_service() {
 }
 
 #[tokio::test]
+async fn grpcurl_answers_not_applicable_and_looks_up_codes() {
+    let server = spawn_seeded().await;
+    let (ok, out, err) = call(
+        server.addr,
+        "diplomacy.v1.RelationService/GetRelation",
+        r#"{"name": "countries/AM/relations/AZ", "as_of": {"year": 1989}}"#,
+    )
+    .await;
+    assert!(ok, "{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).expect("JSON answer");
+    assert_eq!(json["diplomaticStatus"], "DIPLOMATIC_STATUS_NOT_APPLICABLE");
+    assert_eq!(
+        json["nonexistentCountries"],
+        serde_json::json!(["countries/AM", "countries/AZ"])
+    );
+
+    let (ok, out, err) = call(
+        server.addr,
+        "diplomacy.v1.CountryService/LookupCountry",
+        r#"{"scheme": "COUNTRY_CODE_SCHEME_COW_CODE", "code": "365", "date": {"year": 1980}}"#,
+    )
+    .await;
+    assert!(ok, "{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).expect("JSON answer");
+    assert_eq!(json["matches"][0]["country"]["name"], "countries/SU");
+    assert_eq!(
+        json["matches"][0]["startDate"],
+        serde_json::json!({"year": 1922, "month": 12, "day": 30})
+    );
+
+    let (ok, out, err) = run(server.addr, &["describe", "diplomacy.v1.DiplomaticStatus"]).await;
+    assert!(ok, "{err}");
+    assert!(out.contains("DIPLOMATIC_STATUS_NOT_APPLICABLE"), "{out}");
+    assert!(
+        out.contains("did not exist as an independent state"),
+        "{out}"
+    );
+    let (ok, out, err) = run(
+        server.addr,
+        &["describe", "diplomacy.v1.CountryService.LookupCountry"],
+    )
+    .await;
+    assert!(ok, "{err}");
+    assert!(out.contains("COW code 365"), "{out}");
+}
+
+#[tokio::test]
 async fn grpcurl_gets_a_relation_from_json() {
     let server = spawn_seeded().await;
     let (ok, out, err) = call(

@@ -1,16 +1,18 @@
 //! The client commands, kubectl-style: `relation`, `history`, `get`,
-//! `list`, `search`, `watch`. Each calls a running server over gRPC and
+//! `list`, `search`, `lookup`, `watch`. Each calls a running server over gRPC and
 //! prints its answer (`render`); countries may be named by code or by name,
 //! resolved by the server (`countries`).
 
 mod countries;
 mod dates;
 mod history;
+mod lookup;
 mod relation;
 mod resources;
 mod watch;
 
 pub use history::{history, HistoryArgs};
+pub use lookup::{lookup, LookupArgs};
 pub use relation::{relation, RelationArgs};
 pub use resources::{get, list, search, GetArgs, ListArgs, SearchArgs};
 pub use watch::{watch, WatchArgs};
@@ -86,7 +88,8 @@ named!(
     Event,
     HistoryEntry,
     Change,
-    CountryMatch
+    CountryMatch,
+    CountryCodeMatch
 );
 
 /// A generated message as a message of the API's descriptors.

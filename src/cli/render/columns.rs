@@ -108,6 +108,19 @@ pub const MATCHES: Columns = Columns {
     ],
 };
 
+pub const CODE_MATCHES: Columns = Columns {
+    normal: &[
+        ("NAME", "country.name"),
+        ("COUNTRY", "country.display_name"),
+        ("FROM", "start_date"),
+        ("TO", "end_date"),
+    ],
+    wide: &[
+        ("ISO 3166-3", "country.iso3166_3_code"),
+        ("ALPHA-3", "country.alpha3"),
+    ],
+};
+
 impl Columns {
     fn chosen(&self, wide: bool) -> Vec<(&'static str, &'static str)> {
         let extra: &[(&str, &str)] = if wide { self.wide } else { &[] };

@@ -35,11 +35,11 @@ pub(super) fn meeting_summary(key: &[u8], kept: &[u8]) -> Result<pb::MeetingSumm
 
 /// `AM/19910000d/meetings/x` → `AM` and `19910000d/meetings/x`.
 pub(super) fn mediator_of(rest: &[u8]) -> Result<(CountryCode, &[u8])> {
-    let code = rest
-        .get(..2)
-        .and_then(|c| std::str::from_utf8(c).ok())
+    let end = rest.iter().position(|b| *b == b'/');
+    let code = end
+        .and_then(|end| std::str::from_utf8(&rest[..end]).ok())
         .and_then(CountryCode::parse);
-    match (code, rest.get(3..)) {
+    match (code, end.and_then(|end| rest.get(end + 1..))) {
         (Some(code), Some(rest)) => Ok((code, rest)),
         _ => Err(corrupt("mediator index", String::from_utf8_lossy(rest))),
     }

@@ -19,11 +19,13 @@ mod codec;
 mod heap_probe;
 mod pair_index;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
+use crate::domain::statehood::Statehood;
 use crate::domain::{Collection, CountryCode, CountryPair};
 use crate::error::Result;
+use crate::records::{decode_record, statehood_of, Record};
 use crate::store::keys::{self, PairFamily};
 use crate::store::kv::{KvStore, Writes};
 
@@ -41,9 +43,21 @@ pub(super) struct Pairs {
     weight: usize,
 }
 
+/// What relations read of a stored country record. A record that does not
+/// decode (never expected: the writer encoded it) counts as a country with
+/// nothing recorded about it in time.
+fn statehood_in(value: &[u8]) -> Statehood {
+    match decode_record(Collection::Countries, value) {
+        Ok(Record::Country(country)) => statehood_of(&country),
+        _ => Statehood::default(),
+    }
+}
+
 /// Country existence and per-pair indexes, kept in step by the writer.
 pub struct ReadCache {
-    countries: RwLock<HashSet<CountryCode>>,
+    /// Every country, with what relations need of it: its existence and
+    /// the states it continues (a relation query reads two of them).
+    countries: RwLock<HashMap<CountryCode, Arc<Statehood>>>,
     pairs: Mutex<Pairs>,
     budget: usize,
 }
@@ -51,7 +65,7 @@ pub struct ReadCache {
 /// What one batch of writes changes in the cache, taken before the batch is
 /// handed to the engine.
 pub struct Patch {
-    countries: Vec<(CountryCode, bool)>,
+    countries: Vec<(CountryCode, Option<Arc<Statehood>>)>,
     pairs: Vec<PairWrite>,
 }
 
@@ -66,11 +80,11 @@ pub(super) struct PairWrite {
 impl ReadCache {
     /// Loads the existing countries; pairs load on first use.
     pub fn load<K: KvStore>(kv: &K, budget_bytes: usize) -> Result<Self> {
-        let mut countries = HashSet::new();
+        let mut countries = HashMap::new();
         for entry in kv.scan_prefix(&keys::records_of(Collection::Countries)) {
-            let (key, _) = entry?;
+            let (key, value) = entry?;
             if let Some(code) = keys::country_of_record(&key) {
-                countries.insert(code);
+                countries.insert(code, Arc::new(statehood_in(&value)));
             }
         }
         Ok(Self {
@@ -84,7 +98,17 @@ impl ReadCache {
         self.countries
             .read()
             .unwrap_or_else(|e| e.into_inner())
-            .contains(&code)
+            .contains_key(&code)
+    }
+
+    /// A country's existence and continuation links; `None` if there is no
+    /// such country.
+    pub fn statehood(&self, code: CountryCode) -> Option<Arc<Statehood>> {
+        self.countries
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&code)
+            .cloned()
     }
 
     /// The entries of `writes` this cache mirrors.
@@ -95,7 +119,8 @@ impl ReadCache {
         };
         for (key, value) in writes {
             if let Some(code) = keys::country_of_record(key) {
-                patch.countries.push((code, value.is_some()));
+                let statehood = value.as_deref().map(|v| Arc::new(statehood_in(v)));
+                patch.countries.push((code, statehood));
             } else if let Some(family) = PairFamily::cached_of(key) {
                 if let Some((pair, rest)) = keys::split_pair_key(key) {
                     patch.pairs.push(PairWrite {
@@ -115,12 +140,11 @@ impl ReadCache {
     pub fn apply(&self, patch: Patch) {
         if !patch.countries.is_empty() {
             let mut countries = self.countries.write().unwrap_or_else(|e| e.into_inner());
-            for (code, exists) in patch.countries {
-                if exists {
-                    countries.insert(code);
-                } else {
-                    countries.remove(&code);
-                }
+            for (code, statehood) in patch.countries {
+                match statehood {
+                    Some(statehood) => countries.insert(code, statehood),
+                    None => countries.remove(&code),
+                };
             }
         }
         if patch.pairs.is_empty() {
@@ -531,7 +555,7 @@ mod tests {
         assert_eq!(patch.pairs[0].pair, pair());
         assert_eq!(
             patch.countries,
-            vec![(CountryCode::parse("FR").expect("code"), false)]
+            vec![(CountryCode::parse("FR").expect("code"), None)]
         );
     }
 }

@@ -307,10 +307,26 @@ impl PairIndex {
     /// How many meetings are dated on or before the bound, and the summary
     /// of the latest of them.
     pub fn meetings_until(&self, until: &[u8]) -> Result<(usize, Option<pb::MeetingSummary>)> {
-        let count = self.meetings.count_before(until);
+        self.meetings_between(None, until)
+    }
+
+    /// Meetings keyed from `from` (inclusive; `None`: the first) to before
+    /// `until`: how many, and the latest.
+    pub fn meetings_between(
+        &self,
+        from: Option<&[u8]>,
+        until: &[u8],
+    ) -> Result<(usize, Option<pb::MeetingSummary>)> {
+        let before_from = from.map_or(0, |from| self.meetings.count_before(from));
+        let count = self
+            .meetings
+            .count_before(until)
+            .saturating_sub(before_from);
         let latest = match self.meetings.before_rev(until).next() {
-            Some((key, kept)) => Some(meeting_summary(key, kept)?),
-            None => None,
+            Some((key, kept)) if from.is_none_or(|from| key >= from) => {
+                Some(meeting_summary(key, kept)?)
+            }
+            _ => None,
         };
         Ok((count, latest))
     }
@@ -318,9 +334,18 @@ impl PairIndex {
     /// Mediators whose first entry is dated on or before the bound, in code
     /// order.
     pub fn mediators_until(&self, until: &[u8]) -> Vec<CountryCode> {
+        self.mediators_between(None, until)
+    }
+
+    /// Mediators with an entry keyed from `from` (inclusive; `None`: the
+    /// first) to before `until`, in code order.
+    pub fn mediators_between(&self, from: Option<&[u8]>, until: &[u8]) -> Vec<CountryCode> {
         self.mediators
             .iter()
-            .filter(|(_, entries)| entries.first_key().is_some_and(|first| first < until))
+            .filter(|(_, entries)| match from {
+                None => entries.first_key().is_some_and(|first| first < until),
+                Some(from) => entries.count_before(until) > entries.count_before(from),
+            })
             .map(|(code, _)| *code)
             .collect()
     }

@@ -142,3 +142,39 @@ test('a deadline that has passed fails with DEADLINE_EXCEEDED', async () => {
     },
   );
 });
+
+test('GetRelation: NOT_APPLICABLE names the side that did not exist', async () => {
+  const relation = await call(client(v1.RelationService), 'GetRelation', {
+    name: 'countries/AM/relations/AZ',
+    as_of: { year: 1991, month: 10, day: 1 },
+  });
+  assert.equal(relation.diplomatic_status, 'DIPLOMATIC_STATUS_NOT_APPLICABLE');
+  assert.deepEqual(relation.nonexistent_countries, ['countries/AZ']);
+  const ussr = await call(client(v1.RelationService), 'GetRelation', {
+    name: 'countries/RU/relations/US',
+    as_of: { year: 1980, month: 1, day: 1 },
+  });
+  assert.deepEqual(ussr.answered_for.map((s) => [s.asked, s.answered]), [['countries/RU', 'countries/SU']]);
+});
+
+test('LookupCountry finds the piece of a COW code that applies on a date', async () => {
+  const found = await call(client(v1.CountryService), 'LookupCountry', {
+    scheme: 'COUNTRY_CODE_SCHEME_COW_CODE',
+    code: '345',
+    date: { year: 1980, month: 0, day: 0 },
+  });
+  assert.deepEqual(found.matches.map((m) => m.country.name), ['countries/YU']);
+  const all = await call(client(v1.CountryService), 'LookupCountry', { scheme: 'COUNTRY_CODE_SCHEME_COW_CODE', code: '345' });
+  // One match a membership: Yugoslavia's is cut by the occupation of 1941-1944.
+  assert.deepEqual(all.matches.map((m) => [m.country.name, m.start_date.year]),
+    [['countries/cow-srb', 1878], ['countries/YU', 1918], ['countries/YU', 1944],
+      ['countries/CS', 1992], ['countries/RS', 2006]]);
+  await assert.rejects(
+    call(client(v1.CountryService), 'LookupCountry', { scheme: 'COUNTRY_CODE_SCHEME_UNSPECIFIED', code: '345' }),
+    (err) => {
+      assert.equal(err.code, grpc.status.INVALID_ARGUMENT);
+      assert.match(err.details, /scheme/);
+      return true;
+    },
+  );
+});
