@@ -156,6 +156,7 @@ pub fn relation_of(
         }
     };
     let facts = store.pair_facts_since(pair, day, listed, both_since.map(|s| s.first_day()))?;
+    let notes = store.period_notes(pair, as_of)?;
     let mut status = facts.status;
     // A fact dated before both states existed counts from the day they did.
     status.since = status.since.map(|since| counted_from(since, both_since));
@@ -204,6 +205,14 @@ pub fn relation_of(
         armed_conflicts_count: count(facts.armed_conflicts_count),
         nonexistent_countries: Vec::new(),
         answered_for,
+        changed_within: notes
+            .changed_names()
+            .map(|n| Bytes::from(n.to_owned()))
+            .collect(),
+        uncertain_records: notes
+            .uncertain_names()
+            .map(|n| Bytes::from(n.to_owned()))
+            .collect(),
     })
 }
 

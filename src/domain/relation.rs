@@ -107,41 +107,89 @@ pub enum TreatyStanding {
     Lapsed,
 }
 
-/// When a treaty binds a given pair of its parties: from entry into force
-/// (or, when that is not recorded but the treaty is or was in force, from
-/// signature) until the first of termination and either party's withdrawal.
+/// What is recorded of one party's consent to a treaty.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PartyConsent {
+    /// Its consent to be bound (ratification, accession, …).
+    pub consent: Option<PartialDate>,
+    /// When the treaty entered into force for it.
+    pub in_force: Option<PartialDate>,
+    pub withdrawal: Option<PartialDate>,
+}
+
+impl PartyConsent {
+    fn is_recorded(&self) -> bool {
+        self.consent.is_some() || self.in_force.is_some()
+    }
+}
+
+/// When a treaty binds a given pair of its parties: while it is in force
+/// for both (see `TreatyInterval::for_pair`), until the first of its
+/// termination and either party's withdrawal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TreatyInterval {
     pub from: Option<PartialDate>,
     pub until: Option<PartialDate>,
 }
 
+/// The later of two dates, by their first possible day.
+fn later(a: PartialDate, b: PartialDate) -> PartialDate {
+    if b.first_day() > a.first_day() {
+        b
+    } else {
+        a
+    }
+}
+
 impl TreatyInterval {
+    /// The treaty enters into force at `entry_into_force` (or, when that is
+    /// not recorded but the treaty is or was in force, at signature). For
+    /// a party it is in force from its own recorded entry into force, else
+    /// from the later of its consent and the treaty's; a party with neither
+    /// is not bound, unless no party of the treaty (`per_party_recorded`
+    /// false) has consent recorded, when all are bound from the treaty's
+    /// entry into force. The pair is bound from the later of its two.
     pub fn for_pair(
         standing: TreatyStanding,
         signed: Option<PartialDate>,
         entry_into_force: Option<PartialDate>,
         termination: Option<PartialDate>,
-        withdrawals: [Option<PartialDate>; 2],
+        parties: [PartyConsent; 2],
+        per_party_recorded: bool,
     ) -> Self {
-        let from = entry_into_force.or(match standing {
+        let treaty_from = entry_into_force.or(match standing {
             TreatyStanding::InForce | TreatyStanding::Terminated => signed,
             TreatyStanding::Signed | TreatyStanding::Lapsed => None,
         });
-        let until = [termination, withdrawals[0], withdrawals[1]]
+        let party_from = |party: &PartyConsent| -> Option<PartialDate> {
+            if let Some(own) = party.in_force {
+                return Some(own);
+            }
+            if !per_party_recorded && !party.is_recorded() {
+                return treaty_from;
+            }
+            Some(later(party.consent?, treaty_from?))
+        };
+        let from = match (party_from(&parties[0]), party_from(&parties[1])) {
+            (Some(a), Some(b)) => Some(later(a, b)),
+            _ => None,
+        };
+        let until = [termination, parties[0].withdrawal, parties[1].withdrawal]
             .into_iter()
             .flatten()
-            .min();
+            .min_by_key(|date| date.first_day());
         Self { from, until }
     }
 
     /// The days in force: from the first day of `from` up to, not including,
-    /// the first day of `until`. Partial dates count from their first
-    /// possible day. `None` when it never entered into force.
+    /// `until`. A start at a partial date counts from its first possible
+    /// day; an end at a partial date runs to the end of its period (ended
+    /// "2018-03": in force through 2018-03-31). `None` when it never
+    /// entered into force.
     pub fn days(&self) -> Option<DaySpan> {
         self.from.map(|from| DaySpan {
             start: from.first_day(),
-            end: self.until.map(|until| until.first_day()),
+            end: self.until.and_then(end_of),
         })
     }
 
@@ -152,13 +200,34 @@ impl TreatyInterval {
     }
 }
 
+/// The first day after something that ended on `end`: that day itself
+/// when it is known, else the day after its period (a month, a year).
+fn end_of(end: PartialDate) -> Option<Date> {
+    if end.precision() == super::date::Precision::Day {
+        Some(end.first_day())
+    } else {
+        end.last_day().next_day()
+    }
+}
+
+/// Whether a fact dated `date` leaves an answer on `day` open: the date is
+/// known only to a month or a year, and `day` falls within that period
+/// before its last day, so the fact may or may not have happened by then
+/// (a recognition of "1991-12" asked about on 1991-12-10).
+pub fn leaves_open(date: PartialDate, day: Date) -> bool {
+    date.precision() != super::date::Precision::Day
+        && date.first_day() <= day
+        && day < date.last_day()
+}
+
 /// The days an armed conflict covers: from its start through its last day of
-/// fighting (`end`, inclusive); no end means ongoing.
+/// fighting (`end`, inclusive: an end of "1994-05" runs to 1994-05-31); no
+/// end means ongoing.
 pub fn conflict_days(start: PartialDate, end: Option<PartialDate>) -> DaySpan {
     DaySpan {
         start: start.first_day(),
         // The day after the last; none after the calendar's last day.
-        end: end.and_then(|end| end.first_day().next_day()),
+        end: end.and_then(|end| end.last_day().next_day()),
     }
 }
 
@@ -245,7 +314,8 @@ mod tests {
             Some(d("2021-06-15")),
             None,
             None,
-            [None, None],
+            [PartyConsent::default(); 2],
+            false,
         );
         assert!(shusha.in_force_on(d("2022-01-01").first_day()));
         assert!(!shusha.in_force_on(d("2021-06-14").first_day()));
@@ -254,7 +324,8 @@ mod tests {
             Some(d("2009-10-10")),
             None,
             Some(d("2018-03-01")),
-            [None, None],
+            [PartyConsent::default(); 2],
+            false,
         );
         assert!(!zurich.in_force_on(d("2010-01-01").first_day()));
     }
@@ -266,10 +337,98 @@ mod tests {
             Some(d("1994-05")),
             Some(d("1994-05-12")),
             Some(d("2020-09-27")),
-            [Some(d("2000")), None],
+            [
+                PartyConsent {
+                    withdrawal: Some(d("2000-01-01")),
+                    ..PartyConsent::default()
+                },
+                PartyConsent::default(),
+            ],
+            false,
         );
         assert!(interval.in_force_on(d("1999-12-31").first_day()));
         assert!(!interval.in_force_on(d("2000-01-01").first_day()));
+    }
+
+    #[test]
+    fn a_partial_date_leaves_the_days_of_its_period_open_but_its_last() {
+        let december = d("1991-12");
+        assert!(leaves_open(december, d("1991-12-10").first_day()));
+        assert!(leaves_open(december, d("1991-12-01").first_day()));
+        assert!(!leaves_open(december, d("1991-12-31").first_day()));
+        assert!(!leaves_open(december, d("1992-01-01").first_day()));
+        assert!(!leaves_open(d("1991-12-16"), d("1991-12-16").first_day()));
+        assert!(leaves_open(d("1991"), d("1991-12-30").first_day()));
+    }
+
+    #[test]
+    fn an_end_at_a_partial_date_runs_to_the_end_of_its_period() {
+        let interval = TreatyInterval::for_pair(
+            TreatyStanding::Terminated,
+            Some(d("2000")),
+            Some(d("2000")),
+            Some(d("2018-03")),
+            [PartyConsent::default(); 2],
+            false,
+        );
+        assert!(interval.in_force_on(d("2018-03-31").first_day()));
+        assert!(!interval.in_force_on(d("2018-04-01").first_day()));
+        assert!(conflict_covers(
+            d("1988-02"),
+            Some(d("1994-05")),
+            d("1994-05-31").first_day()
+        ));
+        assert!(!conflict_covers(
+            d("1988-02"),
+            Some(d("1994-05")),
+            d("1994-06-01").first_day()
+        ));
+    }
+
+    #[test]
+    fn a_treaty_binds_a_pair_only_while_in_force_for_both() {
+        let ratified = |date: &str| PartyConsent {
+            consent: Some(d(date)),
+            ..PartyConsent::default()
+        };
+        // Rome Statute: in force 2002-07-01; Burundi ratified 2004-09-21
+        // and was bound from 2004-12-01.
+        let france = ratified("2000-06-09");
+        let burundi = PartyConsent {
+            consent: Some(d("2004-09-21")),
+            in_force: Some(d("2004-12-01")),
+            withdrawal: Some(d("2017-10-27")),
+        };
+        let pair = TreatyInterval::for_pair(
+            TreatyStanding::InForce,
+            Some(d("1998-07-17")),
+            Some(d("2002-07-01")),
+            None,
+            [france, burundi],
+            true,
+        );
+        assert_eq!(pair.from, Some(d("2004-12-01")));
+        assert_eq!(pair.until, Some(d("2017-10-27")));
+        // A party that signed and never consented is never bound.
+        let never = TreatyInterval::for_pair(
+            TreatyStanding::InForce,
+            Some(d("1919-06-28")),
+            Some(d("1920-01-10")),
+            None,
+            [ratified("1919-10-13"), PartyConsent::default()],
+            true,
+        );
+        assert_eq!(never.from, None);
+        // A late consent binds from the consent, not the treaty's start.
+        let late = TreatyInterval::for_pair(
+            TreatyStanding::InForce,
+            Some(d("1998-07-17")),
+            Some(d("2002-07-01")),
+            None,
+            [france, ratified("2011-08-30")],
+            true,
+        );
+        assert_eq!(late.from, Some(d("2011-08-30")));
     }
 
     #[test]

@@ -7,7 +7,9 @@ use std::collections::BTreeSet;
 
 use super::{validate::referenced_countries, Record};
 use crate::convert::stored_date;
-use crate::domain::relation::{StatusChange, StatusFact, TreatyInterval, TreatyStanding};
+use crate::domain::relation::{
+    PartyConsent, StatusChange, StatusFact, TreatyInterval, TreatyStanding,
+};
 use crate::domain::{CountryCode, CountryPair, PartialDate};
 use crate::pb::diplomacy::v1 as pb;
 
@@ -173,7 +175,10 @@ fn treaty_facts(t: &pb::Treaty) -> RecordFacts {
             (
                 pb::HistoryEntryKind::TreatyRatified,
                 "2-ratified",
-                party.ratification_date.as_ref(),
+                party
+                    .consent_date
+                    .as_ref()
+                    .or(party.ratification_date.as_ref()),
             ),
             (
                 pb::HistoryEntryKind::TreatyWithdrawn,
@@ -201,11 +206,22 @@ fn treaty_facts(t: &pb::Treaty) -> RecordFacts {
         _ => TreatyStanding::Signed,
     };
     let signed = stored_date(t.signed_date.as_ref());
-    let withdrawal = |code: CountryCode| {
+    let consent_of = |party: &pb::TreatyParty| PartyConsent {
+        consent: stored_date(party.consent_date.as_ref())
+            .or_else(|| stored_date(party.ratification_date.as_ref())),
+        in_force: stored_date(party.entry_into_force_date.as_ref()),
+        withdrawal: stored_date(party.withdrawal_date.as_ref()),
+    };
+    let per_party_recorded = t.parties.iter().any(|p| {
+        let consent = consent_of(p);
+        consent.consent.is_some() || consent.in_force.is_some()
+    });
+    let consent = |code: CountryCode| {
         t.parties
             .iter()
             .find(|p| CountryCode::from_name(&p.country) == Some(code))
-            .and_then(|p| stored_date(p.withdrawal_date.as_ref()))
+            .map(consent_of)
+            .unwrap_or_default()
     };
     let summary = pb::TreatySummary {
         name: t.name.clone(),
@@ -222,7 +238,8 @@ fn treaty_facts(t: &pb::Treaty) -> RecordFacts {
             signed,
             stored_date(t.entry_into_force_date.as_ref()),
             stored_date(t.termination_date.as_ref()),
-            [withdrawal(pair.low()), withdrawal(pair.high())],
+            [consent(pair.low()), consent(pair.high())],
+            per_party_recorded,
         );
         pair_facts.push((
             *pair,

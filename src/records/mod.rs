@@ -84,6 +84,34 @@ resource!(Treaty, Treaties, "treaty");
 resource!(Meeting, Meetings, "meeting");
 resource!(Event, Events, "event");
 
+/// Gives each party of a treaty on which no party has its consent or its
+/// own entry into force recorded the treaty's entry into force (or, for a
+/// treaty in force with none recorded, its signature) as its own: what the
+/// treaty-wide dates meant for it. Every pair stays bound exactly as before
+/// (a party that withdrew first still has an empty span). Returns whether
+/// anything changed.
+pub fn spread_treaty_dates(treaty: &mut pb::Treaty) -> bool {
+    let recorded = treaty.parties.iter().any(|p| {
+        p.consent_date.is_some()
+            || p.ratification_date.is_some()
+            || p.entry_into_force_date.is_some()
+    });
+    let in_force = matches!(
+        pb::TreatyStatus::try_from(treaty.status),
+        Ok(pb::TreatyStatus::InForce | pb::TreatyStatus::Terminated)
+    );
+    let from = treaty
+        .entry_into_force_date
+        .or(if in_force { treaty.signed_date } else { None });
+    let (false, Some(from)) = (recorded, from) else {
+        return false;
+    };
+    for party in &mut treaty.parties {
+        party.entry_into_force_date = Some(from);
+    }
+    !treaty.parties.is_empty()
+}
+
 /// The resource name of any record.
 pub fn record_name(record: &Record) -> &str {
     match record {

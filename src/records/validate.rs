@@ -407,10 +407,56 @@ impl Validator<'_> {
                     signature,
                     "its signature_date",
                 );
+                let consented =
+                    self.date(&path("consent_date"), party.consent_date.as_ref(), false);
+                let own_entry = self.date(
+                    &path("entry_into_force_date"),
+                    party.entry_into_force_date.as_ref(),
+                    false,
+                );
+                self.text(
+                    &path("reservations"),
+                    &party.reservations,
+                    false,
+                    MAX_LONG_TEXT,
+                );
+                match (party.consent_kind, consented) {
+                    (0, Some(_)) => self.fail(
+                        &path("consent_kind"),
+                        "is required with consent_date: RATIFICATION, ACCESSION, ACCEPTANCE, APPROVAL, DEFINITIVE_SIGNATURE or SUCCESSION",
+                    ),
+                    (kind, None) if kind != 0 && ratified.is_none() => {
+                        self.fail(&path("consent_date"), "is required with consent_kind")
+                    }
+                    (kind, _) if kind != 0 && pb::ConsentKind::try_from(kind).is_err() => {
+                        self.fail(&path("consent_kind"), format!("{kind} is not a known value"))
+                    }
+                    _ => {}
+                }
+                if let (Some(consented), Some(ratified)) = (consented, ratified) {
+                    if consented != ratified {
+                        self.fail(
+                            &path("ratification_date"),
+                            format!("{ratified} differs from consent_date {consented}: give one, or the same date"),
+                        );
+                    }
+                }
+                self.not_before(
+                    &path("consent_date"),
+                    consented,
+                    signature,
+                    "its signature_date",
+                );
+                self.not_before(
+                    &path("entry_into_force_date"),
+                    own_entry,
+                    in_force,
+                    "the treaty's entry_into_force_date",
+                );
                 self.not_before(
                     &path("withdrawal_date"),
                     withdrawn,
-                    ratified.or(signature),
+                    consented.or(ratified).or(signature),
                     "its joining",
                 );
             }

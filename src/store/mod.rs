@@ -24,7 +24,7 @@ use std::sync::Arc;
 pub use self::apply::{read_u64, Compute, Outcome, WriteOp};
 use self::cache::ReadCache;
 pub use self::kv::{checkpoint, KvRead, KvStore, SledKv, LOCK_HELD};
-pub use self::queries::{HistoryScope, ListedSummary, PairFacts, StoredHistoryEntry};
+pub use self::queries::{HistoryScope, ListedSummary, PairFacts, PeriodNotes, StoredHistoryEntry};
 use self::writer::Writer;
 pub use self::writer::WriterOptions;
 use crate::domain::statehood::Statehood;
@@ -34,10 +34,11 @@ use crate::pb::diplomacy::v1 as pb;
 
 /// The layout version this build reads and writes. Schema 5 added country
 /// ids longer than two letters, whose pair keys join the ids with `+`
-/// (`keys.rs`); every key of schema 4 keeps its meaning, so the upgrade
+/// (`keys.rs`); every key of schema 4 keeps its meaning, so that upgrade
 /// writes only the version, which stops an older build from opening a
-/// database whose keys it would misread.
-pub const SCHEMA_VERSION: u32 = 5;
+/// database whose keys it would misread. Schema 6 gives each party of a
+/// stored treaty the treaty's own dates (`open.rs`).
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// Records and indexes over a key-value engine. Reads go straight to the
 /// engine; every write goes through the single writer.

@@ -13,6 +13,7 @@ use super::writer::{Writer, WriterOptions};
 use super::{corrupt, keys, kv, read_u64, KvStore, SledKv, Store, SCHEMA_VERSION};
 use crate::domain::Collection;
 use crate::error::{Error, Result};
+use crate::records::{self, decode_record, encode_record, Record};
 
 impl Store<SledKv> {
     /// Opens the database in `dir`, creating it if needed.
@@ -73,6 +74,9 @@ impl<K: KvStore> Store<K> {
                 }
                 if version < 4 {
                     count_records(&kv)?;
+                }
+                if version < 6 {
+                    spread_treaty_dates(&kv)?;
                 }
                 if version < SCHEMA_VERSION {
                     let mut writes = kv::Writes::new();
@@ -153,6 +157,27 @@ fn count_records<K: KvStore>(kv: &K) -> Result<()> {
         let count = kv.scan_prefix(&keys::records_of(collection)).count() as u64;
         let value = (count > 0).then(|| count.to_be_bytes().to_vec());
         writes.insert(keys::record_count(collection), value);
+    }
+    kv.apply(writes)
+}
+
+/// Schema 6: a treaty's own dates become each party's where they apply
+/// (`records::spread_treaty_dates`), so that a party added or corrected
+/// later is judged on its own consent. What every pair is bound by stays
+/// the same, so no index changes; the records keep their revisions.
+fn spread_treaty_dates<K: KvStore>(kv: &K) -> Result<()> {
+    let mut writes = kv::Writes::new();
+    for entry in kv.scan_prefix(&keys::records_of(Collection::Treaties)) {
+        let (key, value) = entry?;
+        let Ok(Record::Treaty(mut treaty)) = decode_record(Collection::Treaties, &value) else {
+            return Err(corrupt("treaty", String::from_utf8_lossy(&key)));
+        };
+        if records::spread_treaty_dates(&mut treaty) {
+            writes.insert(key, Some(encode_record(&Record::Treaty(treaty))));
+        }
+        if writes.len() >= 10_000 {
+            kv.apply(std::mem::take(&mut writes))?;
+        }
     }
     kv.apply(writes)
 }

@@ -12,8 +12,9 @@ use time::Date;
 use super::cache::newest_first;
 use super::keys::{self, PairFamily};
 use super::{corrupt, read_u64, KvStore, Store};
-use crate::domain::relation::{status_from_newest, StatusOutcome, MAX_LISTED};
+use crate::domain::relation::{leaves_open, status_from_newest, StatusOutcome, MAX_LISTED};
 use crate::domain::{Collection, CountryCode, CountryPair};
+use crate::domain::{PartialDate, Precision};
 use crate::error::Result;
 use crate::pb::diplomacy::v1 as pb;
 use crate::records::{decode_record, Record};
@@ -41,6 +42,43 @@ pub struct PairFacts {
     pub latest_meeting: Option<pb::MeetingSummary>,
     /// Third countries that hosted or mediated on or before the day.
     pub mediators: Vec<CountryCode>,
+}
+
+/// What an answer notes about time (`Store::period_notes`): record names,
+/// each once, in date order.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct PeriodNotes {
+    pub changed: Vec<(Date, String)>,
+    pub uncertain: Vec<(Date, String)>,
+}
+
+impl PeriodNotes {
+    fn in_order(mut self) -> Self {
+        for list in [&mut self.changed, &mut self.uncertain] {
+            list.sort();
+            let mut seen = std::collections::HashSet::new();
+            list.retain(|(_, name)| seen.insert(name.clone()));
+        }
+        self
+    }
+
+    pub fn changed_names(&self) -> impl Iterator<Item = &str> {
+        self.changed.iter().map(|(_, name)| name.as_str())
+    }
+
+    pub fn uncertain_names(&self) -> impl Iterator<Item = &str> {
+        self.uncertain.iter().map(|(_, name)| name.as_str())
+    }
+}
+
+/// The entries of `map` keyed from `from` (inclusive) to before `until`.
+fn within<'a, V>(
+    map: &'a crate::store::sorted::SortedMap<V>,
+    from: &'a [u8],
+    until: &[u8],
+) -> impl Iterator<Item = (&'a [u8], &'a V)> {
+    map.before_rev(until)
+        .take_while(move |(key, _)| *key >= from)
 }
 
 /// A listed treaty or armed conflict: its summary encoded, as the relation
@@ -287,6 +325,120 @@ impl<K: KvStore> Store<K> {
             latest_meeting,
             mediators: index.mediators_between(from.as_deref(), &until),
         })
+    }
+
+    /// What a relation's answer on `as_of` notes about time: the records by
+    /// which it changed within `as_of` when that is a month or a year, and
+    /// the records whose date, known only to a month or a year, leaves the
+    /// answer on `as_of` open (`relation::leaves_open`). Starts are found by
+    /// their keys; ends among the newest `MAX_LISTED` treaties and
+    /// conflicts holding the day before the period or on the day.
+    pub fn period_notes(&self, pair: CountryPair, as_of: PartialDate) -> Result<PeriodNotes> {
+        let _gate = self.kv.read_gate();
+        let index = self.cache.pair(&*self.kv, pair)?;
+        let index = index.read().unwrap_or_else(|e| e.into_inner());
+        let day = as_of.last_day();
+        let until = keys::after_day(&[], day);
+        let year_start =
+            time::Date::from_calendar_date(day.year(), time::Month::January, 1).unwrap_or(day);
+        let mut notes = PeriodNotes::default();
+
+        // Facts dated in the year of the day: a partial one may cover it.
+        let open_from = keys::from_day(&[], year_start);
+        let date_of = |key: &[u8]| key.get(..9).and_then(PartialDate::from_sort_key);
+        let dated_open = |key: &[u8]| date_of(key).is_some_and(|date| leaves_open(date, day));
+        for (_, fact) in within(&index.status, &open_from, &until) {
+            if leaves_open(fact.date, day) {
+                notes
+                    .uncertain
+                    .push((fact.date.first_day(), fact.record.clone()));
+            }
+        }
+        for (key, treaty) in within(&index.treaties, &open_from, &until) {
+            if dated_open(key) {
+                notes.uncertain.push((day, treaty.name().to_owned()));
+            }
+        }
+        for (key, conflict) in within(&index.conflicts, &open_from, &until) {
+            if dated_open(key) {
+                notes
+                    .uncertain
+                    .push((day, summary_name(&conflict.summary).to_owned()));
+            }
+        }
+        // Ends: only where something holds on the day (counted in memory).
+        let any_treaty = index.treaty_days.covering(day) > 0;
+        let any_conflict = index.conflict_days.covering(day) > 0;
+        for treaty in newest_first(&index.treaties, &until)
+            .filter(|t| any_treaty && t.in_force_on(day))
+            .take(MAX_LISTED)
+        {
+            if treaty.until.is_some_and(|end| leaves_open(end, day)) {
+                notes.uncertain.push((day, treaty.name().to_owned()));
+            }
+        }
+        for conflict in newest_first(&index.conflicts, &until)
+            .filter(|c| any_conflict && c.covers(day))
+            .take(MAX_LISTED)
+        {
+            if conflict.end.is_some_and(|end| leaves_open(end, day)) {
+                notes
+                    .uncertain
+                    .push((day, summary_name(&conflict.summary).to_owned()));
+            }
+        }
+
+        if as_of.precision() != Precision::Day {
+            let first = as_of.first_day();
+            let period_from = keys::from_day(&[], first);
+            for (_, fact) in within(&index.status, &period_from, &until) {
+                notes
+                    .changed
+                    .push((fact.date.first_day(), fact.record.clone()));
+            }
+            for (key, treaty) in within(&index.treaties, &period_from, &until) {
+                if treaty.days.is_some_and(|days| !days.is_empty()) {
+                    let start = date_of(key).map_or(first, |d| d.first_day());
+                    notes.changed.push((start, treaty.name().to_owned()));
+                }
+            }
+            for (key, conflict) in within(&index.conflicts, &period_from, &until) {
+                let start = date_of(key).map_or(first, |d| d.first_day());
+                notes
+                    .changed
+                    .push((start, summary_name(&conflict.summary).to_owned()));
+            }
+            // What held the day before the period and no longer on its
+            // last day ended within it.
+            let before = first.previous_day().unwrap_or(first);
+            for treaty in newest_first(&index.treaties, &until)
+                .filter(|t| t.in_force_on(before))
+                .take(MAX_LISTED)
+            {
+                if let Some(end) = treaty
+                    .days
+                    .and_then(|days| days.end)
+                    .filter(|end| *end <= day)
+                {
+                    notes.changed.push((end, treaty.name().to_owned()));
+                }
+            }
+            for conflict in newest_first(&index.conflicts, &until)
+                .filter(|c| c.covers(before))
+                .take(MAX_LISTED)
+            {
+                if let Some(end) = conflict
+                    .days
+                    .and_then(|days| days.end)
+                    .filter(|end| *end <= day)
+                {
+                    notes
+                        .changed
+                        .push((end, summary_name(&conflict.summary).to_owned()));
+                }
+            }
+        }
+        Ok(notes.in_order())
     }
 
     /// Countries that `code` has any recorded pair fact with, in code order,

@@ -74,6 +74,10 @@ pub struct Relation {
     pub nonexistent_countries: Vec<Bytes>,
     #[prost(message, repeated, tag = "17")]
     pub answered_for: Vec<pb::ContinuedState>,
+    #[prost(bytes = "bytes", repeated, tag = "18")]
+    pub changed_within: Vec<Bytes>,
+    #[prost(bytes = "bytes", repeated, tag = "19")]
+    pub uncertain_records: Vec<Bytes>,
 }
 
 /// `diplomacy.v1.ListRelationsResponse` over the `Relation` above.
@@ -213,6 +217,8 @@ mod tests {
             source_records: vec!["events/1993-border".into(), "treaties/zurich".into()],
             treaties_in_force_count: 12,
             nonexistent_countries: vec!["countries/SU".into()],
+            changed_within: vec!["events/f06".into()],
+            uncertain_records: vec!["events/f03".into()],
             answered_for: vec![pb::ContinuedState {
                 asked: "countries/RU".into(),
                 answered: "countries/SU".into(),
@@ -255,6 +261,8 @@ mod tests {
             armed_conflicts_count: expected.armed_conflicts_count,
             nonexistent_countries: names(&expected.nonexistent_countries),
             answered_for: expected.answered_for.clone(),
+            changed_within: names(&expected.changed_within),
+            uncertain_records: names(&expected.uncertain_records),
         };
         let page = ListRelationsResponse {
             relations: vec![sent.clone(), sent.clone()],

@@ -31,6 +31,8 @@ pub fn new_treaty() -> Treaty {
             TreatyParty {
                 country: "countries/AM".into(),
                 signature_date: date(2023, 3, 0),
+                consent_kind: ConsentKind::Ratification as i32,
+                consent_date: date(2023, 4, 20),
                 ..Default::default()
             },
             TreatyParty {

@@ -129,6 +129,28 @@ async fn grpcurl_answers_not_applicable_and_looks_up_codes() {
         serde_json::json!({"year": 1922, "month": 12, "day": 30})
     );
 
+    let (ok, out, err) = call(
+        server.addr,
+        "diplomacy.v1.RelationService/GetRelation",
+        r#"{"name": "countries/RU/relations/UA", "as_of": {"year": 2022, "month": 2}}"#,
+    )
+    .await;
+    assert!(ok, "{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).expect("JSON answer");
+    assert_eq!(
+        json["changedWithin"],
+        serde_json::json!(["events/c04", "events/f06"])
+    );
+    let (ok, out, err) = call(
+        server.addr,
+        "diplomacy.v1.RelationService/GetRelation",
+        r#"{"name": "countries/TR/relations/AM", "as_of": {"year": 1991, "month": 12, "day": 10}}"#,
+    )
+    .await;
+    assert!(ok, "{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).expect("JSON answer");
+    assert_eq!(json["uncertainRecords"], serde_json::json!(["events/f03"]));
+
     let (ok, out, err) = run(server.addr, &["describe", "diplomacy.v1.DiplomaticStatus"]).await;
     assert!(ok, "{err}");
     assert!(out.contains("DIPLOMATIC_STATUS_NOT_APPLICABLE"), "{out}");

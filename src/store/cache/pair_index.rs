@@ -8,7 +8,7 @@ use prost::Message;
 
 use crate::convert::stored_date;
 use crate::domain::relation::{conflict_days, DaySpan, StatusFact, TreatyInterval};
-use crate::domain::{CountryCode, CountryPair};
+use crate::domain::{CountryCode, CountryPair, PartialDate};
 use crate::error::Result;
 use crate::pb::diplomacy::v1 as pb;
 use crate::store::corrupt;
@@ -58,6 +58,9 @@ pub struct PairIndex {
 /// copied into a response without being encoded again.
 pub struct CachedTreaty {
     pub days: Option<DaySpan>,
+    /// Its end as recorded (its precision says whether the end is known to
+    /// the day).
+    pub until: Option<PartialDate>,
     pub allied: bool,
     /// An encoded `pb::TreatySummary`.
     pub summary: Box<[u8]>,
@@ -81,6 +84,8 @@ impl CachedTreaty {
 /// summary kept encoded (as `CachedTreaty`'s).
 pub struct CachedConflict {
     pub days: Option<DaySpan>,
+    /// Its last day as recorded.
+    pub end: Option<PartialDate>,
     /// An encoded `pb::ConflictSummary`.
     pub summary: Box<[u8]>,
 }
@@ -137,6 +142,7 @@ impl PairIndex {
                 };
                 let cached = CachedTreaty {
                     days: interval.days(),
+                    until: interval.until,
                     allied: treaty.allied,
                     summary: treaty
                         .summary
@@ -163,6 +169,7 @@ impl PairIndex {
                 let summary =
                     pb::ConflictSummary::decode(v).map_err(|e| corrupt("conflict index", e))?;
                 let cached = CachedConflict {
+                    end: stored_date(summary.end_date.as_ref()),
                     days: stored_date(summary.start_date.as_ref())
                         .map(|start| conflict_days(start, stored_date(summary.end_date.as_ref()))),
                     // Encoded again, so that `name` comes first whatever

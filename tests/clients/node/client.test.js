@@ -178,3 +178,16 @@ test('LookupCountry finds the piece of a COW code that applies on a date', async
     },
   );
 });
+
+test('GetRelation: a month names what changed in it; a day inside a partial date is uncertain', async () => {
+  const month = await call(client(v1.RelationService), 'GetRelation', {
+    name: 'countries/RU/relations/UA',
+    as_of: { year: 2022, month: 2, day: 0 },
+  });
+  assert.deepEqual(month.changed_within, ['events/c04', 'events/f06']);
+  const open = await call(client(v1.RelationService), 'GetRelation', {
+    name: 'countries/TR/relations/AM',
+    as_of: { year: 1991, month: 12, day: 10 },
+  });
+  assert.deepEqual(open.uncertain_records, ['events/f03']);
+});
