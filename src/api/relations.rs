@@ -180,6 +180,13 @@ pub fn relation_of(
     let armed_conflicts = as_stored(facts.armed_conflicts);
     source_records.extend(
         facts
+            .treaties_not_in_force
+            .iter()
+            .filter_map(|t| t.treaty.as_ref())
+            .map(|t| Bytes::from(t.name.clone())),
+    );
+    source_records.extend(
+        facts
             .latest_meeting
             .iter()
             .map(|m| Bytes::from(m.name.clone())),
@@ -213,6 +220,8 @@ pub fn relation_of(
             .uncertain_names()
             .map(|n| Bytes::from(n.to_owned()))
             .collect(),
+        treaties_not_in_force: facts.treaties_not_in_force,
+        treaties_not_in_force_count: count(facts.treaties_not_in_force_count),
     })
 }
 

@@ -210,6 +210,64 @@ fn end_of(end: PartialDate) -> Option<Date> {
     }
 }
 
+/// A treaty of a pair from its initialling or signature, as a relation
+/// sees it on a day it is not in force.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NotInForce {
+    /// The earlier of its initialling and its signature.
+    pub since: PartialDate,
+    pub signed: Option<PartialDate>,
+    /// When it entered into force for the pair, if it did.
+    pub from: Option<PartialDate>,
+    pub void: Option<PartialDate>,
+    /// Recorded as lapsed (no longer pursued).
+    pub lapsed: bool,
+    /// Never meant to enter into force (a declaration, an appeal).
+    pub non_binding: bool,
+}
+
+/// Where a treaty not in force between two parties stands on a day.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotInForceStanding {
+    Signed,
+    Initialled,
+    Void,
+    Lapsed,
+    NonBinding,
+}
+
+impl NotInForce {
+    /// Where it stands on `day`, and since when; `None` when a relation does
+    /// not list it then: not yet initialled or signed, or in force (or
+    /// ended after being in force) by then.
+    pub fn standing_on(&self, day: Date) -> Option<(NotInForceStanding, Option<PartialDate>)> {
+        if day < self.since.first_day() {
+            return None;
+        }
+        if self.non_binding {
+            return Some((
+                NotInForceStanding::NonBinding,
+                Some(self.signed.unwrap_or(self.since)),
+            ));
+        }
+        if self.from.is_some_and(|from| from.first_day() <= day) {
+            return None;
+        }
+        if let Some(void) = self.void.filter(|void| void.first_day() <= day) {
+            return Some((NotInForceStanding::Void, Some(void)));
+        }
+        if self.lapsed && self.void.is_none() {
+            return Some((NotInForceStanding::Lapsed, None));
+        }
+        Some(
+            match self.signed.filter(|signed| signed.first_day() <= day) {
+                Some(signed) => (NotInForceStanding::Signed, Some(signed)),
+                None => (NotInForceStanding::Initialled, Some(self.since)),
+            },
+        )
+    }
+}
+
 /// Whether a fact dated `date` leaves an answer on `day` open: the date is
 /// known only to a month or a year, and `day` falls within that period
 /// before its last day, so the fact may or may not have happened by then
@@ -348,6 +406,56 @@ mod tests {
         );
         assert!(interval.in_force_on(d("1999-12-31").first_day()));
         assert!(!interval.in_force_on(d("2000-01-01").first_day()));
+    }
+
+    #[test]
+    fn a_treaty_not_in_force_is_pending_then_void_or_in_force() {
+        use NotInForceStanding as S;
+        let zurich = NotInForce {
+            since: d("2009-10-10"),
+            signed: Some(d("2009-10-10")),
+            from: None,
+            void: Some(d("2018-03-01")),
+            lapsed: true,
+            non_binding: false,
+        };
+        assert_eq!(zurich.standing_on(d("2009-10-09").first_day()), None);
+        assert_eq!(
+            zurich.standing_on(d("2012-01-01").first_day()),
+            Some((S::Signed, Some(d("2009-10-10"))))
+        );
+        assert_eq!(
+            zurich.standing_on(d("2019-01-01").first_day()),
+            Some((S::Void, Some(d("2018-03-01"))))
+        );
+        let initialled = NotInForce {
+            since: d("2025-08-08"),
+            signed: None,
+            from: None,
+            void: None,
+            lapsed: false,
+            non_binding: false,
+        };
+        assert_eq!(
+            initialled.standing_on(d("2025-09-01").first_day()),
+            Some((S::Initialled, Some(d("2025-08-08"))))
+        );
+        let later_in_force = NotInForce {
+            from: Some(d("1994-05-12")),
+            ..initialled
+        };
+        assert_eq!(
+            later_in_force.standing_on(d("2026-01-01").first_day()),
+            None
+        );
+        let appeal = NotInForce {
+            non_binding: true,
+            ..initialled
+        };
+        assert_eq!(
+            appeal.standing_on(d("2026-01-01").first_day()),
+            Some((S::NonBinding, Some(d("2025-08-08"))))
+        );
     }
 
     #[test]

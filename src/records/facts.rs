@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use super::{validate::referenced_countries, Record};
 use crate::convert::stored_date;
 use crate::domain::relation::{
-    PartyConsent, StatusChange, StatusFact, TreatyInterval, TreatyStanding,
+    NotInForce, PartyConsent, StatusChange, StatusFact, TreatyInterval, TreatyStanding,
 };
 use crate::domain::{CountryCode, CountryPair, PartialDate};
 use crate::pb::diplomacy::v1 as pb;
@@ -35,6 +35,12 @@ pub enum PairFact {
         summary: pb::TreatySummary,
         interval: TreatyInterval,
         allied: bool,
+    },
+    /// A treaty from its initialling or signature, for the days it is not
+    /// in force between the pair.
+    NotInForce {
+        summary: pb::TreatySummary,
+        treaty: NotInForce,
     },
     Conflict {
         summary: pb::ConflictSummary,
@@ -140,6 +146,11 @@ fn treaty_facts(t: &pb::Treaty) -> RecordFacts {
     let mut milestones = Vec::new();
     let treaty_wide = [
         (
+            pb::HistoryEntryKind::TreatyInitialled,
+            "0-initialled",
+            t.initialled_date.as_ref(),
+        ),
+        (
             pb::HistoryEntryKind::TreatySigned,
             "1-signed",
             t.signed_date.as_ref(),
@@ -153,6 +164,11 @@ fn treaty_facts(t: &pb::Treaty) -> RecordFacts {
             pb::HistoryEntryKind::TreatyTerminated,
             "5-terminated",
             t.termination_date.as_ref(),
+        ),
+        (
+            pb::HistoryEntryKind::TreatyVoid,
+            "6-void",
+            t.void_date.as_ref(),
         ),
     ];
     for (kind_, tag, date) in treaty_wide {
@@ -249,6 +265,35 @@ fn treaty_facts(t: &pb::Treaty) -> RecordFacts {
                 allied: kind == pb::TreatyKind::Alliance as i32,
             },
         ));
+        let since = [signed, stored_date(t.initialled_date.as_ref())]
+            .into_iter()
+            .flatten()
+            .min_by_key(|date| date.first_day());
+        if let Some(since) = since {
+            let not_in_force = NotInForce {
+                since,
+                signed,
+                from: interval.from,
+                void: stored_date(t.void_date.as_ref()),
+                lapsed: standing == TreatyStanding::Lapsed,
+                non_binding: t.non_binding,
+            };
+            // Only a treaty with days between its text and its force (or
+            // none) stands among those not in force.
+            let pending_days = not_in_force.non_binding
+                || interval
+                    .from
+                    .is_none_or(|from| since.first_day() < from.first_day());
+            if pending_days {
+                pair_facts.push((
+                    *pair,
+                    PairFact::NotInForce {
+                        summary: summary.clone(),
+                        treaty: not_in_force,
+                    },
+                ));
+            }
+        }
         if let Some(date) = signed {
             pair_facts.extend(mediator_facts(*pair, &hosts, date));
         }

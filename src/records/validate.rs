@@ -344,7 +344,44 @@ impl Validator<'_> {
         self.enum_value::<pb::TreatyKind>("kind", t.kind);
         self.enum_value::<pb::TreatyStatus>("status", t.status);
         self.place(t.place.as_ref());
-        let signed = self.date("signed_date", t.signed_date.as_ref(), true);
+        let status = pb::TreatyStatus::try_from(t.status).ok();
+        let initialled_only = status == Some(pb::TreatyStatus::Initialled);
+        let signed = self.date("signed_date", t.signed_date.as_ref(), !initialled_only);
+        let initialled = self.date(
+            "initialled_date",
+            t.initialled_date.as_ref(),
+            initialled_only,
+        );
+        self.not_before("signed_date", signed, initialled, "initialled_date");
+        let void = self.date("void_date", t.void_date.as_ref(), false);
+        self.not_before(
+            "void_date",
+            void,
+            signed.or(initialled),
+            "its signature or initialling",
+        );
+        let never_in_force = matches!(
+            status,
+            Some(
+                pb::TreatyStatus::Signed | pb::TreatyStatus::Initialled | pb::TreatyStatus::Lapsed
+            )
+        );
+        if void.is_some() && !never_in_force {
+            self.fail(
+                "void_date",
+                "only a treaty that never entered into force (SIGNED, INITIALLED or LAPSED) is declared void; one in force ends by its termination_date",
+            );
+        }
+        let text_only = matches!(
+            status,
+            Some(pb::TreatyStatus::Signed | pb::TreatyStatus::Initialled)
+        );
+        if t.non_binding && !text_only {
+            self.fail(
+                "non_binding",
+                "an instrument never meant to enter into force is SIGNED or INITIALLED",
+            );
+        }
         let in_force = self.date(
             "entry_into_force_date",
             t.entry_into_force_date.as_ref(),

@@ -11,7 +11,7 @@ use crate::convert::date_to_pb;
 use crate::domain::relation::StatusChange;
 use crate::domain::{Collection, CountryPair};
 use crate::records::{record_facts, PairFact, Record, RecordFacts};
-pub use crate::wire::formats::{StatusValue, TreatyValue};
+pub use crate::wire::formats::{PendingValue, StatusValue, TreatyValue};
 
 pub fn change_code(change: StatusChange) -> i32 {
     match change {
@@ -126,6 +126,21 @@ fn pair_fact_entry(pair: CountryPair, fact: &PairFact, name: &str) -> Option<(Ve
                 .encode_to_vec(),
             )
         }
+        PairFact::NotInForce { summary, treaty } => (
+            keys::join(
+                &keys::pair(PairFamily::Pending, pair),
+                &[&treaty.since.sort_key(), name],
+            ),
+            PendingValue {
+                summary: Some(summary.clone()),
+                from: treaty.from.map(date_to_pb),
+                signed: treaty.signed.map(date_to_pb),
+                void: treaty.void.map(date_to_pb),
+                lapsed: treaty.lapsed,
+                non_binding: treaty.non_binding,
+            }
+            .encode_to_vec(),
+        ),
         PairFact::Conflict { summary, start, .. } => (
             keys::join(
                 &keys::pair(PairFamily::Conflict, pair),

@@ -16,11 +16,12 @@
 //! | `q/`   | `q/{CC}/{OTHER}`                      | records linking (u64)   |
 //! | `s/`   | `s/{AB}/{date}/{record}`              | `StatusValue`           |
 //! | `t/`   | `t/{AB}/{in-force-from}/{record}`     | `TreatyValue`           |
+//! | `u/`   | `u/{AB}/{initialled-or-signed}/{record}` | `PendingValue`       |
 //! | `c/`   | `c/{AB}/{start}/{record}`             | `ConflictSummary`       |
 //! | `m/`   | `m/{AB}/{date}/{record}`              | `MeetingSummary`        |
 //! | `d/`   | `d/{AB}/{MEDIATOR}/{date}/{record}`   | —                       |
 //!
-//! Relation queries read the `s/`, `t/`, `c/`, `m/` and `d/` entries of a
+//! Relation queries read the `s/`, `t/`, `u/`, `c/`, `m/` and `d/` entries of a
 //! pair through an in-memory copy (`cache`). Older layouts kept more, which
 //! opening such a database removes: per-pair meeting counters under `k/`
 //! (schema 1) and a partner entry per record (`q/{CC}/{OTHER}/{record}`,
@@ -50,6 +51,7 @@ pub enum PairFamily {
     History,
     Status,
     Treaty,
+    Pending,
     Conflict,
     Meeting,
     Mediator,
@@ -57,9 +59,10 @@ pub enum PairFamily {
 
 impl PairFamily {
     /// The families the relation cache mirrors.
-    pub const CACHED: [PairFamily; 5] = [
+    pub const CACHED: [PairFamily; 6] = [
         PairFamily::Status,
         PairFamily::Treaty,
+        PairFamily::Pending,
         PairFamily::Conflict,
         PairFamily::Meeting,
         PairFamily::Mediator,
@@ -70,6 +73,7 @@ impl PairFamily {
             PairFamily::History => "p",
             PairFamily::Status => "s",
             PairFamily::Treaty => "t",
+            PairFamily::Pending => "u",
             PairFamily::Conflict => "c",
             PairFamily::Meeting => "m",
             PairFamily::Mediator => "d",
@@ -128,11 +132,16 @@ pub fn record_count(collection: Collection) -> Vec<u8> {
     format!("_count/{}", collection.as_str()).into_bytes()
 }
 
+/// The `u/` family: treaties on the days they are not in force.
+pub const PENDING: &[u8] = b"u/";
+
 /// Every record, of every collection.
 pub const RECORDS: &[u8] = b"r/";
 
 /// Prefixes of the derived (index) keys: what `check` recomputes.
-pub const INDEX_PREFIXES: [&[u8]; 8] = [b"x/", b"h/", b"p/", b"s/", b"t/", b"c/", b"m/", b"d/"];
+pub const INDEX_PREFIXES: [&[u8]; 9] = [
+    b"x/", b"h/", b"p/", b"s/", b"t/", b"u/", b"c/", b"m/", b"d/",
+];
 
 pub fn record(collection: Collection, id: &str) -> Vec<u8> {
     format!("r/{}/{id}", collection.as_str()).into_bytes()

@@ -9,6 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::cache::ReadCache;
+use super::index::record_index;
 use super::writer::{Writer, WriterOptions};
 use super::{corrupt, keys, kv, read_u64, KvStore, SledKv, Store, SCHEMA_VERSION};
 use crate::domain::Collection;
@@ -163,17 +164,29 @@ fn count_records<K: KvStore>(kv: &K) -> Result<()> {
 
 /// Schema 6: a treaty's own dates become each party's where they apply
 /// (`records::spread_treaty_dates`), so that a party added or corrected
-/// later is judged on its own consent. What every pair is bound by stays
-/// the same, so no index changes; the records keep their revisions.
+/// later is judged on its own consent; what every pair is bound by stays
+/// the same, so the `t/` entries do, and the records keep their revisions.
+/// Each treaty also gets its `u/` entries (the days it is not in force).
+/// Rerunning it writes the same again.
 fn spread_treaty_dates<K: KvStore>(kv: &K) -> Result<()> {
+    let prefix = keys::records_of(Collection::Treaties);
     let mut writes = kv::Writes::new();
-    for entry in kv.scan_prefix(&keys::records_of(Collection::Treaties)) {
+    for entry in kv.scan_prefix(&prefix) {
         let (key, value) = entry?;
+        let id = std::str::from_utf8(&key[prefix.len()..])
+            .map_err(|_| corrupt("treaty", String::from_utf8_lossy(&key)))?
+            .to_owned();
         let Ok(Record::Treaty(mut treaty)) = decode_record(Collection::Treaties, &value) else {
             return Err(corrupt("treaty", String::from_utf8_lossy(&key)));
         };
         if records::spread_treaty_dates(&mut treaty) {
-            writes.insert(key, Some(encode_record(&Record::Treaty(treaty))));
+            writes.insert(key, Some(encode_record(&Record::Treaty(treaty.clone()))));
+        }
+        let index = record_index(Collection::Treaties, &id, &Record::Treaty(treaty));
+        for (index_key, index_value) in index.entries {
+            if index_key.starts_with(keys::PENDING) {
+                writes.insert(index_key, Some(index_value));
+            }
         }
         if writes.len() >= 10_000 {
             kv.apply(std::mem::take(&mut writes))?;

@@ -12,7 +12,10 @@ use time::Date;
 use super::cache::newest_first;
 use super::keys::{self, PairFamily};
 use super::{corrupt, read_u64, KvStore, Store};
-use crate::domain::relation::{leaves_open, status_from_newest, StatusOutcome, MAX_LISTED};
+use crate::convert::date_to_pb;
+use crate::domain::relation::{
+    leaves_open, status_from_newest, NotInForceStanding, StatusOutcome, MAX_LISTED,
+};
 use crate::domain::{Collection, CountryCode, CountryPair};
 use crate::domain::{PartialDate, Precision};
 use crate::error::Result;
@@ -42,6 +45,21 @@ pub struct PairFacts {
     pub latest_meeting: Option<pb::MeetingSummary>,
     /// Third countries that hosted or mediated on or before the day.
     pub mediators: Vec<CountryCode>,
+    /// Treaties not in force between the pair on the day (pending, void,
+    /// lapsed, non-binding): the `listed` signed last, oldest first.
+    pub treaties_not_in_force: Vec<pb::TreatyNotInForce>,
+    /// How many there are, listed or not.
+    pub treaties_not_in_force_count: usize,
+}
+
+fn standing_to_pb(standing: NotInForceStanding) -> pb::TreatyNotInForceStanding {
+    match standing {
+        NotInForceStanding::Signed => pb::TreatyNotInForceStanding::Signed,
+        NotInForceStanding::Initialled => pb::TreatyNotInForceStanding::Initialled,
+        NotInForceStanding::Void => pb::TreatyNotInForceStanding::Void,
+        NotInForceStanding::Lapsed => pb::TreatyNotInForceStanding::Lapsed,
+        NotInForceStanding::NonBinding => pb::TreatyNotInForceStanding::NonBinding,
+    }
 }
 
 /// What an answer notes about time (`Store::period_notes`): record names,
@@ -314,7 +332,29 @@ impl<K: KvStore> Store<K> {
                 .map(|conflict| &conflict.summary[..]),
             armed_conflicts_count.min(listed),
         );
+        // Few treaties stand unratified beside a pair's many in force: they
+        // are all visited, and the newest listed.
+        let mut not_in_force = Vec::new();
+        let mut not_in_force_count = 0;
+        for (_, pending) in index.pending.before_rev(&until) {
+            let Some((standing, since)) = pending.treaty.standing_on(day) else {
+                continue;
+            };
+            not_in_force_count += 1;
+            if not_in_force.len() < listed.min(MAX_LISTED) {
+                let summary = pb::TreatySummary::decode(&pending.summary[..])
+                    .map_err(|e| corrupt("pending index", e))?;
+                not_in_force.push(pb::TreatyNotInForce {
+                    treaty: Some(summary),
+                    standing: standing_to_pb(standing) as i32,
+                    since: since.map(date_to_pb),
+                });
+            }
+        }
+        not_in_force.reverse();
         Ok(PairFacts {
+            treaties_not_in_force: not_in_force,
+            treaties_not_in_force_count: not_in_force_count,
             status: status_from_newest(newest_first(&index.status, &until)),
             treaties_in_force,
             treaties_in_force_count,

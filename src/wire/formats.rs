@@ -27,6 +27,26 @@ pub struct StatusValue {
     pub date: Option<Date>,
 }
 
+/// A treaty between a pair from its signature or initialling, as stored
+/// under `u/` (keyed by the earlier of the two): what a relation needs to
+/// say where it stands on a day when it is not in force.
+#[derive(Clone, PartialEq, Message)]
+pub struct PendingValue {
+    #[prost(message, optional, tag = "1")]
+    pub summary: Option<pb::TreatySummary>,
+    /// When it entered into force for the pair, if it did.
+    #[prost(message, optional, tag = "2")]
+    pub from: Option<Date>,
+    #[prost(message, optional, tag = "3")]
+    pub signed: Option<Date>,
+    #[prost(message, optional, tag = "4")]
+    pub void: Option<Date>,
+    #[prost(bool, tag = "5")]
+    pub lapsed: bool,
+    #[prost(bool, tag = "6")]
+    pub non_binding: bool,
+}
+
 /// A treaty between a pair, as stored under `t/`.
 #[derive(Clone, PartialEq, Message)]
 pub struct TreatyValue {

@@ -78,6 +78,10 @@ pub struct Relation {
     pub changed_within: Vec<Bytes>,
     #[prost(bytes = "bytes", repeated, tag = "19")]
     pub uncertain_records: Vec<Bytes>,
+    #[prost(message, repeated, tag = "20")]
+    pub treaties_not_in_force: Vec<pb::TreatyNotInForce>,
+    #[prost(int32, tag = "21")]
+    pub treaties_not_in_force_count: i32,
 }
 
 /// `diplomacy.v1.ListRelationsResponse` over the `Relation` above.
@@ -219,6 +223,15 @@ mod tests {
             nonexistent_countries: vec!["countries/SU".into()],
             changed_within: vec!["events/f06".into()],
             uncertain_records: vec!["events/f03".into()],
+            treaties_not_in_force: vec![pb::TreatyNotInForce {
+                treaty: Some(pb::TreatySummary {
+                    name: "treaties/zurich".into(),
+                    ..Default::default()
+                }),
+                standing: pb::TreatyNotInForceStanding::Void as i32,
+                since: day(2018, 3, 1),
+            }],
+            treaties_not_in_force_count: 1,
             answered_for: vec![pb::ContinuedState {
                 asked: "countries/RU".into(),
                 answered: "countries/SU".into(),
@@ -263,6 +276,8 @@ mod tests {
             answered_for: expected.answered_for.clone(),
             changed_within: names(&expected.changed_within),
             uncertain_records: names(&expected.uncertain_records),
+            treaties_not_in_force: expected.treaties_not_in_force.clone(),
+            treaties_not_in_force_count: expected.treaties_not_in_force_count,
         };
         let page = ListRelationsResponse {
             relations: vec![sent.clone(), sent.clone()],

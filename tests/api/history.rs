@@ -181,11 +181,12 @@ async fn filters_by_date_range_and_kind() {
     assert_eq!(
         records(&year_2024),
         [
-            "treaties/t05",
+            "treaties/t05", // initialled 2024-04-19
             "events/e02",
-            "treaties/t05",
+            "treaties/t05", // signed 2024-05-15
+            "treaties/t05", // in force the same day
             "events/e01",
-            "meetings/m01"
+            "meetings/m01" // July 2024, at month precision
         ]
     );
 }

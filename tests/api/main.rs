@@ -11,6 +11,7 @@ mod errors;
 mod helpers;
 mod history;
 mod hostile;
+mod instruments;
 mod lifecycle;
 mod mesh;
 mod migration;

@@ -54,7 +54,9 @@ fn cli(args: &[&str]) -> Value {
 }
 
 /// Every field `old` has, `new` has with the same value (new fields may be
-/// added beside them).
+/// added beside them); a list of names keeps every name it had (an answer
+/// may rest on more records than it did: the treaties not in force it now
+/// lists).
 fn contains(new: &Value, old: &Value, path: &str) -> Vec<String> {
     match (new, old) {
         (Value::Object(new), Value::Object(old)) => old
@@ -69,6 +71,11 @@ fn contains(new: &Value, old: &Value, path: &str) -> Vec<String> {
             .zip(old)
             .enumerate()
             .flat_map(|(i, (n, o))| contains(n, o, &format!("{path}[{i}]")))
+            .collect(),
+        (Value::Array(new), Value::Array(old)) if old.iter().all(Value::is_string) => old
+            .iter()
+            .filter(|name| !new.contains(name))
+            .map(|name| format!("{path}: {name} is gone"))
             .collect(),
         _ if new == old => Vec::new(),
         _ => vec![format!("{path}: was {old}, now {new}")],

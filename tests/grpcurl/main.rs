@@ -150,6 +150,19 @@ async fn grpcurl_answers_not_applicable_and_looks_up_codes() {
     assert!(ok, "{err}");
     let json: serde_json::Value = serde_json::from_str(&out).expect("JSON answer");
     assert_eq!(json["uncertainRecords"], serde_json::json!(["events/f03"]));
+    let (ok, out, err) = call(
+        server.addr,
+        "diplomacy.v1.RelationService/GetRelation",
+        r#"{"name": "countries/TR/relations/AM", "as_of": {"year": 2019, "month": 1, "day": 1}}"#,
+    )
+    .await;
+    assert!(ok, "{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).expect("JSON answer");
+    assert_eq!(
+        json["treatiesNotInForce"][0]["standing"],
+        "TREATY_NOT_IN_FORCE_STANDING_VOID"
+    );
+    assert_eq!(json["treatiesNotInForceCount"], 1);
 
     let (ok, out, err) = run(server.addr, &["describe", "diplomacy.v1.DiplomaticStatus"]).await;
     assert!(ok, "{err}");

@@ -289,13 +289,7 @@ impl Pairs {
 /// Reads every mirrored entry of `pair` from the database.
 pub(super) fn load_pair<K: KvStore>(kv: &K, pair: CountryPair) -> Result<PairIndex> {
     let mut index = PairIndex::default();
-    for family in [
-        PairFamily::Status,
-        PairFamily::Treaty,
-        PairFamily::Conflict,
-        PairFamily::Meeting,
-        PairFamily::Mediator,
-    ] {
+    for family in PairFamily::CACHED {
         let prefix = keys::pair(family, pair);
         for entry in kv.scan_prefix(&prefix) {
             let (key, value) = entry?;

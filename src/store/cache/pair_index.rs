@@ -7,13 +7,13 @@ use std::sync::RwLock;
 use prost::Message;
 
 use crate::convert::stored_date;
-use crate::domain::relation::{conflict_days, DaySpan, StatusFact, TreatyInterval};
+use crate::domain::relation::{conflict_days, DaySpan, NotInForce, StatusFact, TreatyInterval};
 use crate::domain::{CountryCode, CountryPair, PartialDate};
 use crate::error::Result;
 use crate::pb::diplomacy::v1 as pb;
 use crate::store::corrupt;
 use crate::store::coverage::Coverage;
-use crate::store::index::{change_from_code, StatusValue, TreatyValue};
+use crate::store::index::{change_from_code, PendingValue, StatusValue, TreatyValue};
 use crate::store::keys::PairFamily;
 use crate::store::sorted::{allocation, buffer, SortedMap};
 use crate::wire::partial::summary_name;
@@ -39,6 +39,9 @@ pub struct PairIndex {
     pub(in crate::store) alliance_days: Coverage,
     /// The days each treaty is in force, to count them on a day.
     pub(in crate::store) treaty_days: Coverage,
+    /// Treaties from their initialling or signature, for the days they are
+    /// not in force (`u/`).
+    pub(in crate::store) pending: SortedMap<CachedPending>,
     pub(in crate::store) conflicts: SortedMap<CachedConflict>,
     /// The days each conflict covers.
     pub(in crate::store) conflict_days: Coverage,
@@ -75,6 +78,20 @@ impl CachedTreaty {
         summary_name(&self.summary)
     }
 
+    pub(super) fn owned_bytes(&self) -> usize {
+        allocation(self.summary.len())
+    }
+}
+
+/// A treaty of the pair as it stands when not in force, decoded once, with
+/// its summary kept encoded (as `CachedTreaty`'s).
+pub struct CachedPending {
+    pub treaty: NotInForce,
+    /// An encoded `pb::TreatySummary`.
+    pub summary: Box<[u8]>,
+}
+
+impl CachedPending {
     pub(super) fn owned_bytes(&self) -> usize {
         allocation(self.summary.len())
     }
@@ -165,6 +182,37 @@ impl PairIndex {
                 self.treaties.insert(rest.into(), cached);
                 (added, removed)
             }
+            (PairFamily::Pending, Some(v)) => {
+                let value = PendingValue::decode(v).map_err(|e| corrupt("pending index", e))?;
+                let since = rest
+                    .get(..9)
+                    .and_then(PartialDate::from_sort_key)
+                    .ok_or_else(|| corrupt("pending index", String::from_utf8_lossy(rest)))?;
+                let cached = CachedPending {
+                    treaty: NotInForce {
+                        since,
+                        signed: stored_date(value.signed.as_ref()),
+                        from: stored_date(value.from.as_ref()),
+                        void: stored_date(value.void.as_ref()),
+                        lapsed: value.lapsed,
+                        non_binding: value.non_binding,
+                    },
+                    summary: value
+                        .summary
+                        .unwrap_or_default()
+                        .encode_to_vec()
+                        .into_boxed_slice(),
+                };
+                let added = key_bytes + cached.owned_bytes();
+                let old = self.pending.insert(rest.into(), cached);
+                (added, old.map_or(0, |old| key_bytes + old.owned_bytes()))
+            }
+            (PairFamily::Pending, None) => (
+                0,
+                self.pending
+                    .remove(rest)
+                    .map_or(0, |old| key_bytes + old.owned_bytes()),
+            ),
             (PairFamily::Conflict, Some(v)) => {
                 let summary =
                     pb::ConflictSummary::decode(v).map_err(|e| corrupt("conflict index", e))?;
@@ -274,6 +322,7 @@ impl PairIndex {
     pub(super) fn shrink_to_fit(&mut self) {
         self.status.shrink_to_fit();
         self.treaties.shrink_to_fit();
+        self.pending.shrink_to_fit();
         self.alliances.shrink_to_fit();
         self.conflicts.shrink_to_fit();
         self.meetings.shrink_to_fit();
@@ -296,6 +345,7 @@ impl PairIndex {
         self.owned
             + self.status.buffer_bytes()
             + self.treaties.buffer_bytes()
+            + self.pending.buffer_bytes()
             + self.alliances.buffer_bytes()
             + self.conflicts.buffer_bytes()
             + self.meetings.buffer_bytes()

@@ -91,7 +91,7 @@ test('GetCountry and ListTreaties', async () => {
   const treaties = await call(client(v1.TreatyService), 'ListTreaties', { party: 'countries/AM', page_size: 100 });
   assert.deepEqual(
     treaties.treaties.map((t) => t.name),
-    ['treaties/t01', 'treaties/t02', 'treaties/t03', 'treaties/t05', 'treaties/t06'],
+    ['treaties/t01', 'treaties/t02', 'treaties/t03', 'treaties/t05', 'treaties/t06', 'treaties/t07'],
   );
 });
 
@@ -190,4 +190,19 @@ test('GetRelation: a month names what changed in it; a day inside a partial date
     as_of: { year: 1991, month: 12, day: 10 },
   });
   assert.deepEqual(open.uncertain_records, ['events/f03']);
+});
+
+test('GetRelation lists the treaties not in force: the Zurich Protocols pending, then void', async () => {
+  const pending = await call(client(v1.RelationService), 'GetRelation', {
+    name: 'countries/TR/relations/AM',
+    as_of: { year: 2012, month: 1, day: 1 },
+  });
+  assert.deepEqual(pending.treaties_not_in_force.map((t) => [t.treaty.name, t.standing]),
+    [['treaties/t02', 'TREATY_NOT_IN_FORCE_STANDING_SIGNED']]);
+  const voided = await call(client(v1.RelationService), 'GetRelation', {
+    name: 'countries/TR/relations/AM',
+    as_of: { year: 2019, month: 1, day: 1 },
+  });
+  assert.deepEqual(voided.treaties_not_in_force.map((t) => [t.standing, t.since]),
+    [['TREATY_NOT_IN_FORCE_STANDING_VOID', { year: 2018, month: 3, day: 1 }]]);
 });

@@ -54,3 +54,12 @@ def test_a_treaty_binds_a_pair_only_once_both_consented(channel):
         assert relation(channel, pair, day(2020, 9, 15)).treaties_in_force_count == 1
     finally:
         stub.DeleteTreaty(treaty_pb2.DeleteTreatyRequest(name=created.name))
+
+
+def test_the_zurich_protocols_are_pending_then_void(channel):
+    pending = relation(channel, "countries/TR/relations/AM", day(2012, 1, 1)).treaties_not_in_force
+    assert [(t.treaty.name, t.standing) for t in pending] == [
+        ("treaties/t02", relation_pb2.TREATY_NOT_IN_FORCE_STANDING_SIGNED)]
+    void = relation(channel, "countries/TR/relations/AM", day(2019, 1, 1)).treaties_not_in_force
+    assert [(t.treaty.name, t.standing, t.since.year) for t in void] == [
+        ("treaties/t02", relation_pb2.TREATY_NOT_IN_FORCE_STANDING_VOID, 2018)]
