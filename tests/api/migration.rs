@@ -132,6 +132,20 @@ async fn a_schema_4_database_opens_in_place_and_answers_as_it_did() {
         .into_inner();
     assert_eq!(relation.diplomatic_status(), DiplomaticStatus::Established);
 
+    // Schema 6 gave each party of a stored treaty the treaty's own start.
+    let shusha = server
+        .treaties()
+        .get_treaty(GetTreatyRequest {
+            name: "treaties/t04".into(),
+        })
+        .await
+        .expect("t04")
+        .into_inner();
+    assert!(shusha
+        .parties
+        .iter()
+        .all(|p| p.entry_into_force_date == date(2021, 6, 15)));
+
     let dir = server.stop().await;
     assert_consistent(dir.path()).await;
 }
