@@ -237,6 +237,20 @@ pub enum NotInForceStanding {
 }
 
 impl NotInForce {
+    /// The days a relation lists it: from its initialling or signature until
+    /// it enters into force for the pair (for good, when it never does).
+    pub fn listed_days(&self) -> DaySpan {
+        let end = if self.non_binding {
+            None
+        } else {
+            self.from.map(|from| from.first_day())
+        };
+        DaySpan {
+            start: self.since.first_day(),
+            end,
+        }
+    }
+
     /// Where it stands on `day`, and since when; `None` when a relation does
     /// not list it then: not yet initialled or signed, or in force (or
     /// ended after being in force) by then.

@@ -332,24 +332,24 @@ impl<K: KvStore> Store<K> {
                 .map(|conflict| &conflict.summary[..]),
             armed_conflicts_count.min(listed),
         );
-        // Few treaties stand unratified beside a pair's many in force: they
-        // are all visited, and the newest listed.
-        let mut not_in_force = Vec::new();
-        let mut not_in_force_count = 0;
+        // Counted from their days; only the listed newest are visited.
+        let not_in_force_count = index.pending_days.covering(day);
+        let wanted = not_in_force_count.min(listed.min(MAX_LISTED));
+        let mut not_in_force = Vec::with_capacity(wanted);
         for (_, pending) in index.pending.before_rev(&until) {
+            if not_in_force.len() == wanted {
+                break;
+            }
             let Some((standing, since)) = pending.treaty.standing_on(day) else {
                 continue;
             };
-            not_in_force_count += 1;
-            if not_in_force.len() < listed.min(MAX_LISTED) {
-                let summary = pb::TreatySummary::decode(&pending.summary[..])
-                    .map_err(|e| corrupt("pending index", e))?;
-                not_in_force.push(pb::TreatyNotInForce {
-                    treaty: Some(summary),
-                    standing: standing_to_pb(standing) as i32,
-                    since: since.map(date_to_pb),
-                });
-            }
+            let summary = pb::TreatySummary::decode(&pending.summary[..])
+                .map_err(|e| corrupt("pending index", e))?;
+            not_in_force.push(pb::TreatyNotInForce {
+                treaty: Some(summary),
+                standing: standing_to_pb(standing) as i32,
+                since: since.map(date_to_pb),
+            });
         }
         not_in_force.reverse();
         Ok(PairFacts {
@@ -370,9 +370,9 @@ impl<K: KvStore> Store<K> {
     /// What a relation's answer on `as_of` notes about time: the records by
     /// which it changed within `as_of` when that is a month or a year, and
     /// the records whose date, known only to a month or a year, leaves the
-    /// answer on `as_of` open (`relation::leaves_open`). Starts are found by
-    /// their keys; ends among the newest `MAX_LISTED` treaties and
-    /// conflicts holding the day before the period or on the day.
+    /// answer on `as_of` open (`relation::leaves_open`). Starts and partial
+    /// ends are found by their keys; the ends within a period among the
+    /// newest `MAX_LISTED` treaties and conflicts holding the day before it.
     pub fn period_notes(&self, pair: CountryPair, as_of: PartialDate) -> Result<PeriodNotes> {
         let _gate = self.kv.read_gate();
         let index = self.cache.pair(&*self.kv, pair)?;
@@ -406,25 +406,10 @@ impl<K: KvStore> Store<K> {
                     .push((day, summary_name(&conflict.summary).to_owned()));
             }
         }
-        // Ends: only where something holds on the day (counted in memory).
-        let any_treaty = index.treaty_days.covering(day) > 0;
-        let any_conflict = index.conflict_days.covering(day) > 0;
-        for treaty in newest_first(&index.treaties, &until)
-            .filter(|t| any_treaty && t.in_force_on(day))
-            .take(MAX_LISTED)
-        {
-            if treaty.until.is_some_and(|end| leaves_open(end, day)) {
-                notes.uncertain.push((day, treaty.name().to_owned()));
-            }
-        }
-        for conflict in newest_first(&index.conflicts, &until)
-            .filter(|c| any_conflict && c.covers(day))
-            .take(MAX_LISTED)
-        {
-            if conflict.end.is_some_and(|end| leaves_open(end, day)) {
-                notes
-                    .uncertain
-                    .push((day, summary_name(&conflict.summary).to_owned()));
+        // Ends known only to a month or a year, from their own index.
+        for (key, name) in within(&index.partial_ends, &open_from, &until) {
+            if dated_open(key) {
+                notes.uncertain.push((day, name.to_string()));
             }
         }
 

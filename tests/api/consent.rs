@@ -328,20 +328,6 @@ const CASES: &[Case] = &[
     },
 ];
 
-pub async fn load(server: &TestServer, records: Vec<Record>) {
-    let response = server
-        .records()
-        .import_records(tokio_stream::iter(vec![ImportRecordsRequest {
-            mode: ImportMode::AllOrNothing as i32,
-            validate_only: false,
-            records,
-        }]))
-        .await
-        .expect("ImportRecords")
-        .into_inner();
-    assert!(response.errors.is_empty(), "{:?}", response.errors);
-}
-
 pub async fn relation(server: &TestServer, a: &str, b: &str, as_of: &str) -> Relation {
     server
         .relations()
@@ -358,7 +344,7 @@ pub async fn relation(server: &TestServer, a: &str, b: &str, as_of: &str) -> Rel
 #[tokio::test]
 async fn expert_cases_of_consent_per_party() {
     let server = spawn_empty().await;
-    load(&server, world()).await;
+    import_all(&server, world()).await;
     let mut failures = Vec::new();
     for case in CASES {
         let relation = relation(&server, case.a, case.b, case.as_of).await;
@@ -380,7 +366,7 @@ async fn expert_cases_of_consent_per_party() {
 #[tokio::test]
 async fn a_war_ending_in_a_month_covers_the_whole_month() {
     let server = spawn_empty().await;
-    load(&server, world()).await;
+    import_all(&server, world()).await;
     assert_eq!(
         relation(&server, "FR", "GB", "1999-06-30")
             .await
@@ -466,22 +452,29 @@ async fn inconsistent_party_dates_are_refused_naming_the_field_and_nothing_is_wr
             "treaty.parties[0].consent_kind",
         ),
     ] {
-        let status = server
-            .treaties()
-            .create_treaty(CreateTreatyRequest {
-                treaty: Some(bad(parties)),
-                treaty_id: "bad".into(),
-            })
-            .await
-            .expect_err(field);
-        assert_bad_field(&status, field);
-        let absent = server
-            .treaties()
-            .get_treaty(GetTreatyRequest {
-                name: "treaties/bad".into(),
-            })
-            .await
-            .expect_err("nothing written");
-        assert_eq!(absent.code(), Code::NotFound);
+        assert_treaty_refused(&server, bad(parties), field).await;
     }
+}
+
+/// Asserts that creating `treaty` fails with INVALID_ARGUMENT naming
+/// `field`, and that nothing was written.
+pub async fn assert_treaty_refused(server: &TestServer, treaty: Treaty, field: &str) {
+    let id = treaty.name.trim_start_matches("treaties/").to_string();
+    let status = server
+        .treaties()
+        .create_treaty(CreateTreatyRequest {
+            treaty: Some(treaty),
+            treaty_id: id.clone(),
+        })
+        .await
+        .expect_err(field);
+    assert_bad_field(&status, field);
+    let absent = server
+        .treaties()
+        .get_treaty(GetTreatyRequest {
+            name: format!("treaties/{id}"),
+        })
+        .await
+        .expect_err("nothing written");
+    assert_eq!(absent.code(), Code::NotFound);
 }

@@ -226,6 +226,23 @@ pub fn date(year: i32, month: i32, day: i32) -> Option<Date> {
     Some(Date { year, month, day })
 }
 
+/// Imports `records` all or nothing through `ImportRecords`, asserting that
+/// every one was written.
+pub async fn import_all(server: &TestServer, records: Vec<diplomacy::pb::diplomacy::v1::Record>) {
+    use diplomacy::pb::diplomacy::v1::{ImportMode, ImportRecordsRequest};
+    let response = server
+        .records()
+        .import_records(tokio_stream::iter(vec![ImportRecordsRequest {
+            mode: ImportMode::AllOrNothing as i32,
+            validate_only: false,
+            records,
+        }]))
+        .await
+        .expect("ImportRecords")
+        .into_inner();
+    assert!(response.errors.is_empty(), "{:?}", response.errors);
+}
+
 /// Opens the database a stopped server left in `data_dir` and asserts that
 /// `check` finds every index, count and log entry right.
 pub async fn assert_consistent(data_dir: &Path) -> diplomacy::store::check::CheckReport {

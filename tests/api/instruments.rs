@@ -7,7 +7,7 @@
 use diplomacy::pb::diplomacy::v1::record::Kind;
 use diplomacy::pb::diplomacy::v1::*;
 
-use crate::consent::{d, load, relation, source};
+use crate::consent::{assert_treaty_refused, d, relation, source};
 use crate::helpers::*;
 
 use TreatyNotInForceStanding as S;
@@ -183,7 +183,7 @@ const CASES: &[Case] = &[
 #[tokio::test]
 async fn expert_cases_of_instruments_not_in_force() {
     let server = spawn_seeded().await;
-    load(&server, outside_the_caucasus()).await;
+    import_all(&server, outside_the_caucasus()).await;
     let mut failures = Vec::new();
     for case in CASES {
         let r = relation(&server, case.a, case.b, case.as_of).await;
@@ -294,23 +294,7 @@ async fn inconsistent_instruments_are_refused_naming_the_field_and_nothing_is_wr
         ),
     ];
     for (treaty, field) in cases {
-        let status = server
-            .treaties()
-            .create_treaty(CreateTreatyRequest {
-                treaty: Some(treaty),
-                treaty_id: "bad".into(),
-            })
-            .await
-            .expect_err(field);
-        assert_bad_field(&status, field);
-        let absent = server
-            .treaties()
-            .get_treaty(GetTreatyRequest {
-                name: "treaties/bad".into(),
-            })
-            .await
-            .expect_err("nothing written");
-        assert_eq!(absent.code(), tonic::Code::NotFound);
+        assert_treaty_refused(&server, treaty, field).await;
     }
 }
 

@@ -7,7 +7,7 @@
 use diplomacy::pb::diplomacy::v1::record::Kind;
 use diplomacy::pb::diplomacy::v1::*;
 
-use crate::consent::{d, load, relation, source, world};
+use crate::consent::{d, relation, source, world};
 use crate::helpers::*;
 
 /// Relations of France and Britain established in May 1960 (a month), and
@@ -204,7 +204,7 @@ async fn expert_cases_of_periods_and_uncertainty() {
     // states exist throughout.
     records.retain(|r| !matches!(&r.kind, Some(Kind::Country(c)) if ["countries/AM", "countries/AZ"].contains(&c.name.as_str())));
     records.extend(dated_loosely());
-    load(&server, records).await;
+    import_all(&server, records).await;
     let mut failures = Vec::new();
     for case in CASES {
         let r = relation(&server, case.a, case.b, case.as_of).await;

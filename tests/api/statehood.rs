@@ -205,20 +205,6 @@ fn world() -> Vec<Record> {
     ]
 }
 
-async fn load(server: &TestServer, records: Vec<Record>) {
-    let response = server
-        .records()
-        .import_records(tokio_stream::iter(vec![ImportRecordsRequest {
-            mode: ImportMode::AllOrNothing as i32,
-            validate_only: false,
-            records,
-        }]))
-        .await
-        .expect("ImportRecords")
-        .into_inner();
-    assert!(response.errors.is_empty(), "{:?}", response.errors);
-}
-
 /// One expected answer.
 struct Case {
     a: &'static str,
@@ -553,7 +539,7 @@ fn names(ids: &[&str]) -> Vec<String> {
 #[tokio::test]
 async fn expert_cases_of_states_in_time() {
     let server = spawn_empty().await;
-    load(&server, world()).await;
+    import_all(&server, world()).await;
     let mut relations = server.relations();
     let mut failures = Vec::new();
     for case in CASES {
@@ -604,7 +590,7 @@ async fn expert_cases_of_states_in_time() {
 #[tokio::test]
 async fn the_war_of_1988_counts_from_the_day_both_states_existed() {
     let server = spawn_empty().await;
-    load(&server, world()).await;
+    import_all(&server, world()).await;
     let relation = server
         .relations()
         .get_relation(GetRelationRequest {
@@ -622,7 +608,7 @@ async fn the_war_of_1988_counts_from_the_day_both_states_existed() {
 #[tokio::test]
 async fn get_country_shows_succession_both_ways() {
     let server = spawn_empty().await;
-    load(&server, world()).await;
+    import_all(&server, world()).await;
     let mut countries = server.countries();
     let su = countries
         .get_country(GetCountryRequest {
@@ -703,7 +689,7 @@ async fn get(server: &TestServer, id: &str) -> Country {
 #[tokio::test]
 async fn overlapping_existence_is_refused_naming_the_period_and_nothing_changes() {
     let server = spawn_empty().await;
-    load(&server, world()).await;
+    import_all(&server, world()).await;
     let before = get(&server, "ME").await;
     let Some(Kind::Country(mut bad)) = state("ME", &["1878..1920", "1918.."], &[]).kind else {
         unreachable!()
@@ -719,7 +705,7 @@ async fn overlapping_existence_is_refused_naming_the_period_and_nothing_changes(
 #[tokio::test]
 async fn a_succession_cycle_is_refused_and_nothing_changes() {
     let server = spawn_empty().await;
-    load(&server, world()).await;
+    import_all(&server, world()).await;
     let before = get(&server, "SU").await;
     let Some(Kind::Country(mut cyclic)) = state(
         "SU",
@@ -747,7 +733,7 @@ async fn a_succession_cycle_is_refused_and_nothing_changes() {
 #[tokio::test]
 async fn a_succession_dated_outside_the_predecessors_existence_is_refused() {
     let server = spawn_empty().await;
-    load(&server, world()).await;
+    import_all(&server, world()).await;
     let before = get(&server, "UA").await;
     let Some(Kind::Country(mut late)) = state(
         "UA",

@@ -8,7 +8,7 @@ use prost::Message;
 
 use crate::convert::stored_date;
 use crate::domain::relation::{conflict_days, DaySpan, NotInForce, StatusFact, TreatyInterval};
-use crate::domain::{CountryCode, CountryPair, PartialDate};
+use crate::domain::{CountryCode, CountryPair, PartialDate, Precision};
 use crate::error::Result;
 use crate::pb::diplomacy::v1 as pb;
 use crate::store::corrupt;
@@ -42,7 +42,13 @@ pub struct PairIndex {
     /// Treaties from their initialling or signature, for the days they are
     /// not in force (`u/`).
     pub(in crate::store) pending: SortedMap<CachedPending>,
+    /// The days each of `pending` is listed, to count them on a day.
+    pub(in crate::store) pending_days: Coverage,
     pub(in crate::store) conflicts: SortedMap<CachedConflict>,
+    /// Treaties and conflicts whose end is known only to a month or a
+    /// year, keyed `{end}/{key}` and naming their record: the few an answer
+    /// on a day inside such a period is uncertain on (`leaves_open`).
+    pub(in crate::store) partial_ends: SortedMap<Box<str>>,
     /// The days each conflict covers.
     pub(in crate::store) conflict_days: Coverage,
     /// `{date}/meetings/{id}`, sorted, so that "meetings up to a day" is one
@@ -179,6 +185,9 @@ impl PairIndex {
                         self.alliance_days.insert(days);
                     }
                 }
+                if let Some(end) = cached.until {
+                    added += self.add_partial_end(end, rest);
+                }
                 self.treaties.insert(rest.into(), cached);
                 (added, removed)
             }
@@ -203,16 +212,13 @@ impl PairIndex {
                         .encode_to_vec()
                         .into_boxed_slice(),
                 };
+                let removed = self.remove_pending(rest);
                 let added = key_bytes + cached.owned_bytes();
-                let old = self.pending.insert(rest.into(), cached);
-                (added, old.map_or(0, |old| key_bytes + old.owned_bytes()))
+                self.pending_days.insert(cached.treaty.listed_days());
+                self.pending.insert(rest.into(), cached);
+                (added, removed)
             }
-            (PairFamily::Pending, None) => (
-                0,
-                self.pending
-                    .remove(rest)
-                    .map_or(0, |old| key_bytes + old.owned_bytes()),
-            ),
+            (PairFamily::Pending, None) => (0, self.remove_pending(rest)),
             (PairFamily::Conflict, Some(v)) => {
                 let summary =
                     pb::ConflictSummary::decode(v).map_err(|e| corrupt("conflict index", e))?;
@@ -228,7 +234,10 @@ impl PairIndex {
                 if let Some(days) = cached.days {
                     self.conflict_days.insert(days);
                 }
-                let added = key_bytes + cached.owned_bytes();
+                let mut added = key_bytes + cached.owned_bytes();
+                if let Some(end) = cached.end {
+                    added += self.add_partial_end(end, rest);
+                }
                 self.conflicts.insert(rest.into(), cached);
                 (added, removed)
             }
@@ -298,6 +307,9 @@ impl PairIndex {
         if let Some(days) = old.days {
             self.treaty_days.remove(days);
         }
+        if let Some(end) = old.until {
+            freed += self.remove_partial_end(end, key);
+        }
         if self.alliances.remove(key).is_some() {
             freed += allocation(key.len());
             if let Some(days) = old.days {
@@ -305,6 +317,47 @@ impl PairIndex {
             }
         }
         freed
+    }
+
+    /// The `partial_ends` key of an entry keyed `key` that ends on `end`.
+    fn partial_end_key(end: PartialDate, key: &[u8]) -> Box<[u8]> {
+        let mut full = end.sort_key().into_bytes();
+        full.push(b'/');
+        full.extend_from_slice(key);
+        full.into_boxed_slice()
+    }
+
+    /// Notes an end known only to a month or a year; the bytes it owns.
+    fn add_partial_end(&mut self, end: PartialDate, key: &[u8]) -> usize {
+        if end.precision() == Precision::Day {
+            return 0;
+        }
+        let full = Self::partial_end_key(end, key);
+        let name: Box<str> = record_of_rest(key).into_boxed_str();
+        let bytes = allocation(full.len()) + allocation(name.len());
+        match self.partial_ends.insert(full, name) {
+            Some(_) => 0,
+            None => bytes,
+        }
+    }
+
+    fn remove_partial_end(&mut self, end: PartialDate, key: &[u8]) -> usize {
+        if end.precision() == Precision::Day {
+            return 0;
+        }
+        let full = Self::partial_end_key(end, key);
+        self.partial_ends
+            .remove(&full)
+            .map_or(0, |name| allocation(full.len()) + allocation(name.len()))
+    }
+
+    /// Removes a treaty not in force and its days; the bytes it owned.
+    pub(super) fn remove_pending(&mut self, key: &[u8]) -> usize {
+        let Some(old) = self.pending.remove(key) else {
+            return 0;
+        };
+        self.pending_days.remove(old.treaty.listed_days());
+        allocation(key.len()) + old.owned_bytes()
     }
 
     /// Removes a conflict and its days; the bytes it owned.
@@ -315,7 +368,8 @@ impl PairIndex {
         if let Some(days) = old.days {
             self.conflict_days.remove(days);
         }
-        allocation(key.len()) + old.owned_bytes()
+        let partial = old.end.map_or(0, |end| self.remove_partial_end(end, key));
+        allocation(key.len()) + old.owned_bytes() + partial
     }
 
     /// Drops the spare room that loading left in every buffer.
@@ -325,6 +379,7 @@ impl PairIndex {
         self.pending.shrink_to_fit();
         self.alliances.shrink_to_fit();
         self.conflicts.shrink_to_fit();
+        self.partial_ends.shrink_to_fit();
         self.meetings.shrink_to_fit();
         self.mediators.shrink_to_fit();
         for (_, entries) in &mut self.mediators {
@@ -333,6 +388,7 @@ impl PairIndex {
         for days in [
             &mut self.treaty_days,
             &mut self.alliance_days,
+            &mut self.pending_days,
             &mut self.conflict_days,
         ] {
             days.shrink_to_fit();
@@ -348,6 +404,7 @@ impl PairIndex {
             + self.pending.buffer_bytes()
             + self.alliances.buffer_bytes()
             + self.conflicts.buffer_bytes()
+            + self.partial_ends.buffer_bytes()
             + self.meetings.buffer_bytes()
             + buffer(&self.mediators)
             + self
@@ -357,6 +414,7 @@ impl PairIndex {
                 .sum::<usize>()
             + self.treaty_days.heap_bytes()
             + self.alliance_days.heap_bytes()
+            + self.pending_days.heap_bytes()
             + self.conflict_days.heap_bytes()
             + slot_bytes()
     }
@@ -399,9 +457,13 @@ impl PairIndex {
     pub fn mediators_between(&self, from: Option<&[u8]>, until: &[u8]) -> Vec<CountryCode> {
         self.mediators
             .iter()
-            .filter(|(_, entries)| match from {
-                None => entries.first_key().is_some_and(|first| first < until),
-                Some(from) => entries.count_before(until) > entries.count_before(from),
+            .filter(|(_, entries)| match (entries.first_key(), from) {
+                (None, _) => false,
+                // A busy pair has hundreds of mediators, most of them first
+                // named after `from`: one comparison each.
+                (Some(first), None) => first < until,
+                (Some(first), Some(from)) if first >= from => first < until,
+                (Some(_), Some(from)) => entries.count_before(until) > entries.count_before(from),
             })
             .map(|(code, _)| *code)
             .collect()
