@@ -155,8 +155,8 @@ pub fn relation_of(
             ));
         }
     };
-    let facts = store.pair_facts_since(pair, day, listed, both_since.map(|s| s.first_day()))?;
-    let notes = store.period_notes(pair, as_of)?;
+    let facts = store.pair_facts_since(pair, as_of, listed, both_since.map(|s| s.first_day()))?;
+    let notes = &facts.notes;
     let mut status = facts.status;
     // A fact dated before both states existed counts from the day they did.
     status.since = status.since.map(|since| counted_from(since, both_since));

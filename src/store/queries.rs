@@ -9,7 +9,7 @@ use bytes::Bytes;
 use prost::Message;
 use time::Date;
 
-use super::cache::newest_first;
+use super::cache::{newest_first, PairIndex};
 use super::keys::{self, PairFamily};
 use super::{corrupt, read_u64, KvStore, Store};
 use crate::convert::date_to_pb;
@@ -50,6 +50,8 @@ pub struct PairFacts {
     pub treaties_not_in_force: Vec<pb::TreatyNotInForce>,
     /// How many there are, listed or not.
     pub treaties_not_in_force_count: usize,
+    /// What the answer notes about time.
+    pub notes: PeriodNotes,
 }
 
 fn standing_to_pb(standing: NotInForceStanding) -> pb::TreatyNotInForceStanding {
@@ -62,7 +64,7 @@ fn standing_to_pb(standing: NotInForceStanding) -> pb::TreatyNotInForceStanding 
     }
 }
 
-/// What an answer notes about time (`Store::period_notes`): record names,
+/// What an answer notes about time (`PairFacts::notes`): record names,
 /// each once, in date order.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct PeriodNotes {
@@ -282,20 +284,23 @@ impl<K: KvStore> Store<K> {
     /// index (loaded on first use), listing at most `listed` (capped at
     /// `MAX_LISTED`) treaties in force and armed conflicts.
     pub fn pair_facts(&self, pair: CountryPair, day: Date, listed: usize) -> Result<PairFacts> {
-        self.pair_facts_since(pair, day, listed, None)
+        self.pair_facts_since(pair, PartialDate::from_day(day), listed, None)
     }
 
-    /// `pair_facts`, counting meetings and mediators only from `since` (the
-    /// day both countries existed from, when recorded): on days when a side
-    /// did not exist they had no relation to meet in. Status, treaties and
-    /// conflicts are read on `day` itself, so they need no bound.
+    /// `pair_facts` on `as_of` (a partial date: its last day), counting
+    /// meetings and mediators only from `since` (the day both countries
+    /// existed from, when recorded): on days when a side did not exist they
+    /// had no relation to meet in. Status, treaties and conflicts are read
+    /// on the day itself, so they need no bound. The notes about time
+    /// (`PeriodNotes`) come from the same read of the index as the rest.
     pub fn pair_facts_since(
         &self,
         pair: CountryPair,
-        day: Date,
+        as_of: PartialDate,
         listed: usize,
         since: Option<Date>,
     ) -> Result<PairFacts> {
+        let day = as_of.last_day();
         // A pair loads under the read gate, so that no batch lands between
         // its load and its insert into the cache.
         let _gate = self.kv.read_gate();
@@ -353,6 +358,7 @@ impl<K: KvStore> Store<K> {
         }
         not_in_force.reverse();
         Ok(PairFacts {
+            notes: Self::period_notes(&index, as_of),
             treaties_not_in_force: not_in_force,
             treaties_not_in_force_count: not_in_force_count,
             status: status_from_newest(newest_first(&index.status, &until)),
@@ -373,10 +379,7 @@ impl<K: KvStore> Store<K> {
     /// answer on `as_of` open (`relation::leaves_open`). Starts and partial
     /// ends are found by their keys; the ends within a period among the
     /// newest `MAX_LISTED` treaties and conflicts holding the day before it.
-    pub fn period_notes(&self, pair: CountryPair, as_of: PartialDate) -> Result<PeriodNotes> {
-        let _gate = self.kv.read_gate();
-        let index = self.cache.pair(&*self.kv, pair)?;
-        let index = index.read().unwrap_or_else(|e| e.into_inner());
+    fn period_notes(index: &PairIndex, as_of: PartialDate) -> PeriodNotes {
         let day = as_of.last_day();
         let until = keys::after_day(&[], day);
         let year_start =
@@ -463,7 +466,7 @@ impl<K: KvStore> Store<K> {
                 }
             }
         }
-        Ok(notes.in_order())
+        notes.in_order()
     }
 
     /// Countries that `code` has any recorded pair fact with, in code order,

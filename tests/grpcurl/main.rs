@@ -31,6 +31,13 @@ async fn call(addr: std::net::SocketAddr, method: &str, body: &str) -> (bool, St
     )
 }
 
+/// A unary call that must succeed, and its JSON answer.
+async fn call_json(addr: std::net::SocketAddr, method: &str, body: &str) -> serde_json::Value {
+    let (ok, out, err) = call(addr, method, body).await;
+    assert!(ok, "{method} {body}: {err}");
+    serde_json::from_str(&out).expect("JSON answer")
+}
+
 #[tokio::test]
 async fn grpcurl_lists_every_service() {
     let server = spawn_seeded().await;
@@ -101,63 +108,53 @@ async fn grpcurl_describe_shows_the_proto_comments_of_every_service() {
 #[tokio::test]
 async fn grpcurl_answers_not_applicable_and_looks_up_codes() {
     let server = spawn_seeded().await;
-    let (ok, out, err) = call(
+    let json = call_json(
         server.addr,
         "diplomacy.v1.RelationService/GetRelation",
         r#"{"name": "countries/AM/relations/AZ", "as_of": {"year": 1989}}"#,
     )
     .await;
-    assert!(ok, "{err}");
-    let json: serde_json::Value = serde_json::from_str(&out).expect("JSON answer");
     assert_eq!(json["diplomaticStatus"], "DIPLOMATIC_STATUS_NOT_APPLICABLE");
     assert_eq!(
         json["nonexistentCountries"],
         serde_json::json!(["countries/AM", "countries/AZ"])
     );
 
-    let (ok, out, err) = call(
+    let json = call_json(
         server.addr,
         "diplomacy.v1.CountryService/LookupCountry",
         r#"{"scheme": "COUNTRY_CODE_SCHEME_COW_CODE", "code": "365", "date": {"year": 1980}}"#,
     )
     .await;
-    assert!(ok, "{err}");
-    let json: serde_json::Value = serde_json::from_str(&out).expect("JSON answer");
     assert_eq!(json["matches"][0]["country"]["name"], "countries/SU");
     assert_eq!(
         json["matches"][0]["startDate"],
         serde_json::json!({"year": 1922, "month": 12, "day": 30})
     );
 
-    let (ok, out, err) = call(
+    let json = call_json(
         server.addr,
         "diplomacy.v1.RelationService/GetRelation",
         r#"{"name": "countries/RU/relations/UA", "as_of": {"year": 2022, "month": 2}}"#,
     )
     .await;
-    assert!(ok, "{err}");
-    let json: serde_json::Value = serde_json::from_str(&out).expect("JSON answer");
     assert_eq!(
         json["changedWithin"],
         serde_json::json!(["events/c04", "events/f06"])
     );
-    let (ok, out, err) = call(
+    let json = call_json(
         server.addr,
         "diplomacy.v1.RelationService/GetRelation",
         r#"{"name": "countries/TR/relations/AM", "as_of": {"year": 1991, "month": 12, "day": 10}}"#,
     )
     .await;
-    assert!(ok, "{err}");
-    let json: serde_json::Value = serde_json::from_str(&out).expect("JSON answer");
     assert_eq!(json["uncertainRecords"], serde_json::json!(["events/f03"]));
-    let (ok, out, err) = call(
+    let json = call_json(
         server.addr,
         "diplomacy.v1.RelationService/GetRelation",
         r#"{"name": "countries/TR/relations/AM", "as_of": {"year": 2019, "month": 1, "day": 1}}"#,
     )
     .await;
-    assert!(ok, "{err}");
-    let json: serde_json::Value = serde_json::from_str(&out).expect("JSON answer");
     assert_eq!(
         json["treatiesNotInForce"][0]["standing"],
         "TREATY_NOT_IN_FORCE_STANDING_VOID"

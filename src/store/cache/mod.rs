@@ -347,7 +347,7 @@ mod tests {
             2,
             "setting twice adds once"
         );
-        let (count, latest) = index.meetings_until(b"199112319").expect("sound");
+        let (count, latest) = index.meetings_between(None, b"199112319").expect("sound");
         assert_eq!(count, 1);
         let stored = pb::MeetingSummary::decode(&*meeting("meetings/a", 1991, "Talks of 1991"));
         assert_eq!(
@@ -362,7 +362,10 @@ mod tests {
         index
             .set(PairFamily::Meeting, b"199101011/meetings/a", None)
             .expect("remove again");
-        assert_eq!(index.meetings_until(b"199912319").expect("sound").0, 1);
+        assert_eq!(
+            index.meetings_between(None, b"199912319").expect("sound").0,
+            1
+        );
         assert!(index.weight() < weight, "removing gives back its weight");
     }
 
@@ -374,7 +377,7 @@ mod tests {
             .set(PairFamily::Meeting, b"1991xx011/meetings/a", Some(&value))
             .expect("set");
         assert!(matches!(
-            index.meetings_until(b"9"),
+            index.meetings_between(None, b"9"),
             Err(Error::DataLoss(_))
         ));
         assert!(index
@@ -393,12 +396,12 @@ mod tests {
             .expect("set");
         let ru = CountryCode::parse("RU").expect("code");
         let fr = CountryCode::parse("FR").expect("code");
-        assert_eq!(index.mediators_until(b"199612319"), vec![fr]);
-        assert_eq!(index.mediators_until(b"200112319"), vec![fr, ru]);
+        assert_eq!(index.mediators_between(None, b"199612319"), vec![fr]);
+        assert_eq!(index.mediators_between(None, b"200112319"), vec![fr, ru]);
         index
             .set(PairFamily::Mediator, b"FR/199501010/meetings/b", None)
             .expect("remove");
-        assert_eq!(index.mediators_until(b"200112319"), vec![ru]);
+        assert_eq!(index.mediators_between(None, b"200112319"), vec![ru]);
     }
 
     fn date(year: i32, month: i32) -> Option<crate::pb::google::r#type::Date> {

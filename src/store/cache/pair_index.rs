@@ -419,12 +419,6 @@ impl PairIndex {
             + slot_bytes()
     }
 
-    /// How many meetings are dated on or before the bound, and the summary
-    /// of the latest of them.
-    pub fn meetings_until(&self, until: &[u8]) -> Result<(usize, Option<pb::MeetingSummary>)> {
-        self.meetings_between(None, until)
-    }
-
     /// Meetings keyed from `from` (inclusive; `None`: the first) to before
     /// `until`: how many, and the latest.
     pub fn meetings_between(
@@ -444,12 +438,6 @@ impl PairIndex {
             _ => None,
         };
         Ok((count, latest))
-    }
-
-    /// Mediators whose first entry is dated on or before the bound, in code
-    /// order.
-    pub fn mediators_until(&self, until: &[u8]) -> Vec<CountryCode> {
-        self.mediators_between(None, until)
     }
 
     /// Mediators with an entry keyed from `from` (inclusive; `None`: the
