@@ -8,6 +8,7 @@ const PROTO_ROOT: &str = "proto";
 const API_FILES: &[&str] = &[
     "proto/diplomacy/v1/common.proto",
     "proto/diplomacy/v1/country.proto",
+    "proto/diplomacy/v1/actor.proto",
     "proto/diplomacy/v1/treaty.proto",
     "proto/diplomacy/v1/meeting.proto",
     "proto/diplomacy/v1/event.proto",

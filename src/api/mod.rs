@@ -1,6 +1,7 @@
 //! The gRPC services: each handler converts and validates the request, asks
 //! the domain and the store, and converts back. Nothing else lives here.
 
+mod actors;
 mod countries;
 mod events;
 pub mod mask;
@@ -11,6 +12,7 @@ mod relations;
 mod resources;
 mod treaties;
 
+pub use actors::Actors;
 pub use countries::Countries;
 pub use events::Events;
 pub use meetings::Meetings;

@@ -37,6 +37,7 @@ fn collection_of(kind: pb::RecordKind) -> Option<Collection> {
         pb::RecordKind::Treaty => Some(Collection::Treaties),
         pb::RecordKind::Meeting => Some(Collection::Meetings),
         pb::RecordKind::Event => Some(Collection::Events),
+        pb::RecordKind::Actor => Some(Collection::Actors),
         pb::RecordKind::Unspecified => None,
     }
 }

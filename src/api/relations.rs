@@ -11,6 +11,7 @@ use tonic::{Request, Response, Status};
 use super::page;
 use super::resources::{ensure_known, existing_country, short};
 use crate::convert::{date_from_pb, date_to_pb};
+use crate::domain::mediation::Mediation;
 use crate::domain::names::{parse_relation_name, PairNameError};
 use crate::domain::relation::{DiplomaticStatus, MAX_LISTED};
 use crate::domain::statehood::{coexistence, counted_from, Coexistence};
@@ -222,7 +223,25 @@ pub fn relation_of(
             .collect(),
         treaties_not_in_force: facts.treaties_not_in_force,
         treaties_not_in_force_count: count(facts.treaties_not_in_force_count),
+        mediations_count: count(facts.mediations.len()),
+        mediations: facts
+            .mediations
+            .into_iter()
+            .take(MAX_LISTED)
+            .map(mediation_to_pb)
+            .collect(),
     })
+}
+
+fn mediation_to_pb(m: Mediation) -> pb::Mediation {
+    pb::Mediation {
+        mediator: m.mediator,
+        role: m.role,
+        start_date: Some(date_to_pb(m.start)),
+        end_date: m.end.map(date_to_pb),
+        ongoing: m.end.is_none(),
+        records: m.records,
+    }
 }
 
 fn country_name(code: CountryCode) -> Bytes {

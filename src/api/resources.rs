@@ -9,7 +9,7 @@ use crate::convert::now_timestamp;
 use crate::domain::names::{is_valid_record_id, parse_record_name};
 use crate::domain::{Collection, CountryCode};
 use crate::error::{Error, Result};
-use crate::records::{meta, validate_record, without_store_meta, Record, Resource};
+use crate::records::{meta, normalize, validate_record, without_store_meta, Record, Resource};
 use crate::store::{Outcome, Store, WriteOp};
 
 /// The id part of `name` for collection `R`, or INVALID_ARGUMENT on `field`.
@@ -33,6 +33,7 @@ fn name_pattern(collection: Collection) -> &'static str {
         Collection::Treaties => "`treaties/{id}`, id of lower-case letters, digits and hyphens",
         Collection::Meetings => "`meetings/{id}`, id of lower-case letters, digits and hyphens",
         Collection::Events => "`events/{id}`, id of lower-case letters, digits and hyphens",
+        Collection::Actors => "`actors/{id}`, id of lower-case letters, digits and hyphens",
     }
 }
 
@@ -116,7 +117,8 @@ pub async fn create<R: Resource>(store: &Store, resource: Option<R>, id: &str) -
     resource.set_name(name.clone());
     let now = now_timestamp();
     resource.set_times(Some(now), Some(now));
-    let record = without_store_meta(resource.into_record());
+    let mut record = without_store_meta(resource.into_record());
+    normalize(&mut record);
     let violations = validate_record(&record, R::FIELD);
     if !violations.is_empty() {
         return Err(Error::InvalidArgument(violations));
@@ -185,7 +187,8 @@ pub async fn update<R: Resource>(
                     apply_mask(&stored, &patch, mask.as_ref()).map_err(Error::InvalidArgument)?;
                 merged.set_name(compute_name.clone());
                 merged.set_times(stored.create_time().cloned(), Some(now_timestamp()));
-                let record = merged.into_record();
+                let mut record = merged.into_record();
+                normalize(&mut record);
                 let violations = validate_record(&record, R::FIELD);
                 if !violations.is_empty() {
                     return Err(Error::InvalidArgument(violations));

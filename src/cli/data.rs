@@ -32,12 +32,18 @@ const RECORDS_PER_MESSAGE: usize = 500;
 #[derive(Args)]
 pub struct ImportArgs {
     /// The file: JSON Lines of `diplomacy.v1.Record`, or (with `--format
-    /// cow-states`) COW's State System Membership list as COW distributes it.
+    /// cow-states`) COW's State System Membership list as COW distributes it,
+    /// or (with `--format ucdp-acd`) the UCDP/PRIO Armed Conflict Dataset.
     file: PathBuf,
     /// What the file is: `jsonl` (records), or `cow-states` (COW's
     /// `states2016.csv`: each row becomes a membership of the country that
     /// holds its code then; a code no built-in state holds becomes a country
-    /// `cow-{abbreviation}`; importing it again changes nothing).
+    /// `cow-{abbreviation}`; importing it again changes nothing), or
+    /// `ucdp-acd` (UCDP's conflict-year CSV: each episode of an interstate
+    /// or internationalised conflict becomes an armed conflict with two
+    /// sides, `events/ucdp-{conflict_id}-{episode start}`; non-state sides
+    /// become actors `actors/ucdp-{id}`; states are matched by their COW
+    /// codes; importing it again changes nothing).
     #[arg(long, value_enum, default_value_t = ImportFormat::Jsonl)]
     format: ImportFormat,
     #[command(flatten)]
@@ -64,6 +70,7 @@ pub struct ImportArgs {
 pub enum ImportFormat {
     Jsonl,
     CowStates,
+    UcdpAcd,
 }
 
 #[derive(Args)]
@@ -145,6 +152,74 @@ pub async fn import(args: ImportArgs) -> CliResult {
             );
             import_from(&args, &records).await
         }
+        ImportFormat::UcdpAcd => {
+            let file = std::fs::File::open(&args.file)
+                .map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
+            let rows = ingest::ucdp::read_ucdp_acd(std::io::BufReader::new(file))
+                .map_err(|e| format!("{}: {e}", args.file.display()))?;
+            let countries = match &args.remote.server {
+                Some(server) => every_remote_country(server, args.remote.token.as_deref()).await?,
+                None => every_local_country(&args.data).await?,
+            };
+            let (records, summary) = ingest::ucdp::ucdp_records(&rows, &countries)
+                .map_err(|e| format!("{}: {e}", args.file.display()))?;
+            eprintln!(
+                "{} UCDP rows: {} episodes of interstate or internationalised conflicts; {} rows of other types left out",
+                summary.rows, summary.episodes, summary.skipped_rows
+            );
+            import_from(&args, &records).await
+        }
+    }
+}
+
+/// Every country of a data dir (closed again before the import opens it).
+async fn every_local_country(
+    data: &super::args::DataArgs,
+) -> Result<Vec<pb::Country>, Box<dyn std::error::Error + Send + Sync>> {
+    let store = server::open_store(&data.store_options(false)).await?;
+    let mut found = Vec::new();
+    for record in store.records(Collection::Countries) {
+        if let pb::record::Kind::Country(country) = record? {
+            found.push(country);
+        }
+    }
+    drop(store);
+    Ok(found)
+}
+
+/// Every country of a running server, page by page.
+async fn every_remote_country(
+    server: &str,
+    token: Option<&str>,
+) -> Result<Vec<pb::Country>, Box<dyn std::error::Error + Send + Sync>> {
+    let channel = super::client::connect(
+        server,
+        super::client::Tls::default(),
+        Duration::from_secs(5),
+    )
+    .await
+    .map_err(|f| f.message)?;
+    let mut client = pb::country_service_client::CountryServiceClient::with_interceptor(
+        channel,
+        super::client::bearer(token)?,
+    );
+    let mut found = Vec::new();
+    let mut page_token = String::new();
+    loop {
+        let page = client
+            .list_countries(pb::ListCountriesRequest {
+                page_size: 1000,
+                page_token: page_token.clone(),
+                ..Default::default()
+            })
+            .await
+            .map_err(|status| status.message().to_string())?
+            .into_inner();
+        found.extend(page.countries);
+        if page.next_page_token.is_empty() {
+            return Ok(found);
+        }
+        page_token = page.next_page_token;
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod countries;
 pub mod date;
+pub mod mediation;
 pub mod names;
 pub mod relation;
 pub mod search;

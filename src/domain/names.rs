@@ -205,18 +205,21 @@ pub fn parse_relation_name(name: &str) -> Result<(CountryCode, CountryCode), Pai
     Ok((a, b))
 }
 
-/// The four record collections and their resource-name prefixes.
+/// The record collections and their resource-name prefixes, in the order
+/// exports write them (what a record names comes before it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Collection {
     Countries,
+    Actors,
     Treaties,
     Meetings,
     Events,
 }
 
 impl Collection {
-    pub const ALL: [Collection; 4] = [
+    pub const ALL: [Collection; 5] = [
         Collection::Countries,
+        Collection::Actors,
         Collection::Treaties,
         Collection::Meetings,
         Collection::Events,
@@ -225,6 +228,7 @@ impl Collection {
     pub fn as_str(&self) -> &'static str {
         match self {
             Collection::Countries => "countries",
+            Collection::Actors => "actors",
             Collection::Treaties => "treaties",
             Collection::Meetings => "meetings",
             Collection::Events => "events",

@@ -10,6 +10,7 @@ mod jsonl;
 mod seed;
 mod source;
 pub mod states;
+pub mod ucdp;
 mod upsert;
 
 pub use importer::{import, ImportTarget, Mode, RecordError, Report};

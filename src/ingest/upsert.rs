@@ -5,7 +5,8 @@ use crate::convert::now_timestamp;
 use crate::domain::{names, Collection};
 use crate::error::{Error, Result};
 use crate::records::{
-    meta, record_collection, record_name, same_content, validate_record, without_store_meta, Record,
+    meta, normalize, record_collection, record_name, same_content, validate_record,
+    without_store_meta, Record,
 };
 use crate::store::{Outcome, Store, WriteOp};
 
@@ -30,6 +31,7 @@ pub fn check_import(record: &Record) -> Result<(Collection, String)> {
         Record::Treaty(_) => "treaty",
         Record::Meeting(_) => "meeting",
         Record::Event(_) => "event",
+        Record::Actor(_) => "actor",
     };
     let violations = validate_record(record, field);
     if !violations.is_empty() {
@@ -46,7 +48,8 @@ pub const BATCH: usize = 1000;
 /// (so re-importing changes nothing), else are now.
 pub fn upsert_op(collection: Collection, id: String, record: Record) -> WriteOp {
     let now = now_timestamp();
-    let record = without_store_meta(record);
+    let mut record = without_store_meta(record);
+    normalize(&mut record);
     WriteOp {
         collection,
         id,

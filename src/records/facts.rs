@@ -5,8 +5,10 @@
 
 use std::collections::BTreeSet;
 
+use super::roles::{mediates, Participant};
 use super::{validate::referenced_countries, Record};
 use crate::convert::stored_date;
+use crate::domain::mediation::MediationSpan;
 use crate::domain::relation::{
     NotInForce, PartyConsent, StatusChange, StatusFact, TreatyInterval, TreatyStanding,
 };
@@ -55,6 +57,9 @@ pub enum PairFact {
         country: CountryCode,
         date: PartialDate,
     },
+    /// A mediator or facilitator of the pair (a state or an actor) over
+    /// the days of its involvement in one record.
+    Mediation(MediationSpan),
 }
 
 /// Everything a record contributes to the indexes.
@@ -85,6 +90,7 @@ pub fn record_facts(record: &Record) -> RecordFacts {
         Record::Treaty(t) => treaty_facts(t),
         Record::Meeting(m) => meeting_facts(m),
         Record::Event(e) => event_facts(e),
+        Record::Actor(_) => RecordFacts::default(),
     };
     facts.references = references;
     facts
@@ -113,6 +119,78 @@ fn pairs_among(members: &BTreeSet<CountryCode>) -> BTreeSet<CountryPair> {
     pairs
 }
 
+/// The states of a record's roles, those of `kinds` only.
+fn role_states(roles: &[pb::Involvement], kinds: &[pb::ParticipantRole]) -> BTreeSet<CountryCode> {
+    roles
+        .iter()
+        .filter(|r| kinds.iter().any(|k| *k as i32 == r.role))
+        .filter_map(|r| CountryCode::from_name(&r.participant))
+        .collect()
+}
+
+/// Every state a record's roles name.
+fn all_role_states(roles: &[pb::Involvement]) -> BTreeSet<CountryCode> {
+    roles
+        .iter()
+        .filter_map(|r| CountryCode::from_name(&r.participant))
+        .collect()
+}
+
+/// Roles that count in the superseded `mediators` lists: they "hosted or
+/// mediated".
+const HOSTED_OR_MEDIATED: [pb::ParticipantRole; 3] = [
+    pb::ParticipantRole::Host,
+    pb::ParticipantRole::Mediator,
+    pb::ParticipantRole::Facilitator,
+];
+
+/// The mediations a record adds to each of `pairs`: its mediators and
+/// facilitators (the superseded `legacy` mediators as MEDIATOR), each over
+/// its own dates where it gives them, else over `start`..`end` (`end`
+/// `None`: still going on). A mediator that is one of a pair does not
+/// mediate it.
+fn mediation_facts(
+    pairs: &BTreeSet<CountryPair>,
+    legacy: &[String],
+    roles: &[pb::Involvement],
+    record: &str,
+    start: PartialDate,
+    end: Option<PartialDate>,
+) -> Vec<(CountryPair, PairFact)> {
+    let legacy = legacy.iter().map(|name| pb::Involvement {
+        participant: name.clone(),
+        role: pb::ParticipantRole::Mediator as i32,
+        ..Default::default()
+    });
+    let typed = roles.iter().filter(|r| mediates(r.role)).cloned();
+    let mut facts = Vec::new();
+    let mut seen = BTreeSet::new();
+    for involvement in legacy.chain(typed) {
+        if !seen.insert((involvement.participant.clone(), involvement.role)) {
+            continue;
+        }
+        let Some(participant) = Participant::parse(&involvement.participant) else {
+            continue;
+        };
+        let own_start = stored_date(involvement.start_date.as_ref());
+        let own_end = stored_date(involvement.end_date.as_ref());
+        let span = MediationSpan {
+            mediator: involvement.participant.clone(),
+            role: involvement.role,
+            start: own_start.unwrap_or(start),
+            end: own_end.or(if own_start.is_some() { None } else { end }),
+            record: record.to_string(),
+        };
+        for pair in pairs {
+            if participant.country().is_some_and(|c| pair.contains(c)) {
+                continue;
+            }
+            facts.push((*pair, PairFact::Mediation(span.clone())));
+        }
+    }
+    facts
+}
+
 fn pairs_with(one: CountryCode, others: &BTreeSet<CountryCode>) -> BTreeSet<CountryPair> {
     others
         .iter()
@@ -122,10 +200,12 @@ fn pairs_with(one: CountryCode, others: &BTreeSet<CountryCode>) -> BTreeSet<Coun
 
 fn treaty_facts(t: &pb::Treaty) -> RecordFacts {
     let parties = codes(t.parties.iter().map(|p| &p.country));
-    let mediators = codes(&t.mediators);
+    let mut mediators = codes(&t.mediators);
+    mediators.extend(role_states(&t.roles, &HOSTED_OR_MEDIATED).difference(&parties));
     let mut scope = parties.clone();
     scope.extend(&mediators);
     scope.extend(codes(&t.witnesses));
+    scope.extend(all_role_states(&t.roles));
     let party_pairs = pairs_among(&parties);
     let kind = t.kind;
     let entry = |kind_: pb::HistoryEntryKind,
@@ -140,6 +220,7 @@ fn treaty_facts(t: &pb::Treaty) -> RecordFacts {
         mediators: names(&mediators),
         treaty_kind: kind,
         sources: t.sources.clone(),
+        roles: t.roles.clone(),
         ..Default::default()
     };
 
@@ -298,6 +379,20 @@ fn treaty_facts(t: &pb::Treaty) -> RecordFacts {
             pair_facts.extend(mediator_facts(*pair, &hosts, date));
         }
     }
+    let text_date = [signed, stored_date(t.initialled_date.as_ref())]
+        .into_iter()
+        .flatten()
+        .min_by_key(|date| date.first_day());
+    if let Some(date) = text_date {
+        pair_facts.extend(mediation_facts(
+            &party_pairs,
+            &t.mediators,
+            &t.roles,
+            &t.name,
+            date,
+            Some(date),
+        ));
+    }
     RecordFacts {
         principals: parties,
         milestones,
@@ -330,11 +425,20 @@ fn mediator_facts(
 
 fn meeting_facts(m: &pb::Meeting) -> RecordFacts {
     let states = codes(m.participants.iter().map(|p| &p.country));
-    let mediators = codes(&m.mediators);
+    let mut mediators = codes(&m.mediators);
+    mediators.extend(role_states(
+        &m.roles,
+        &[
+            pb::ParticipantRole::Mediator,
+            pb::ParticipantRole::Facilitator,
+        ],
+    ));
     let mut hosts = third_parties_with(&mediators, m.place.as_ref());
     hosts.extend(CountryCode::from_name(&m.host_country));
+    hosts.extend(role_states(&m.roles, &[pb::ParticipantRole::Host]));
     let mut scope = states.clone();
     scope.extend(&hosts);
+    scope.extend(all_role_states(&m.roles));
     let pairs = pairs_among(&states);
     let Some(date) = stored_date(m.start_date.as_ref()) else {
         return RecordFacts::default();
@@ -358,6 +462,7 @@ fn meeting_facts(m: &pb::Meeting) -> RecordFacts {
         ),
         meeting_kind: m.kind,
         sources: m.sources.clone(),
+        roles: m.roles.clone(),
         ..Default::default()
     };
     let summary = pb::MeetingSummary {
@@ -377,6 +482,15 @@ fn meeting_facts(m: &pb::Meeting) -> RecordFacts {
         ));
         pair_facts.extend(mediator_facts(*pair, &hosts, date));
     }
+    let last_day = stored_date(m.end_date.as_ref()).unwrap_or(date);
+    pair_facts.extend(mediation_facts(
+        &pairs,
+        &m.mediators,
+        &m.roles,
+        &m.name,
+        date,
+        Some(last_day),
+    ));
     RecordFacts {
         principals: states,
         milestones: vec![Milestone {
@@ -404,17 +518,33 @@ fn status_change(kind: i32) -> Option<StatusChange> {
 }
 
 fn event_facts(e: &pb::Event) -> RecordFacts {
-    let Some(actor) = CountryCode::from_name(&e.actor) else {
-        return RecordFacts::default();
-    };
     let Some(start) = stored_date(e.start_date.as_ref()) else {
         return RecordFacts::default();
     };
     let end = stored_date(e.end_date.as_ref());
+    let actor = CountryCode::from_name(&e.actor);
     let counterparts = codes(&e.counterparts);
+    let side_a = side_states(&e.side_a, false);
+    let side_b = side_states(&e.side_b, false);
     let mut scope = counterparts.clone();
-    scope.insert(actor);
-    let pairs = pairs_with(actor, &counterparts);
+    scope.extend(actor);
+    scope.extend(&side_a);
+    scope.extend(&side_b);
+    scope.extend(all_role_states(&e.roles));
+    // The pairs the event is about: the actor with each counterpart and,
+    // for a conflict, each state with each on the other side.
+    let own_pairs = actor.map_or_else(BTreeSet::new, |actor| pairs_with(actor, &counterparts));
+    let mut pairs = own_pairs.clone();
+    for a in &side_a {
+        pairs.extend(pairs_with(*a, &side_b));
+    }
+    let mut countries: Vec<String> = actor.iter().map(CountryCode::name).collect();
+    for code in counterparts.iter().chain(&side_a).chain(&side_b) {
+        let name = code.name();
+        if !countries.contains(&name) {
+            countries.push(name);
+        }
+    }
     let entry = |kind: pb::HistoryEntryKind, date: Option<crate::pb::google::r#type::Date>| {
         pb::HistoryEntry {
             date,
@@ -422,11 +552,12 @@ fn event_facts(e: &pb::Event) -> RecordFacts {
             record: e.name.clone(),
             title: e.title.clone(),
             summary: e.summary.clone(),
-            countries: std::iter::once(e.actor.clone())
-                .chain(e.counterparts.iter().cloned())
-                .collect(),
+            countries: countries.clone(),
             event_kind: e.kind,
             sources: e.sources.clone(),
+            roles: e.roles.clone(),
+            side_a: e.side_a.clone(),
+            side_b: e.side_b.clone(),
             ..Default::default()
         }
     };
@@ -442,14 +573,14 @@ fn event_facts(e: &pb::Event) -> RecordFacts {
             date: end,
             tag: "9-ended".to_string(),
             entry: entry(pb::HistoryEntryKind::EventEnded, e.end_date),
-            countries: scope,
+            countries: scope.clone(),
             pairs: pairs.clone(),
         });
     }
 
     let mut pair_facts = Vec::new();
-    for pair in &pairs {
-        if let Some(change) = status_change(e.kind) {
+    if let Some(change) = status_change(e.kind) {
+        for pair in &own_pairs {
             pair_facts.push((
                 *pair,
                 PairFact::Status(StatusFact {
@@ -459,29 +590,91 @@ fn event_facts(e: &pb::Event) -> RecordFacts {
                 }),
             ));
         }
-        if e.kind == pb::EventKind::ArmedConflict as i32 {
-            pair_facts.push((
-                *pair,
-                PairFact::Conflict {
-                    summary: pb::ConflictSummary {
-                        name: e.name.clone(),
-                        title: e.title.clone(),
-                        start_date: e.start_date,
-                        end_date: e.end_date,
-                        ongoing: end.is_none(),
-                    },
-                    start,
-                    end,
-                },
-            ));
-        }
     }
-    let mut principals = counterparts;
-    principals.insert(actor);
+    if e.kind == pb::EventKind::ArmedConflict as i32 {
+        pair_facts.extend(war_facts(e, start, end));
+    }
+    let lasting =
+        e.kind == pb::EventKind::ArmedConflict as i32 || e.kind == pb::EventKind::Mediation as i32;
+    let last_day = if lasting { end } else { end.or(Some(start)) };
+    pair_facts.extend(mediation_facts(
+        &pairs,
+        &[],
+        &e.roles,
+        &e.name,
+        start,
+        last_day,
+    ));
     RecordFacts {
-        principals,
+        principals: scope,
         milestones,
         pair_facts,
         ..Default::default()
     }
+}
+
+/// The states on one side of a conflict (`primary_only`: its primary
+/// parties alone).
+fn side_states(side: &[pb::Belligerent], primary_only: bool) -> BTreeSet<CountryCode> {
+    side.iter()
+        .filter(|b| !primary_only || b.standing == pb::BelligerentStanding::Primary as i32)
+        .filter_map(|b| CountryCode::from_name(&b.participant))
+        .collect()
+}
+
+/// The pairs at war in an armed conflict, each over the days both fought as
+/// primary parties on opposite sides: from the later of the conflict's
+/// start and their joining, to the earlier of its end and their leaving.
+fn war_facts(
+    e: &pb::Event,
+    start: PartialDate,
+    end: Option<PartialDate>,
+) -> Vec<(CountryPair, PairFact)> {
+    let primaries =
+        |side: &[pb::Belligerent]| -> Vec<(CountryCode, PartialDate, Option<PartialDate>)> {
+            side.iter()
+                .filter(|b| b.standing == pb::BelligerentStanding::Primary as i32)
+                .filter_map(|b| {
+                    let code = CountryCode::from_name(&b.participant)?;
+                    let join = stored_date(b.join_date.as_ref()).unwrap_or(start);
+                    let leave = stored_date(b.leave_date.as_ref()).or(end);
+                    Some((code, join, leave))
+                })
+                .collect()
+        };
+    let (side_a, side_b) = (primaries(&e.side_a), primaries(&e.side_b));
+    let mut facts = Vec::new();
+    for (a, a_join, a_leave) in &side_a {
+        for (b, b_join, b_leave) in &side_b {
+            let Some(pair) = CountryPair::new(*a, *b) else {
+                continue;
+            };
+            let from = [*a_join, *b_join]
+                .into_iter()
+                .max_by_key(|d| d.first_day())
+                .unwrap_or(start);
+            let until = [*a_leave, *b_leave]
+                .into_iter()
+                .flatten()
+                .min_by_key(|d| d.last_day());
+            if until.is_some_and(|until| until.last_day() < from.first_day()) {
+                continue;
+            }
+            facts.push((
+                pair,
+                PairFact::Conflict {
+                    summary: pb::ConflictSummary {
+                        name: e.name.clone(),
+                        title: e.title.clone(),
+                        start_date: Some(crate::convert::date_to_pb(from)),
+                        end_date: until.map(crate::convert::date_to_pb),
+                        ongoing: until.is_none(),
+                    },
+                    start: from,
+                    end: until,
+                },
+            ));
+        }
+    }
+    facts
 }

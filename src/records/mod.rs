@@ -1,4 +1,4 @@
-//! The stored records — countries, treaties, meetings, events — and their
+//! The stored records — countries, actors, treaties, meetings, events — and their
 //! rules: validation, and the facts each one contributes to the indexes.
 //!
 //! Records are the wire messages themselves: the database keeps each as its
@@ -6,12 +6,14 @@
 
 pub mod codes;
 mod facts;
+mod roles;
 mod statehood;
 mod validate;
 
 pub use facts::{record_facts, Milestone, PairFact, RecordFacts};
+pub use roles::{fill_conflict_sides, Participant};
 pub use statehood::{is_current, statehood_of, successor_links};
-pub use validate::{referenced_countries, validate_record};
+pub use validate::{referenced_actors, referenced_countries, validate_record};
 
 use prost_types::Timestamp;
 
@@ -83,6 +85,7 @@ resource!(Country, Countries, "country");
 resource!(Treaty, Treaties, "treaty");
 resource!(Meeting, Meetings, "meeting");
 resource!(Event, Events, "event");
+resource!(Actor, Actors, "actor");
 
 /// Gives each party of a treaty on which no party has its consent or its
 /// own entry into force recorded the treaty's entry into force (or, for a
@@ -112,6 +115,16 @@ pub fn spread_treaty_dates(treaty: &mut pb::Treaty) -> bool {
     !treaty.parties.is_empty()
 }
 
+/// What a record means, written out before it is stored: an armed conflict
+/// given the old way (an actor and counterparts) gets its sides. Returns
+/// whether anything changed.
+pub fn normalize(record: &mut Record) -> bool {
+    match record {
+        Record::Event(event) => fill_conflict_sides(event),
+        _ => false,
+    }
+}
+
 /// The resource name of any record.
 pub fn record_name(record: &Record) -> &str {
     match record {
@@ -119,6 +132,7 @@ pub fn record_name(record: &Record) -> &str {
         Record::Treaty(r) => &r.name,
         Record::Meeting(r) => &r.name,
         Record::Event(r) => &r.name,
+        Record::Actor(r) => &r.name,
     }
 }
 
@@ -129,6 +143,7 @@ pub fn record_collection(record: &Record) -> Collection {
         Record::Treaty(_) => Collection::Treaties,
         Record::Meeting(_) => Collection::Meetings,
         Record::Event(_) => Collection::Events,
+        Record::Actor(_) => Collection::Actors,
     }
 }
 
@@ -140,6 +155,7 @@ pub fn encode_record(record: &Record) -> Vec<u8> {
         Record::Treaty(r) => r.encode_to_vec(),
         Record::Meeting(r) => r.encode_to_vec(),
         Record::Event(r) => r.encode_to_vec(),
+        Record::Actor(r) => r.encode_to_vec(),
     }
 }
 
@@ -151,6 +167,7 @@ pub fn decode_record(collection: Collection, bytes: &[u8]) -> Result<Record, pro
         Collection::Treaties => Record::Treaty(pb::Treaty::decode(bytes)?),
         Collection::Meetings => Record::Meeting(pb::Meeting::decode(bytes)?),
         Collection::Events => Record::Event(pb::Event::decode(bytes)?),
+        Collection::Actors => Record::Actor(pb::Actor::decode(bytes)?),
     })
 }
 
@@ -179,6 +196,7 @@ pub fn meta(record: &mut Record) -> Meta<'_> {
         Record::Treaty(r) => fields!(r),
         Record::Meeting(r) => fields!(r),
         Record::Event(r) => fields!(r),
+        Record::Actor(r) => fields!(r),
     }
 }
 

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 
+use super::roles::{role_allowed, Participant, RoleHolder};
 use super::Record;
 use crate::convert::date_from_pb;
 use crate::domain::statehood::{check_periods, StatePeriod};
@@ -31,8 +32,38 @@ pub fn validate_record(record: &Record, prefix: &str) -> Vec<FieldViolation> {
         Record::Treaty(t) => v.treaty(t),
         Record::Meeting(m) => v.meeting(m),
         Record::Event(e) => v.event(e),
+        Record::Actor(a) => v.actor(a),
     }
     v.violations
+}
+
+/// Every state or actor named in a record's roles, sides or members.
+fn participant_names(record: &Record) -> Vec<&str> {
+    fn roles(roles: &[pb::Involvement]) -> Vec<&str> {
+        roles.iter().map(|r| r.participant.as_str()).collect()
+    }
+    match record {
+        Record::Country(_) => Vec::new(),
+        Record::Treaty(t) => roles(&t.roles),
+        Record::Meeting(m) => roles(&m.roles),
+        Record::Event(e) => roles(&e.roles)
+            .into_iter()
+            .chain(e.side_a.iter().map(|b| b.participant.as_str()))
+            .chain(e.side_b.iter().map(|b| b.participant.as_str()))
+            .collect(),
+        Record::Actor(a) => a.members.iter().map(|m| m.member.as_str()).collect(),
+    }
+}
+
+/// Every actor a record names (other than an actor's own name), by id: each
+/// must exist when the record is written, and cannot be deleted while
+/// named.
+pub fn referenced_actors(record: &Record) -> BTreeSet<String> {
+    participant_names(record)
+        .into_iter()
+        .filter_map(Participant::parse)
+        .filter_map(|p| p.actor().map(str::to_string))
+        .collect()
 }
 
 /// Every country a record names (other than a country's own name): each must
@@ -64,9 +95,11 @@ pub fn referenced_countries(record: &Record) -> BTreeSet<CountryCode> {
         Record::Event(e) => std::iter::once(e.actor.as_str())
             .chain(e.counterparts.iter().map(String::as_str))
             .collect(),
+        Record::Actor(_) => Vec::new(),
     };
     names
         .into_iter()
+        .chain(participant_names(record))
         .filter_map(CountryCode::from_name)
         .collect()
 }
@@ -505,6 +538,7 @@ impl Validator<'_> {
             "a mediator and a party",
         );
         self.country_list("witnesses", &t.witnesses, &parties, "a witness and a party");
+        self.roles(RoleHolder::Treaty, &t.roles, &parties);
         if self.count("other_signatories", t.other_signatories.len()) {
             for (i, s) in t.other_signatories.iter().enumerate() {
                 self.text(&format!("other_signatories[{i}]"), s, true, MAX_SHORT_TEXT);
@@ -540,12 +574,234 @@ impl Validator<'_> {
             );
         }
         self.country_list("mediators", &m.mediators, &BTreeSet::new(), "");
+        self.roles(RoleHolder::Meeting, &m.roles, &BTreeSet::new());
         if self.count("topics", m.topics.len()) {
             for (i, topic) in m.topics.iter().enumerate() {
                 self.text(&format!("topics[{i}]"), topic, true, MAX_SHORT_TEXT);
             }
         }
         self.sources(&m.sources);
+    }
+
+    /// A state or actor name (`countries/TR`, `actors/osce-minsk-group`).
+    fn participant(&mut self, field: &str, name: &str) -> Option<Participant> {
+        if name.is_empty() {
+            self.fail(
+                field,
+                "is required: a state (`countries/TR`) or an actor (`actors/osce-minsk-group`)",
+            );
+            return None;
+        }
+        let parsed = Participant::parse(name);
+        if parsed.is_none() {
+            self.fail(
+                field,
+                format!(
+                    "{:?} is neither a country name (`countries/TR`) nor an actor name (`actors/` and an id of lower-case letters, digits and hyphens)",
+                    truncate(name)
+                ),
+            );
+        }
+        parsed
+    }
+
+    /// A record's typed roles: each allowed in the record's kind, named
+    /// once per role, within its own dates; an actor alone may be a PARTY
+    /// (states are parties through the record's own fields), and none of
+    /// `principals` may hold a third party's role.
+    fn roles(
+        &mut self,
+        holder: RoleHolder,
+        roles: &[pb::Involvement],
+        principals: &BTreeSet<CountryCode>,
+    ) {
+        if !self.count("roles", roles.len()) {
+            return;
+        }
+        let mut seen = BTreeSet::new();
+        for (i, involvement) in roles.iter().enumerate() {
+            let path = |f: &str| format!("roles[{i}].{f}");
+            let participant = self.participant(&path("participant"), &involvement.participant);
+            let role = pb::ParticipantRole::try_from(involvement.role).ok();
+            match role {
+                None | Some(pb::ParticipantRole::Unspecified) => {
+                    self.enum_value::<pb::ParticipantRole>(&path("role"), involvement.role)
+                }
+                Some(role) if !role_allowed(holder, role) => self.fail(
+                    &path("role"),
+                    format!(
+                        "{} is not a role in {}",
+                        role.as_str_name(),
+                        holder.as_str()
+                    ),
+                ),
+                Some(_) => {}
+            }
+            let start = self.date(&path("start_date"), involvement.start_date.as_ref(), false);
+            let end = self.date(&path("end_date"), involvement.end_date.as_ref(), false);
+            self.not_before(&path("end_date"), end, start, "start_date");
+            let (Some(participant), Some(role)) = (participant, role) else {
+                continue;
+            };
+            let third_party =
+                !matches!(role, pb::ParticipantRole::Party | pb::ParticipantRole::Host);
+            if role == pb::ParticipantRole::Party && participant.country().is_some() {
+                self.fail(
+                    &path("participant"),
+                    format!(
+                        "a state is a party through the record's own fields (a treaty's `parties`, a meeting's `participants`); PARTY in `roles` is for actors such as `actors/nagorno-karabakh-authorities`, got {}",
+                        involvement.participant
+                    ),
+                );
+            } else if third_party
+                && participant
+                    .country()
+                    .is_some_and(|code| principals.contains(&code))
+            {
+                self.fail(
+                    &path("participant"),
+                    format!(
+                        "{} is a party of this record and cannot also be its {}",
+                        involvement.participant,
+                        role.as_str_name()
+                    ),
+                );
+            } else if !seen.insert((participant, involvement.role)) {
+                self.fail(
+                    &path("participant"),
+                    format!(
+                        "{} is listed twice as {}",
+                        involvement.participant,
+                        role.as_str_name()
+                    ),
+                );
+            }
+        }
+    }
+
+    /// An armed conflict's sides: each with a primary party, every
+    /// belligerent's dates within its own order, and no one on both sides
+    /// (or twice on one) on the same day.
+    fn sides(&mut self, e: &pb::Event, start: Option<PartialDate>, end: Option<PartialDate>) {
+        if e.side_a.is_empty() && e.side_b.is_empty() {
+            return; // filled from the actor and counterparts on write
+        }
+        let mut spans: Vec<(Participant, &str, usize, i64, i64)> = Vec::new();
+        for (field, side) in [("side_a", &e.side_a), ("side_b", &e.side_b)] {
+            if side.is_empty() {
+                self.fail(field, "is required: an armed conflict has two sides");
+                continue;
+            }
+            if !self.count(field, side.len()) {
+                continue;
+            }
+            let primary = side
+                .iter()
+                .any(|b| b.standing == pb::BelligerentStanding::Primary as i32);
+            if !primary {
+                self.fail(field, "needs at least one PRIMARY party");
+            }
+            for (i, belligerent) in side.iter().enumerate() {
+                let path = |f: &str| format!("{field}[{i}].{f}");
+                let participant = self.participant(&path("participant"), &belligerent.participant);
+                self.enum_value::<pb::BelligerentStanding>(&path("standing"), belligerent.standing);
+                let join = self.date(&path("join_date"), belligerent.join_date.as_ref(), false);
+                let leave = self.date(&path("leave_date"), belligerent.leave_date.as_ref(), false);
+                self.not_before(&path("leave_date"), leave, join, "join_date");
+                self.not_before(&path("join_date"), join, start, "the conflict's start_date");
+                if let (Some(join), Some(end)) = (join, end) {
+                    if join.first_day() > end.last_day() {
+                        self.fail(
+                            &path("join_date"),
+                            format!("{join} is after the conflict's end_date {end}"),
+                        );
+                    }
+                }
+                if let Some(participant) = participant {
+                    let from = join
+                        .or(start)
+                        .map_or(i64::MIN, |d| day_number(d.first_day()));
+                    let until = leave.or(end).map_or(i64::MAX, |d| day_number(d.last_day()));
+                    spans.push((participant, field, i, from, until));
+                }
+            }
+        }
+        for (n, (who, field, i, from, until)) in spans.iter().enumerate() {
+            let clash = spans[..n]
+                .iter()
+                .find(|(other, _, _, other_from, other_until)| {
+                    other == who && from <= other_until && other_from <= until
+                });
+            if let Some((_, other_field, other_i, _, _)) = clash {
+                let name = match who {
+                    Participant::Country(code) => code.name(),
+                    Participant::Actor(id) => format!("actors/{id}"),
+                };
+                let description = if other_field == field {
+                    format!("{name} is already on this side for these days ({field}[{other_i}])")
+                } else {
+                    format!(
+                        "{name} is on both sides at once ({other_field}[{other_i}] covers the same days)"
+                    )
+                };
+                self.fail(&format!("{field}[{i}].participant"), description);
+            }
+        }
+    }
+
+    fn actor(&mut self, a: &pb::Actor) {
+        self.text("display_name", &a.display_name, true, MAX_SHORT_TEXT);
+        self.text("summary", &a.summary, false, MAX_LONG_TEXT);
+        self.enum_value::<pb::ActorKind>("kind", a.kind);
+        if a.ucdp_actor_id < 0 {
+            self.fail("ucdp_actor_id", "must be a UCDP actor id (positive), or 0");
+        }
+        let before = self.violations.len();
+        self.existence(&a.existence);
+        let existence: Vec<StatePeriod> = if self.violations.len() == before {
+            a.existence
+                .iter()
+                .map(|p| StatePeriod {
+                    start: p.start_date.as_ref().and_then(|d| date_from_pb(d).ok()),
+                    end: p.end_date.as_ref().and_then(|d| date_from_pb(d).ok()),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let own = Participant::parse(&a.name);
+        if !self.count("members", a.members.len()) {
+            return;
+        }
+        for (i, member) in a.members.iter().enumerate() {
+            let path = |f: &str| format!("members[{i}].{f}");
+            let participant = self.participant(&path("member"), &member.member);
+            if participant.is_some() && participant == own {
+                self.fail(&path("member"), "an actor cannot be its own member");
+            }
+            self.text(&path("role"), &member.role, false, MAX_SHORT_TEXT);
+            let join = self.date(&path("join_date"), member.join_date.as_ref(), false);
+            let leave = self.date(&path("leave_date"), member.leave_date.as_ref(), false);
+            self.not_before(&path("leave_date"), leave, join, "join_date");
+            if existence.is_empty() {
+                continue;
+            }
+            let inside = |date: PartialDate| {
+                existence.iter().any(|p| {
+                    p.start.is_none_or(|s| s.first_day() <= date.last_day())
+                        && p.end.is_none_or(|e| date.first_day() <= e.last_day())
+                })
+            };
+            for (field, date) in [("join_date", join), ("leave_date", leave)] {
+                if let Some(date) = date.filter(|d| !inside(*d)) {
+                    self.fail(
+                        &path(field),
+                        format!("{date} is outside the actor's existence as recorded"),
+                    );
+                }
+            }
+        }
+        self.sources(&a.sources);
     }
 
     fn event(&mut self, e: &pb::Event) {
@@ -555,19 +811,46 @@ impl Validator<'_> {
         let start = self.date("start_date", e.start_date.as_ref(), true);
         let end = self.date("end_date", e.end_date.as_ref(), false);
         self.not_before("end_date", end, start, "start_date");
+        let conflict = e.kind == pb::EventKind::ArmedConflict as i32;
+        let by_sides = conflict && !(e.side_a.is_empty() && e.side_b.is_empty());
         let actor: BTreeSet<_> = self
-            .country_ref("actor", &e.actor, true)
+            .country_ref("actor", &e.actor, !by_sides)
             .into_iter()
             .collect();
-        if e.counterparts.is_empty() {
+        if e.counterparts.is_empty() && !by_sides {
             self.fail("counterparts", "at least one other country is required");
         }
-        self.country_list(
+        if by_sides && e.actor.is_empty() && !e.counterparts.is_empty() {
+            self.fail(
+                "actor",
+                "is required when counterparts are given: name the state that acted",
+            );
+        }
+        let mut principals = self.country_list(
             "counterparts",
             &e.counterparts,
             &actor,
             "the actor and a counterpart",
         );
+        principals.extend(&actor);
+        self.roles(RoleHolder::Event, &e.roles, &principals);
+        let mediation = e.kind == pb::EventKind::Mediation as i32;
+        let mediators = e.roles.iter().any(|r| super::roles::mediates(r.role));
+        if mediation && !mediators {
+            self.fail(
+                "roles",
+                "a MEDIATION event names at least one MEDIATOR or FACILITATOR",
+            );
+        }
+        if conflict {
+            self.sides(e, start, end);
+        } else {
+            for (field, side) in [("side_a", &e.side_a), ("side_b", &e.side_b)] {
+                if !side.is_empty() {
+                    self.fail(field, "only an ARMED_CONFLICT has sides");
+                }
+            }
+        }
         if self.count("related_records", e.related_records.len()) {
             for (i, name) in e.related_records.iter().enumerate() {
                 if names::parse_record_name(name).is_none() {
@@ -583,6 +866,11 @@ impl Validator<'_> {
         }
         self.sources(&e.sources);
     }
+}
+
+/// Days since the epoch, for comparing spans.
+fn day_number(day: time::Date) -> i64 {
+    i64::from(day.to_julian_day())
 }
 
 /// Keeps hostile megabyte strings out of error messages.

@@ -29,6 +29,7 @@ use crate::middleware::auth::{AuthLayer, Tokens};
 use crate::middleware::deadline::DeadlineLayer;
 use crate::middleware::shed::LoadShedLayer;
 use crate::middleware::status::StatusFixLayer;
+use crate::pb::diplomacy::v1::actor_service_server::ActorServiceServer;
 use crate::pb::diplomacy::v1::country_service_server::CountryServiceServer;
 use crate::pb::diplomacy::v1::event_service_server::EventServiceServer;
 use crate::pb::diplomacy::v1::meeting_service_server::MeetingServiceServer;
@@ -41,8 +42,9 @@ use crate::telemetry::metrics::MetricsLayer;
 use health::{HealthService, HealthState};
 
 /// The API services by full name, as health and reflection list them.
-pub const SERVICE_NAMES: [&str; 6] = [
+pub const SERVICE_NAMES: [&str; 7] = [
     "diplomacy.v1.CountryService",
+    "diplomacy.v1.ActorService",
     "diplomacy.v1.TreatyService",
     "diplomacy.v1.MeetingService",
     "diplomacy.v1.EventService",
@@ -428,6 +430,12 @@ pub async fn serve(
         ))
         .add_service(configured!(
             EventServiceServer::new(api::Events {
+                store: Arc::clone(&store)
+            }),
+            limits
+        ))
+        .add_service(configured!(
+            ActorServiceServer::new(api::Actors {
                 store: Arc::clone(&store)
             }),
             limits

@@ -1,8 +1,8 @@
 //! Applying one write inside the writer's transaction: the record's new
 //! state computed from its stored one, its etag and revision, its index
 //! entries replaced, reference counts kept, references checked (a record
-//! may name only countries that exist; a country still named may not be
-//! deleted), and the change logged.
+//! may name only countries and actors that exist; one still named may not
+//! be deleted), and the change logged.
 
 use std::collections::BTreeSet;
 
@@ -17,8 +17,8 @@ use crate::domain::{Collection, CountryCode, CountryPair};
 use crate::error::{Error, PreconditionViolation, Result};
 use crate::pb::diplomacy::v1 as pb;
 use crate::records::{
-    decode_record, encode_record, etag_for, meta, referenced_countries, statehood_of,
-    without_store_meta, Record,
+    decode_record, encode_record, etag_for, meta, referenced_actors, referenced_countries,
+    statehood_of, without_store_meta, Record,
 };
 
 /// Computes the new state of one record from its stored state (`None`:
@@ -112,6 +112,9 @@ pub(super) fn apply(tx: &WriteSet<'_>, op: &WriteOp, revision: i64) -> Result<Ou
     if op.collection == Collection::Countries && old.is_some() && new.is_none() {
         check_country_unused(tx, &op.id)?;
     }
+    if op.collection == Collection::Actors && old.is_some() && new.is_none() {
+        check_actor_unused(tx, &op.id)?;
+    }
     let RecordIndex {
         entries: old_entries,
         pairs: old_pairs,
@@ -143,6 +146,14 @@ pub(super) fn apply(tx: &WriteSet<'_>, op: &WriteOp, revision: i64) -> Result<Ou
     let old_refs = old.as_ref().map(referenced_countries).unwrap_or_default();
     let new_refs = new.as_ref().map(referenced_countries).unwrap_or_default();
     adjust_refcounts(tx, &old_refs, &new_refs)?;
+    let old_actors = old.as_ref().map(referenced_actors).unwrap_or_default();
+    let new_actors = new.as_ref().map(referenced_actors).unwrap_or_default();
+    for id in old_actors.difference(&new_actors) {
+        adjust_count(tx, &keys::actor_refcount(id), -1)?;
+    }
+    for id in new_actors.difference(&old_actors) {
+        adjust_count(tx, &keys::actor_refcount(id), 1)?;
+    }
     Ok(match (old, new) {
         (None, Some(new)) => {
             tx.insert(&key, &encode_record(&new));
@@ -187,11 +198,34 @@ fn check_references_exist(tx: &WriteSet<'_>, record: &Record) -> Result<()> {
             });
         }
     }
+    for id in referenced_actors(record) {
+        if !tx.contains(&keys::record(Collection::Actors, &id))? {
+            missing.push(PreconditionViolation {
+                kind: "ACTOR_NOT_FOUND",
+                subject: format!("actors/{id}"),
+                description: format!("actors/{id} does not exist: create the actor first"),
+            });
+        }
+    }
     if missing.is_empty() {
         Ok(())
     } else {
         Err(Error::FailedPrecondition(missing))
     }
+}
+
+fn check_actor_unused(tx: &WriteSet<'_>, id: &str) -> Result<()> {
+    let count = read_u64(tx.get(&keys::actor_refcount(id))?);
+    if count > 0 {
+        return Err(Error::FailedPrecondition(vec![PreconditionViolation {
+            kind: "ACTOR_IN_USE",
+            subject: format!("actors/{id}"),
+            description: format!(
+                "actors/{id} is still named by {count} record(s): delete or change them first"
+            ),
+        }]));
+    }
+    Ok(())
 }
 
 /// A country's predecessors: each link dated within the predecessor's

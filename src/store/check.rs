@@ -14,7 +14,7 @@ use super::Store;
 use crate::domain::{Collection, CountryCode};
 use crate::error::Result;
 use crate::pb::diplomacy::v1 as pb;
-use crate::records::{decode_record, meta, record_name, referenced_countries};
+use crate::records::{decode_record, meta, record_name, referenced_actors, referenced_countries};
 
 /// Most problems listed (all are counted).
 const MAX_LISTED: usize = 100;
@@ -53,6 +53,7 @@ impl<K: KvStore> Store<K> {
         let mut report = CheckReport::default();
         let mut expected: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
         let mut refcounts: BTreeMap<CountryCode, u64> = BTreeMap::new();
+        let mut actor_refcounts: BTreeMap<Vec<u8>, u64> = BTreeMap::new();
         let mut partner_counts: BTreeMap<Vec<u8>, u64> = BTreeMap::new();
         let mut newest_record_revision = 0;
         for collection in Collection::ALL {
@@ -80,6 +81,11 @@ impl<K: KvStore> Store<K> {
                 newest_record_revision = newest_record_revision.max(*meta(&mut record).revision);
                 for code in referenced_countries(&record) {
                     *refcounts.entry(code).or_default() += 1;
+                }
+                for id in referenced_actors(&record) {
+                    *actor_refcounts
+                        .entry(keys::actor_refcount(&id))
+                        .or_default() += 1;
                 }
                 let index = record_index(collection, &id, &record);
                 expected.extend(index.entries);
@@ -147,6 +153,22 @@ impl<K: KvStore> Store<K> {
         }
         for code in refcounts.keys().filter(|c| !stored_counts.contains(c)) {
             report.problem(format!("{} has no reference count", code.name()));
+        }
+
+        for entry in self.kv.scan_prefix(keys::ACTOR_REFCOUNTS) {
+            let (key, value) = entry?;
+            let stored = read_u64(Some(value));
+            match actor_refcounts.remove(&key) {
+                Some(wanted) if wanted == stored => {}
+                wanted => report.problem(format!(
+                    "actor reference count {} says {stored}, the records say {}",
+                    show(&key),
+                    wanted.unwrap_or(0)
+                )),
+            }
+        }
+        for key in actor_refcounts.keys() {
+            report.problem(format!("actor reference count {} is missing", show(key)));
         }
 
         for entry in self.kv.scan_prefix(keys::PARTNERS) {

@@ -10,6 +10,7 @@ use super::keys::{self, PairFamily};
 use crate::convert::date_to_pb;
 use crate::domain::relation::StatusChange;
 use crate::domain::{Collection, CountryPair};
+use crate::pb::diplomacy::v1 as pb;
 use crate::records::{record_facts, PairFact, Record, RecordFacts};
 pub use crate::wire::formats::{PendingValue, StatusValue, TreatyValue};
 
@@ -154,6 +155,26 @@ fn pair_fact_entry(pair: CountryPair, fact: &PairFact, name: &str) -> Option<(Ve
                 &[&date.sort_key(), name],
             ),
             summary.encode_to_vec(),
+        ),
+        PairFact::Mediation(span) => (
+            keys::join(
+                &keys::pair(PairFamily::Mediation, pair),
+                &[
+                    &span.start.sort_key(),
+                    name,
+                    &span.role.to_string(),
+                    &span.mediator,
+                ],
+            ),
+            pb::Mediation {
+                mediator: span.mediator.clone(),
+                role: span.role,
+                start_date: Some(date_to_pb(span.start)),
+                end_date: span.end.map(date_to_pb),
+                ongoing: span.end.is_none(),
+                records: vec![span.record.clone()],
+            }
+            .encode_to_vec(),
         ),
         PairFact::Mediator { country, date } => (
             keys::join(

@@ -20,8 +20,10 @@
 //! | `c/`   | `c/{AB}/{start}/{record}`             | `ConflictSummary`       |
 //! | `m/`   | `m/{AB}/{date}/{record}`              | `MeetingSummary`        |
 //! | `d/`   | `d/{AB}/{MEDIATOR}/{date}/{record}`   | —                       |
+//! | `g/`   | `g/{AB}/{start}/{record}/{role}/{mediator}` | `Mediation`       |
+//! | `a/`   | `a/{actor_id}`                        | records naming it (u64) |
 //!
-//! Relation queries read the `s/`, `t/`, `u/`, `c/`, `m/` and `d/` entries of a
+//! Relation queries read the `s/`, `t/`, `u/`, `c/`, `m/`, `d/` and `g/` entries of a
 //! pair through an in-memory copy (`cache`). Older layouts kept more, which
 //! opening such a database removes: per-pair meeting counters under `k/`
 //! (schema 1) and a partner entry per record (`q/{CC}/{OTHER}/{record}`,
@@ -55,17 +57,20 @@ pub enum PairFamily {
     Conflict,
     Meeting,
     Mediator,
+    /// Mediators and facilitators with their periods (`g/`).
+    Mediation,
 }
 
 impl PairFamily {
     /// The families the relation cache mirrors.
-    pub const CACHED: [PairFamily; 6] = [
+    pub const CACHED: [PairFamily; 7] = [
         PairFamily::Status,
         PairFamily::Treaty,
         PairFamily::Pending,
         PairFamily::Conflict,
         PairFamily::Meeting,
         PairFamily::Mediator,
+        PairFamily::Mediation,
     ];
 
     fn tag(self) -> &'static str {
@@ -77,6 +82,7 @@ impl PairFamily {
             PairFamily::Conflict => "c",
             PairFamily::Meeting => "m",
             PairFamily::Mediator => "d",
+            PairFamily::Mediation => "g",
         }
     }
 
@@ -135,12 +141,23 @@ pub fn record_count(collection: Collection) -> Vec<u8> {
 /// The `u/` family: treaties on the days they are not in force.
 pub const PENDING: &[u8] = b"u/";
 
+/// The `g/` family: mediations (schema 7).
+pub const MEDIATIONS: &[u8] = b"g/";
+
+/// The `a/` counts: how many records name each actor.
+pub const ACTOR_REFCOUNTS: &[u8] = b"a/";
+
+/// How many records name the actor `id` (u64).
+pub fn actor_refcount(id: &str) -> Vec<u8> {
+    format!("a/{id}").into_bytes()
+}
+
 /// Every record, of every collection.
 pub const RECORDS: &[u8] = b"r/";
 
 /// Prefixes of the derived (index) keys: what `check` recomputes.
-pub const INDEX_PREFIXES: [&[u8]; 9] = [
-    b"x/", b"h/", b"p/", b"s/", b"t/", b"u/", b"c/", b"m/", b"d/",
+pub const INDEX_PREFIXES: [&[u8]; 10] = [
+    b"x/", b"h/", b"p/", b"s/", b"t/", b"u/", b"c/", b"m/", b"d/", b"g/",
 ];
 
 pub fn record(collection: Collection, id: &str) -> Vec<u8> {

@@ -37,8 +37,10 @@ use crate::pb::diplomacy::v1 as pb;
 /// (`keys.rs`); every key of schema 4 keeps its meaning, so that upgrade
 /// writes only the version, which stops an older build from opening a
 /// database whose keys it would misread. Schema 6 gives each party of a
-/// stored treaty the treaty's own dates (`open.rs`).
-pub const SCHEMA_VERSION: u32 = 6;
+/// stored treaty the treaty's own dates (`open.rs`). Schema 7 gives each
+/// stored armed conflict its two sides and adds the `g/` family
+/// (mediations).
+pub const SCHEMA_VERSION: u32 = 7;
 
 /// Records and indexes over a key-value engine. Reads go straight to the
 /// engine; every write goes through the single writer.

@@ -79,6 +79,9 @@ impl<K: KvStore> Store<K> {
                 if version < 6 {
                     spread_treaty_dates(&kv)?;
                 }
+                if version < 7 {
+                    add_sides_and_mediations(&kv)?;
+                }
                 if version < SCHEMA_VERSION {
                     let mut writes = kv::Writes::new();
                     writes.insert(
@@ -193,6 +196,46 @@ fn spread_treaty_dates<K: KvStore>(kv: &K) -> Result<()> {
         }
     }
     kv.apply(writes)
+}
+
+/// Schema 7: an armed conflict stored with an actor and counterparts gets
+/// them as its two sides, all primary parties (`records::normalize`), which
+/// changes no key and no pair it is at war with, only what its history
+/// entries carry; and every treaty, meeting and event gets its `g/` entries
+/// (mediations). Records keep their revisions. Rerunning it writes the same
+/// again.
+fn add_sides_and_mediations<K: KvStore>(kv: &K) -> Result<()> {
+    for collection in [
+        Collection::Treaties,
+        Collection::Meetings,
+        Collection::Events,
+    ] {
+        let prefix = keys::records_of(collection);
+        let mut writes = kv::Writes::new();
+        for entry in kv.scan_prefix(&prefix) {
+            let (key, value) = entry?;
+            let damaged = || corrupt(collection.as_str(), String::from_utf8_lossy(&key));
+            let id = std::str::from_utf8(&key[prefix.len()..])
+                .map_err(|_| damaged())?
+                .to_owned();
+            let mut record = decode_record(collection, &value).map_err(|_| damaged())?;
+            let changed = records::normalize(&mut record);
+            let index = record_index(collection, &id, &record);
+            for (index_key, index_value) in index.entries {
+                if changed || index_key.starts_with(keys::MEDIATIONS) {
+                    writes.insert(index_key, Some(index_value));
+                }
+            }
+            if changed {
+                writes.insert(key, Some(encode_record(&record)));
+            }
+            if writes.len() >= 10_000 {
+                kv.apply(std::mem::take(&mut writes))?;
+            }
+        }
+        kv.apply(writes)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ use super::cache::{newest_first, PairIndex};
 use super::keys::{self, PairFamily};
 use super::{corrupt, read_u64, KvStore, Store};
 use crate::convert::date_to_pb;
+use crate::domain::mediation::Mediation;
 use crate::domain::relation::{
     leaves_open, status_from_newest, NotInForceStanding, StatusOutcome, MAX_LISTED,
 };
@@ -50,6 +51,8 @@ pub struct PairFacts {
     pub treaties_not_in_force: Vec<pb::TreatyNotInForce>,
     /// How many there are, listed or not.
     pub treaties_not_in_force_count: usize,
+    /// Mediations active on the day, in order of start.
+    pub mediations: Vec<Mediation>,
     /// What the answer notes about time.
     pub notes: PeriodNotes,
 }
@@ -370,6 +373,7 @@ impl<K: KvStore> Store<K> {
             meeting_count,
             latest_meeting,
             mediators: index.mediators_between(from.as_deref(), &until),
+            mediations: index.mediations_on(day),
         })
     }
 

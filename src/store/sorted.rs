@@ -172,6 +172,11 @@ impl<V> SortedMap<V> {
             .map(|e| (&*e.key, &e.value))
     }
 
+    /// Every value, in key order.
+    pub fn values(&self) -> impl Iterator<Item = &V> {
+        self.blocks.iter().flatten().map(|e| &e.value)
+    }
+
     /// The lowest key.
     pub fn first_key(&self) -> Option<&[u8]> {
         self.blocks.first()?.first().map(|e| &*e.key)

@@ -82,6 +82,10 @@ pub struct Relation {
     pub treaties_not_in_force: Vec<pb::TreatyNotInForce>,
     #[prost(int32, tag = "21")]
     pub treaties_not_in_force_count: i32,
+    #[prost(message, repeated, tag = "22")]
+    pub mediations: Vec<pb::Mediation>,
+    #[prost(int32, tag = "23")]
+    pub mediations_count: i32,
 }
 
 /// `diplomacy.v1.ListRelationsResponse` over the `Relation` above.
@@ -232,6 +236,19 @@ mod tests {
                 since: day(2018, 3, 1),
             }],
             treaties_not_in_force_count: 1,
+            mediations: vec![pb::Mediation {
+                mediator: "actors/osce-minsk-group".into(),
+                role: pb::ParticipantRole::Mediator as i32,
+                start_date: Some(Date {
+                    year: 1992,
+                    month: 0,
+                    day: 0,
+                }),
+                records: vec!["events/x01".into()],
+                ongoing: true,
+                ..Default::default()
+            }],
+            mediations_count: 1,
             answered_for: vec![pb::ContinuedState {
                 asked: "countries/RU".into(),
                 answered: "countries/SU".into(),
@@ -278,6 +295,8 @@ mod tests {
             uncertain_records: names(&expected.uncertain_records),
             treaties_not_in_force: expected.treaties_not_in_force.clone(),
             treaties_not_in_force_count: expected.treaties_not_in_force_count,
+            mediations: expected.mediations.clone(),
+            mediations_count: expected.mediations_count,
         };
         let page = ListRelationsResponse {
             relations: vec![sent.clone(), sent.clone()],

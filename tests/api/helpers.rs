@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use diplomacy::middleware::auth::{Scope, Tokens};
+use diplomacy::pb::diplomacy::v1::actor_service_client::ActorServiceClient;
 use diplomacy::pb::diplomacy::v1::country_service_client::CountryServiceClient;
 use diplomacy::pb::diplomacy::v1::event_service_client::EventServiceClient;
 use diplomacy::pb::diplomacy::v1::meeting_service_client::MeetingServiceClient;
@@ -186,6 +187,9 @@ impl TestServer {
     }
     pub fn events(&self) -> EventServiceClient<Authed> {
         EventServiceClient::new(self.authed())
+    }
+    pub fn actors(&self) -> ActorServiceClient<Authed> {
+        ActorServiceClient::new(self.authed())
     }
     pub fn relations(&self) -> RelationServiceClient<Authed> {
         RelationServiceClient::new(self.authed())

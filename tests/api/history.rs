@@ -103,7 +103,8 @@ async fn the_trilateral_statement_is_signed_before_it_is_in_force_on_the_same_da
     let entries = all_pages(
         &server,
         ListHistoryRequest {
-            parent: "countries/RU/relations/AM".into(),
+            // Russia's own timeline: it signed as guarantor, not as a party.
+            parent: "countries/RU".into(),
             start_date: date(2020, 11, 10),
             end_date: date(2020, 11, 10),
             ..Default::default()
@@ -158,6 +159,7 @@ async fn filters_by_date_range_and_kind() {
     assert_eq!(
         records(&meetings),
         [
+            "meetings/m05",
             "meetings/m01",
             "meetings/m02",
             "meetings/m03",
@@ -183,6 +185,7 @@ async fn filters_by_date_range_and_kind() {
         [
             "treaties/t05", // initialled 2024-04-19
             "events/e02",
+            "meetings/m05", // Almaty, 2024-05-10
             "treaties/t05", // signed 2024-05-15
             "treaties/t05", // in force the same day
             "events/e01",

@@ -1,6 +1,7 @@
 //! API tests: every RPC through the generated clients against the real
 //! server on an ephemeral port. One binary, many modules (faster builds).
 
+mod actors;
 mod auth;
 mod cli;
 mod client;

@@ -45,6 +45,7 @@ async fn grpcurl_lists_every_service() {
     assert!(ok, "{err}");
     let listed: Vec<&str> = out.lines().collect();
     for service in [
+        "diplomacy.v1.ActorService",
         "diplomacy.v1.CountryService",
         "diplomacy.v1.EventService",
         "diplomacy.v1.MeetingService",
@@ -89,6 +90,11 @@ async fn grpcurl_describe_shows_the_proto_comments_of_every_service() {
             "diplomacy.v1.RelationService",
             "rpc GetRelation",
             "The relationship of two countries on a date",
+        ),
+        (
+            "diplomacy.v1.ActorService",
+            "rpc DeleteActor",
+            "An actor still named by a record cannot be deleted",
         ),
     ];
     for (service, rpc, comment) in services {
@@ -259,6 +265,57 @@ async fn grpcurl_calls_every_query_rpc_with_json() {
     assert_eq!(json["matches"][0]["country"]["name"], "countries/TR");
     assert_eq!(json["matches"][0]["kind"], "COUNTRY_MATCH_KIND_ALIAS");
     assert_eq!(json["matches"][0]["score"], 1.0);
+}
+
+#[tokio::test]
+async fn grpcurl_shows_actors_mediations_and_conflict_sides() {
+    let server = spawn_seeded().await;
+    let relation = call_json(
+        server.addr,
+        "diplomacy.v1.RelationService/GetRelation",
+        r#"{"name": "countries/AM/relations/AZ", "as_of": {"year": 2024, "month": 7, "day": 15}}"#,
+    )
+    .await;
+    let mediations: Vec<(&str, &str)> = relation["mediations"]
+        .as_array()
+        .expect("mediations")
+        .iter()
+        .map(|m| {
+            (
+                m["mediator"].as_str().unwrap_or_default(),
+                m["role"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        mediations,
+        [
+            ("actors/osce-minsk-group", "PARTICIPANT_ROLE_MEDIATOR"),
+            ("countries/US", "PARTICIPANT_ROLE_MEDIATOR")
+        ]
+    );
+    assert_eq!(relation["mediationsCount"], 2);
+
+    let actors = call_json(
+        server.addr,
+        "diplomacy.v1.ActorService/ListActors",
+        r#"{"kind": "ACTOR_KIND_MEDIATION_FORMAT"}"#,
+    )
+    .await;
+    assert_eq!(actors["actors"][0]["name"], "actors/osce-minsk-group");
+    assert_eq!(actors["actors"][0]["members"][0]["role"], "co-chair");
+
+    let c03 = call_json(
+        server.addr,
+        "diplomacy.v1.EventService/GetEvent",
+        r#"{"name": "events/c03"}"#,
+    )
+    .await;
+    assert_eq!(
+        c03["sideB"][0]["participant"],
+        "actors/nagorno-karabakh-authorities"
+    );
+    assert_eq!(c03["sideA"][0]["standing"], "BELLIGERENT_STANDING_PRIMARY");
 }
 
 #[tokio::test]

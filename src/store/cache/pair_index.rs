@@ -7,6 +7,7 @@ use std::sync::RwLock;
 use prost::Message;
 
 use crate::convert::stored_date;
+use crate::domain::mediation::{mediations, Mediation, MediationSpan};
 use crate::domain::relation::{conflict_days, DaySpan, NotInForce, StatusFact, TreatyInterval};
 use crate::domain::{CountryCode, CountryPair, PartialDate, Precision};
 use crate::error::Result;
@@ -57,6 +58,8 @@ pub struct PairIndex {
     pub(in crate::store) meetings: SortedMap<Box<[u8]>>,
     /// Per mediator in code order, its `{date}/{record}` entries, sorted.
     pub(in crate::store) mediators: Vec<(CountryCode, SortedMap<()>)>,
+    /// Each record's mediators and facilitators with their days (`g/`).
+    pub(in crate::store) mediations: SortedMap<MediationSpan>,
     /// Heap bytes the entries own (keys, names, titles), kept as entries
     /// come and go; the buffers holding the entries are counted when asked.
     pub(in crate::store) owned: usize,
@@ -121,6 +124,10 @@ impl CachedConflict {
     pub(super) fn owned_bytes(&self) -> usize {
         allocation(self.summary.len())
     }
+}
+
+fn mediation_bytes(span: &MediationSpan) -> usize {
+    allocation(span.mediator.capacity()) + allocation(span.record.capacity())
 }
 
 pub(super) fn status_bytes(fact: &StatusFact) -> usize {
@@ -264,6 +271,29 @@ impl PairIndex {
                     None => (allocation(rest.len()), 0),
                 }
             }
+            (PairFamily::Mediation, Some(v)) => {
+                let value = pb::Mediation::decode(v).map_err(|e| corrupt("mediation index", e))?;
+                let damaged = || corrupt("mediation index", String::from_utf8_lossy(rest));
+                let span = MediationSpan {
+                    start: stored_date(value.start_date.as_ref()).ok_or_else(damaged)?,
+                    end: stored_date(value.end_date.as_ref()),
+                    role: value.role,
+                    record: value.records.into_iter().next().ok_or_else(damaged)?,
+                    mediator: value.mediator,
+                };
+                let added = key_bytes + mediation_bytes(&span);
+                let old = self.mediations.insert(rest.into(), span);
+                (
+                    added,
+                    old.map_or(0, |old| key_bytes + mediation_bytes(&old)),
+                )
+            }
+            (PairFamily::Mediation, None) => (
+                0,
+                self.mediations
+                    .remove(rest)
+                    .map_or(0, |old| key_bytes + mediation_bytes(&old)),
+            ),
             (PairFamily::Status, None) => (0, self.remove_status(rest)),
             (PairFamily::Treaty, None) => (0, self.remove_treaty(rest)),
             (PairFamily::Conflict, None) => (0, self.remove_conflict(rest)),
@@ -382,6 +412,7 @@ impl PairIndex {
         self.partial_ends.shrink_to_fit();
         self.meetings.shrink_to_fit();
         self.mediators.shrink_to_fit();
+        self.mediations.shrink_to_fit();
         for (_, entries) in &mut self.mediators {
             entries.shrink_to_fit();
         }
@@ -406,6 +437,7 @@ impl PairIndex {
             + self.conflicts.buffer_bytes()
             + self.partial_ends.buffer_bytes()
             + self.meetings.buffer_bytes()
+            + self.mediations.buffer_bytes()
             + buffer(&self.mediators)
             + self
                 .mediators
@@ -417,6 +449,13 @@ impl PairIndex {
             + self.pending_days.heap_bytes()
             + self.conflict_days.heap_bytes()
             + slot_bytes()
+    }
+
+    /// The pair's mediations active on `day`, in order of start.
+    pub fn mediations_on(&self, day: time::Date) -> Vec<Mediation> {
+        let mut all = mediations(self.mediations.values());
+        all.retain(|m| m.active_on(day));
+        all
     }
 
     /// Meetings keyed from `from` (inclusive; `None`: the first) to before

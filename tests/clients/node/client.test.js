@@ -15,7 +15,8 @@ const root = path.resolve(__dirname, '..', '..', '..');
 const binary = process.env.DIPLOMACY_BIN || path.join(root, 'target', 'debug', 'diplomacy');
 
 const definition = protoLoader.loadSync(
-  ['diplomacy/v1/relation.proto', 'diplomacy/v1/country.proto', 'diplomacy/v1/treaty.proto'],
+  ['diplomacy/v1/relation.proto', 'diplomacy/v1/country.proto', 'diplomacy/v1/treaty.proto',
+    'diplomacy/v1/actor.proto', 'diplomacy/v1/event.proto'],
   { includeDirs: [path.join(root, 'proto')], keepCase: true, enums: String, defaults: true, longs: Number },
 );
 const v1 = grpc.loadPackageDefinition(definition).diplomacy.v1;
@@ -205,4 +206,32 @@ test('GetRelation lists the treaties not in force: the Zurich Protocols pending,
   });
   assert.deepEqual(voided.treaties_not_in_force.map((t) => [t.standing, t.since]),
     [['TREATY_NOT_IN_FORCE_STANDING_VOID', { year: 2018, month: 3, day: 1 }]]);
+});
+
+test('GetRelation: mediations run over their periods, and a host is a venue', async () => {
+  const almaty = await call(client(v1.RelationService), 'GetRelation', {
+    name: 'countries/AM/relations/AZ',
+    as_of: { year: 2024, month: 5, day: 10 },
+  });
+  assert.deepEqual(almaty.mediations.map((m) => [m.mediator, m.role]),
+    [['actors/osce-minsk-group', 'PARTICIPANT_ROLE_MEDIATOR']]);
+  assert.ok(almaty.mediators.includes('countries/KZ'), 'the superseded list still counts hosts');
+  const after = await call(client(v1.RelationService), 'GetRelation', {
+    name: 'countries/AM/relations/AZ',
+    as_of: { year: 2026, month: 1, day: 1 },
+  });
+  assert.deepEqual(after.mediations, []);
+});
+
+test('Conflicts have two sides: C03 was not fought against Armenia', async () => {
+  const c03 = await call(client(v1.EventService), 'GetEvent', { name: 'events/c03' });
+  assert.deepEqual(c03.side_b.map((b) => [b.participant, b.standing]),
+    [['actors/nagorno-karabakh-authorities', 'BELLIGERENT_STANDING_PRIMARY']]);
+  const day = await call(client(v1.RelationService), 'GetRelation', {
+    name: 'countries/AM/relations/AZ',
+    as_of: { year: 2023, month: 9, day: 19 },
+  });
+  assert.equal(day.armed_conflicts_count, 0);
+  const authorities = await call(client(v1.ActorService), 'GetActor', { name: 'actors/nagorno-karabakh-authorities' });
+  assert.equal(authorities.kind, 'ACTOR_KIND_DE_FACTO_AUTHORITY');
 });
