@@ -137,12 +137,12 @@ pub async fn import(args: ImportArgs) -> CliResult {
             let rows = ingest::cow_states::read_cow_states(std::io::BufReader::new(file))
                 .map_err(|e| format!("{}: {e}", args.file.display()))?;
             let wanted = ingest::cow_states::cow_states_countries(&rows)?;
-            let existing = match &args.remote.server {
-                Some(server) => {
-                    remote_countries(server, args.remote.token.as_deref(), &wanted).await?
-                }
-                None => local_countries(&args.data, &wanted).await?,
-            };
+            let existing: BTreeMap<CountryCode, pb::Country> = target_countries(&args)
+                .await?
+                .into_iter()
+                .filter_map(|c| Some((CountryCode::from_name(&c.name)?, c)))
+                .filter(|(code, _)| wanted.contains(code))
+                .collect();
             let records = ingest::cow_states::cow_states_records(&rows, &existing)?;
             eprintln!(
                 "{} COW rows give memberships to {} countries, {} of which change",
@@ -157,10 +157,7 @@ pub async fn import(args: ImportArgs) -> CliResult {
                 .map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
             let rows = ingest::ucdp::read_ucdp_acd(std::io::BufReader::new(file))
                 .map_err(|e| format!("{}: {e}", args.file.display()))?;
-            let countries = match &args.remote.server {
-                Some(server) => every_remote_country(server, args.remote.token.as_deref()).await?,
-                None => every_local_country(&args.data).await?,
-            };
+            let countries = target_countries(&args).await?;
             let (records, summary) = ingest::ucdp::ucdp_records(&rows, &countries)
                 .map_err(|e| format!("{}: {e}", args.file.display()))?;
             eprintln!(
@@ -169,6 +166,17 @@ pub async fn import(args: ImportArgs) -> CliResult {
             );
             import_from(&args, &records).await
         }
+    }
+}
+
+/// Every country of the import's target, as it stands before the import:
+/// what imports that match or extend countries start from.
+async fn target_countries(
+    args: &ImportArgs,
+) -> Result<Vec<pb::Country>, Box<dyn std::error::Error + Send + Sync>> {
+    match &args.remote.server {
+        Some(server) => every_remote_country(server, args.remote.token.as_deref()).await,
+        None => every_local_country(&args.data).await,
     }
 }
 
@@ -221,58 +229,6 @@ async fn every_remote_country(
         }
         page_token = page.next_page_token;
     }
-}
-
-/// The target's current records of `wanted`, read from a data dir (closed
-/// again before the import opens it).
-async fn local_countries(
-    data: &super::args::DataArgs,
-    wanted: &std::collections::BTreeSet<CountryCode>,
-) -> Result<BTreeMap<CountryCode, pb::Country>, Box<dyn std::error::Error + Send + Sync>> {
-    let store = server::open_store(&data.store_options(false)).await?;
-    let mut found = BTreeMap::new();
-    for code in wanted {
-        if let Some(pb::record::Kind::Country(country)) =
-            store.get(Collection::Countries, code.as_str())?
-        {
-            found.insert(*code, country);
-        }
-    }
-    drop(store);
-    Ok(found)
-}
-
-/// The same, from a running server.
-async fn remote_countries(
-    server: &str,
-    token: Option<&str>,
-    wanted: &std::collections::BTreeSet<CountryCode>,
-) -> Result<BTreeMap<CountryCode, pb::Country>, Box<dyn std::error::Error + Send + Sync>> {
-    let channel = super::client::connect(
-        server,
-        super::client::Tls::default(),
-        Duration::from_secs(5),
-    )
-    .await
-    .map_err(|f| f.message)?;
-    let mut client = pb::country_service_client::CountryServiceClient::with_interceptor(
-        channel,
-        super::client::bearer(token)?,
-    );
-    let mut found = BTreeMap::new();
-    for code in wanted {
-        match client
-            .get_country(pb::GetCountryRequest { name: code.name() })
-            .await
-        {
-            Ok(country) => {
-                found.insert(*code, country.into_inner());
-            }
-            Err(status) if status.code() == tonic::Code::NotFound => {}
-            Err(status) => return Err(status.message().to_string().into()),
-        }
-    }
-    Ok(found)
 }
 
 async fn import_from(args: &ImportArgs, source: &impl Source) -> CliResult {

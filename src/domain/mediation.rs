@@ -2,8 +2,6 @@
 //! first recorded mediation of the pair to its last, and whether it is
 //! active on a day. A host is a venue and never mediates.
 
-use std::collections::BTreeMap;
-
 use time::Date;
 
 use super::PartialDate;
@@ -42,49 +40,62 @@ impl Mediation {
     }
 }
 
-/// The mediations the spans make up (one per mediator and role), in order
-/// of start, then mediator.
-pub fn mediations<'a>(spans: impl IntoIterator<Item = &'a MediationSpan>) -> Vec<Mediation> {
-    let mut by_mediator: BTreeMap<(&str, i32), Vec<&MediationSpan>> = BTreeMap::new();
+/// The mediations the spans make up (one per mediator and role), those
+/// active `on` a day when it is given, in order of start, then mediator.
+///
+/// The spans come as the `g/` index holds them: those of one mediator and
+/// role side by side, in date order. So each mediation is found in one pass
+/// and only the ones kept get their records copied: a busy pair has
+/// thousands of spans and a relation is answered on every call.
+pub fn mediations<'a>(
+    spans: impl IntoIterator<Item = &'a MediationSpan>,
+    on: Option<Date>,
+) -> Vec<Mediation> {
+    let mut kept = Vec::new();
+    let mut group: Vec<&MediationSpan> = Vec::new();
     for span in spans {
-        by_mediator
-            .entry((span.mediator.as_str(), span.role))
-            .or_default()
-            .push(span);
+        let same = group
+            .first()
+            .is_some_and(|first| first.mediator == span.mediator && first.role == span.role);
+        if !same {
+            kept.extend(mediation_of(&group, on));
+            group.clear();
+        }
+        group.push(span);
     }
-    let mut all: Vec<Mediation> = by_mediator
-        .into_iter()
-        .filter_map(|((mediator, role), mut spans)| {
-            spans.sort_by_key(|s| (s.start.first_day(), s.start.precision(), s.record.clone()));
-            let start = spans.first()?.start;
-            let open = spans.iter().any(|s| s.end.is_none());
-            let end = if open {
-                None
-            } else {
-                spans
-                    .iter()
-                    .filter_map(|s| s.end)
-                    .max_by_key(|end| end.last_day())
-            };
-            let mut records: Vec<String> = Vec::new();
-            for span in &spans {
-                if !records.contains(&span.record) {
-                    records.push(span.record.clone());
-                }
-            }
-            Some(Mediation {
-                mediator: mediator.to_string(),
-                role,
-                start,
-                end,
-                records,
-            })
-        })
-        .collect();
-    all.sort_by(|a, b| {
+    kept.extend(mediation_of(&group, on));
+    kept.sort_by(|a, b| {
         (a.start.first_day(), &a.mediator, a.role).cmp(&(b.start.first_day(), &b.mediator, b.role))
     });
-    all
+    kept
+}
+
+/// One mediator's spans in one role, in date order, as a mediation, if it
+/// is active `on` the day (or no day is given).
+fn mediation_of(spans: &[&MediationSpan], on: Option<Date>) -> Option<Mediation> {
+    let first = spans.first()?;
+    let end = if spans.iter().any(|s| s.end.is_none()) {
+        None
+    } else {
+        spans
+            .iter()
+            .filter_map(|s| s.end)
+            .max_by_key(|end| end.last_day())
+    };
+    let mediation = Mediation {
+        mediator: first.mediator.clone(),
+        role: first.role,
+        start: first.start,
+        end,
+        records: Vec::new(),
+    };
+    if on.is_some_and(|day| !mediation.active_on(day)) {
+        return None;
+    }
+    Some(Mediation {
+        records: spans.iter().map(|s| s.record.clone()).collect(),
+        ..mediation
+    })
 }
 
 #[cfg(test)]
@@ -107,22 +118,23 @@ mod tests {
 
     #[test]
     fn a_mediation_runs_from_its_first_record_to_its_last() {
+        // As the index holds them: by mediator, then date.
         let spans = [
-            span(
-                "countries/US",
-                "2025-08-08",
-                Some("2025-08-08"),
-                "meetings/m04",
-            ),
-            span("countries/US", "2024-07", Some("2024-07"), "meetings/m01"),
             span(
                 "actors/osce-minsk-group",
                 "1992",
                 Some("2025"),
                 "events/x01",
             ),
+            span("countries/US", "2024-07", Some("2024-07"), "meetings/m01"),
+            span(
+                "countries/US",
+                "2025-08-08",
+                Some("2025-08-08"),
+                "meetings/m04",
+            ),
         ];
-        let all = mediations(&spans);
+        let all = mediations(&spans, None);
         assert_eq!(all.len(), 2);
         assert_eq!(all[0].mediator, "actors/osce-minsk-group");
         assert_eq!(all[1].records, ["meetings/m01", "meetings/m04"]);
@@ -137,6 +149,9 @@ mod tests {
             "a year runs to its end"
         );
         assert!(!all[0].active_on(day("2026-01-01")));
+        let on_the_day = mediations(&spans, Some(day("2025-01-01")));
+        assert_eq!(on_the_day, all, "both are active on the day");
+        assert!(mediations(&spans, Some(day("2026-01-01"))).is_empty());
     }
 
     #[test]
@@ -145,7 +160,7 @@ mod tests {
             span("actors/un", "2001", Some("2001"), "meetings/a"),
             span("actors/un", "2010", None, "events/b"),
         ];
-        let all = mediations(&spans);
+        let all = mediations(&spans, None);
         assert_eq!(all[0].end, None);
         assert!(all[0].active_on(day("2090-01-01")));
         assert!(!all[0].active_on(day("2000-12-31")));

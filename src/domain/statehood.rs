@@ -116,12 +116,13 @@ impl Statehood {
     }
 }
 
-/// Whether a succession dated `date` falls within the predecessor's
-/// existence, its end day included (the USSR ceased on 1991-12-26, the day
-/// the Russian Federation began to continue it). Not recorded: it fits.
-pub fn succession_fits(predecessor: &[StatePeriod], date: PartialDate) -> bool {
-    predecessor.is_empty()
-        || predecessor.iter().any(|period| {
+/// Whether `date` falls within an existence, its end day included: a
+/// succession within the predecessor's (the USSR ceased on 1991-12-26, the
+/// day the Russian Federation began to continue it), an actor's member
+/// joining or leaving within the actor's. Not recorded: it fits.
+pub fn within_existence(periods: &[StatePeriod], date: PartialDate) -> bool {
+    periods.is_empty()
+        || periods.iter().any(|period| {
             period
                 .start
                 .is_none_or(|start| start.first_day() <= date.last_day())
@@ -272,11 +273,11 @@ mod tests {
     #[test]
     fn a_succession_falls_within_the_predecessors_existence_end_day_included() {
         let ussr = [period(Some("1922-12-30"), Some("1991-12-26"))];
-        assert!(succession_fits(&ussr, d("1991-12-26")));
-        assert!(succession_fits(&ussr, d("1991-08-24")));
-        assert!(!succession_fits(&ussr, d("1992-01-01")));
-        assert!(!succession_fits(&ussr, d("1917")));
-        assert!(succession_fits(&[], d("1066")));
+        assert!(within_existence(&ussr, d("1991-12-26")));
+        assert!(within_existence(&ussr, d("1991-08-24")));
+        assert!(!within_existence(&ussr, d("1992-01-01")));
+        assert!(!within_existence(&ussr, d("1917")));
+        assert!(within_existence(&[], d("1066")));
     }
 
     #[test]

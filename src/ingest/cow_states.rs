@@ -10,9 +10,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 
+use super::table::{bad, read_columns, whole};
 use crate::convert::date_to_pb;
 use crate::domain::{CountryCode, PartialDate};
-use crate::error::{Error, FieldViolation, Result};
+use crate::error::Result;
 use crate::pb::diplomacy::v1 as pb;
 
 /// The columns COW's file has, read by name (in any order).
@@ -45,47 +46,12 @@ pub struct CodePiece {
     pub to: Option<PartialDate>,
 }
 
-fn bad(field: impl Into<String>, description: impl Into<String>) -> Error {
-    Error::InvalidArgument(vec![FieldViolation::new(field, description)])
-}
-
 /// Reads COW's file: a byte-order mark, CRLF line ends and quoted headers
 /// are taken as they come, years written as floats (`1816.0`) too; a month
 /// or day of `-9` or empty gives a date at year or month precision. A wrong
 /// header is refused before any row, naming the expected columns.
 pub fn read_cow_states(input: impl Read) -> Result<Vec<CowRow>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(input);
-    let headers = reader
-        .headers()
-        .map_err(|e| bad("header", format!("cannot read the header: {e}")))?
-        .clone();
-    let position = |column: &str| {
-        headers.iter().position(|h| {
-            h.trim_start_matches('\u{feff}')
-                .eq_ignore_ascii_case(column)
-        })
-    };
-    let missing: Vec<&str> = COLUMNS
-        .iter()
-        .copied()
-        .filter(|c| position(c).is_none())
-        .collect();
-    if !missing.is_empty() {
-        return Err(bad(
-            "header",
-            format!(
-                "not a COW State System Membership file: the header lacks {}; expected the columns {}",
-                missing.join(", "),
-                COLUMNS.join(",")
-            ),
-        ));
-    }
-    let at: BTreeMap<&str, usize> = COLUMNS
-        .iter()
-        .filter_map(|c| Some((*c, position(c)?)))
-        .collect();
+    let (mut reader, at) = read_columns(input, &COLUMNS, "a COW State System Membership")?;
     let mut rows = Vec::new();
     for (index, record) in reader.records().enumerate() {
         let line = index + 2;
@@ -96,19 +62,14 @@ pub fn read_cow_states(input: impl Read) -> Result<Vec<CowRow>> {
             if text.is_empty() || text == "-9" || text == "-9.0" {
                 return Ok(0);
             }
-            let value: f64 = text.parse().map_err(|_| {
-                bad(
-                    format!("line {line}: {c}"),
-                    format!("{text:?} is not a number"),
-                )
-            })?;
-            if value.fract() != 0.0 || value < 0.0 {
+            let value = whole(text, line, c)?;
+            if value < 0 {
                 return Err(bad(
                     format!("line {line}: {c}"),
                     format!("{text:?} is not a whole number"),
                 ));
             }
-            Ok(value as i64)
+            Ok(value)
         };
         let date = |y: &str, m: &str, d: &str| -> Result<PartialDate> {
             PartialDate::from_parts(number(y)?, number(m)?, number(d)?)

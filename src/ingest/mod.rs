@@ -10,6 +10,7 @@ mod jsonl;
 mod seed;
 mod source;
 pub mod states;
+mod table;
 pub mod ucdp;
 mod upsert;
 

@@ -23,11 +23,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 
+use super::table::{bad, read_columns, whole};
 use crate::convert::date_to_pb;
 use crate::domain::PartialDate;
-use crate::error::{Error, FieldViolation, Result};
+use crate::error::Result;
 use crate::pb::diplomacy::v1 as pb;
-use crate::records::codes::{code_pieces, CodeScheme};
+use crate::records::codes::{code_pieces, CodePiece, CodeScheme};
 use crate::records::Record;
 
 /// The columns of UCDP's file, read by name (in any order).
@@ -86,27 +87,6 @@ pub struct UcdpRow {
     pub version: String,
 }
 
-fn bad(field: impl Into<String>, description: impl Into<String>) -> Error {
-    Error::InvalidArgument(vec![FieldViolation::new(field, description)])
-}
-
-/// A whole number as UCDP writes it, floats such as `333.0` included.
-fn whole(text: &str, line: usize, column: &str) -> Result<i64> {
-    let value: f64 = text.trim().parse().map_err(|_| {
-        bad(
-            format!("line {line}: {column}"),
-            format!("{text:?} is not a number"),
-        )
-    })?;
-    if value.fract() != 0.0 {
-        return Err(bad(
-            format!("line {line}: {column}"),
-            format!("{text:?} is not a whole number"),
-        ));
-    }
-    Ok(value as i64)
-}
-
 /// A comma-separated list of numbers (`"365, 369"`); empty gives none.
 fn numbers(text: &str, line: usize, column: &str) -> Result<Vec<i64>> {
     text.split(',')
@@ -143,39 +123,7 @@ fn dated(text: &str, precision: &str, line: usize, column: &str) -> Result<Parti
 /// numbers written as floats are taken as they come. A wrong header is
 /// refused before any row, naming the expected columns.
 pub fn read_ucdp_acd(input: impl Read) -> Result<Vec<UcdpRow>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(input);
-    let headers = reader
-        .headers()
-        .map_err(|e| bad("header", format!("cannot read the header: {e}")))?
-        .clone();
-    let position = |column: &str| {
-        headers.iter().position(|h| {
-            h.trim_start_matches('\u{feff}')
-                .trim_matches('"')
-                .eq_ignore_ascii_case(column)
-        })
-    };
-    let missing: Vec<&str> = COLUMNS
-        .iter()
-        .copied()
-        .filter(|c| position(c).is_none())
-        .collect();
-    if !missing.is_empty() {
-        return Err(bad(
-            "header",
-            format!(
-                "not a UCDP/PRIO Armed Conflict Dataset file: the header lacks {}; expected the columns {}",
-                missing.join(", "),
-                COLUMNS.join(",")
-            ),
-        ));
-    }
-    let at: BTreeMap<&str, usize> = COLUMNS
-        .iter()
-        .filter_map(|c| Some((*c, position(c)?)))
-        .collect();
+    let (mut reader, at) = read_columns(input, &COLUMNS, "a UCDP/PRIO Armed Conflict Dataset")?;
     let mut rows = Vec::new();
     for (index, record) in reader.records().enumerate() {
         let line = index + 2;
@@ -253,14 +201,6 @@ pub struct UcdpSummary {
     pub skipped_rows: usize,
 }
 
-/// One side of an episode as the rows give it: each participant with the
-/// years it appears in.
-#[derive(Default)]
-struct SideYears {
-    primary: BTreeMap<String, BTreeSet<i32>>,
-    secondary: BTreeMap<String, BTreeSet<i32>>,
-}
-
 /// The records the rows make: the non-state actors first, then one event
 /// per episode. `countries` are the store's countries (their COW
 /// memberships match the GW numbers).
@@ -283,16 +223,49 @@ pub fn ucdp_records(
             .or_default()
             .push(row);
     }
-    let country_of = |gw: i64, date: PartialDate, line: usize| -> Result<String> {
-        let cow = gw_to_cow(gw, date).to_string();
-        countries
-            .iter()
-            .find(|c| {
-                code_pieces(c, CodeScheme::CowCode, &cow)
-                    .iter()
-                    .any(|piece| piece.overlaps(date))
-            })
-            .map(|c| c.name.clone())
+    let states = CowCodes::of(countries);
+    let mut actors: BTreeMap<i64, pb::Actor> = BTreeMap::new();
+    let mut events = Vec::new();
+    for ((conflict_id, _), mut rows) in episodes {
+        rows.sort_by_key(|r| r.year);
+        let sides = Sides::of(conflict_id, &rows, &states, &mut actors)?;
+        events.push(Record::Event(episode_event(conflict_id, &rows, &sides)));
+        summary.episodes += 1;
+    }
+    let mut records: Vec<Record> = actors.into_values().map(Record::Actor).collect();
+    records.extend(events);
+    Ok((records, summary))
+}
+
+/// The countries that hold each COW code, and when: read once for a file
+/// whose rows name the same states again and again.
+struct CowCodes(BTreeMap<i32, Vec<(String, CodePiece)>>);
+
+impl CowCodes {
+    fn of(countries: &[pb::Country]) -> Self {
+        let mut holders: BTreeMap<i32, Vec<(String, CodePiece)>> = BTreeMap::new();
+        for country in countries {
+            let codes: BTreeSet<i32> = country.cow_memberships.iter().map(|m| m.ccode).collect();
+            for code in codes {
+                for piece in code_pieces(country, CodeScheme::CowCode, &code.to_string()) {
+                    holders
+                        .entry(code)
+                        .or_default()
+                        .push((country.name.clone(), piece));
+                }
+            }
+        }
+        CowCodes(holders)
+    }
+
+    /// The country a Gleditsch–Ward number names on `date`.
+    fn country(&self, gw: i64, date: PartialDate, line: usize) -> Result<String> {
+        let cow = gw_to_cow(gw, date);
+        i32::try_from(cow)
+            .ok()
+            .and_then(|code| self.0.get(&code))
+            .and_then(|holders| holders.iter().find(|(_, piece)| piece.overlaps(date)))
+            .map(|(name, _)| name.clone())
             .ok_or_else(|| {
                 bad(
                     format!("line {line}: gwno"),
@@ -301,128 +274,157 @@ pub fn ucdp_records(
                     ),
                 )
             })
-    };
-    let mut actors: BTreeMap<i64, pb::Actor> = BTreeMap::new();
-    let mut events = Vec::new();
-    for ((conflict_id, _), mut rows) in episodes {
-        rows.sort_by_key(|r| r.year);
-        let first = rows[0];
-        let start = first.episode_start;
-        let end = rows.iter().find_map(|r| r.episode_end);
-        let years: BTreeSet<i32> = rows.iter().map(|r| r.year).collect();
-        let source = ucdp_source(&first.version, conflict_id, start);
-        let (mut side_a, mut side_b) = (SideYears::default(), SideYears::default());
-        for row in &rows {
+    }
+}
+
+/// One side of an episode as its rows give it: each participant (a
+/// resource name) with the years it appears in.
+#[derive(Default)]
+struct SideYears {
+    primary: BTreeMap<String, BTreeSet<i32>>,
+    secondary: BTreeMap<String, BTreeSet<i32>>,
+}
+
+impl SideYears {
+    /// Its belligerents; one absent from some of the episode's `years`
+    /// joins in its first year or leaves in its last.
+    fn belligerents(&self, years: &BTreeSet<i32>) -> Vec<pb::Belligerent> {
+        let year = |y: Option<&i32>| {
+            y.and_then(|y| PartialDate::from_parts(i64::from(*y), 0, 0).ok())
+                .map(date_to_pb)
+        };
+        let mut all = Vec::new();
+        for (standing, members) in [
+            (pb::BelligerentStanding::Primary, &self.primary),
+            (pb::BelligerentStanding::Secondary, &self.secondary),
+        ] {
+            for (participant, present) in members {
+                all.push(pb::Belligerent {
+                    participant: participant.clone(),
+                    standing: standing as i32,
+                    join_date: year(present.first().filter(|y| Some(*y) != years.first())),
+                    leave_date: year(present.last().filter(|y| Some(*y) != years.last())),
+                });
+            }
+        }
+        all
+    }
+}
+
+/// The two sides of an episode, and the years it spans.
+struct Sides {
+    a: SideYears,
+    b: SideYears,
+    years: BTreeSet<i32>,
+}
+
+impl Sides {
+    /// From the episode's rows (in year order): the states of the GW
+    /// columns, and a non-state side B as the actor `actors/ucdp-{id}`,
+    /// added to `actors` the first time it is met.
+    fn of(
+        conflict_id: i64,
+        rows: &[&UcdpRow],
+        states: &CowCodes,
+        actors: &mut BTreeMap<i64, pb::Actor>,
+    ) -> Result<Self> {
+        let start = rows[0].episode_start;
+        let mut sides = Sides {
+            a: SideYears::default(),
+            b: SideYears::default(),
+            years: rows.iter().map(|r| r.year).collect(),
+        };
+        for row in rows {
             for (gws, on_b, primary) in [
                 (&row.gwno_a, false, true),
                 (&row.gwno_a_2nd, false, false),
                 (&row.gwno_b, true, true),
                 (&row.gwno_b_2nd, true, false),
             ] {
-                let side = if on_b { &mut side_b } else { &mut side_a };
+                let side = if on_b { &mut sides.b } else { &mut sides.a };
+                let members = if primary {
+                    &mut side.primary
+                } else {
+                    &mut side.secondary
+                };
                 for gw in gws {
-                    let name = country_of(*gw, start, row.line)?;
-                    let entry = if primary {
-                        &mut side.primary
-                    } else {
-                        &mut side.secondary
-                    };
-                    entry.entry(name).or_default().insert(row.year);
+                    let name = states.country(*gw, start, row.line)?;
+                    members.entry(name).or_default().insert(row.year);
                 }
             }
+            if !row.gwno_b.is_empty() {
+                continue;
+            }
             // A non-state side B: UCDP names it and gives its actor id.
-            if row.gwno_b.is_empty() {
-                let names: Vec<&str> = row.side_b.split(", ").collect();
-                for (i, id) in row.side_b_ids.iter().enumerate() {
-                    let display = if names.len() == row.side_b_ids.len() {
+            let names: Vec<&str> = row.side_b.split(", ").collect();
+            for (i, id) in row.side_b_ids.iter().enumerate() {
+                let name = format!("actors/ucdp-{id}");
+                actors.entry(*id).or_insert_with(|| pb::Actor {
+                    name: name.clone(),
+                    display_name: if names.len() == row.side_b_ids.len() {
                         names[i].to_string()
                     } else {
                         format!("UCDP actor {id}")
-                    };
-                    actors.entry(*id).or_insert_with(|| pb::Actor {
-                        name: format!("actors/ucdp-{id}"),
-                        display_name: display,
-                        kind: pb::ActorKind::ArmedGroup as i32,
-                        ucdp_actor_id: i32::try_from(*id).unwrap_or_default(),
-                        summary: format!("A non-state side of UCDP/PRIO conflict {conflict_id}."),
-                        sources: vec![source.clone()],
-                        ..Default::default()
-                    });
-                    side_b
-                        .primary
-                        .entry(format!("actors/ucdp-{id}"))
-                        .or_default()
-                        .insert(row.year);
-                }
+                    },
+                    kind: pb::ActorKind::ArmedGroup as i32,
+                    ucdp_actor_id: i32::try_from(*id).unwrap_or_default(),
+                    summary: format!("A non-state side of UCDP/PRIO conflict {conflict_id}."),
+                    sources: vec![ucdp_source(&row.version, conflict_id, start)],
+                    ..Default::default()
+                });
+                sides.b.primary.entry(name).or_default().insert(row.year);
             }
         }
-        let belligerents = |side: &SideYears| -> Vec<pb::Belligerent> {
-            let mut all = Vec::new();
-            for (standing, members) in [
-                (pb::BelligerentStanding::Primary, &side.primary),
-                (pb::BelligerentStanding::Secondary, &side.secondary),
-            ] {
-                for (participant, present) in members {
-                    let joined = present.first().filter(|y| Some(*y) != years.first());
-                    let left = present.last().filter(|y| Some(*y) != years.last());
-                    all.push(pb::Belligerent {
-                        participant: participant.clone(),
-                        standing: standing as i32,
-                        join_date: joined
-                            .and_then(|y| PartialDate::from_parts(i64::from(*y), 0, 0).ok())
-                            .map(date_to_pb),
-                        leave_date: left
-                            .and_then(|y| PartialDate::from_parts(i64::from(*y), 0, 0).ok())
-                            .map(date_to_pb),
-                    });
-                }
-            }
-            all
-        };
-        let incompatibility = match first.incompatibility {
-            1 => "territory",
-            2 => "government",
-            3 => "territory and government",
-            _ => "not recorded",
-        };
-        let kind = if first.type_of_conflict == 2 {
-            "interstate"
-        } else {
-            "internationalised intrastate"
-        };
-        let territory = if first.territory_name.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", first.territory_name)
-        };
-        let intensity = rows.iter().map(|r| r.intensity_level).max().unwrap_or(0);
-        let episode_id = start.first_day();
-        events.push(Record::Event(pb::Event {
-            name: format!(
-                "events/ucdp-{conflict_id}-{:04}{:02}{:02}",
-                episode_id.year(),
-                u8::from(episode_id.month()),
-                episode_id.day()
-            ),
-            title: format!("{} – {}", first.side_a, first.side_b),
-            kind: pb::EventKind::ArmedConflict as i32,
-            start_date: Some(date_to_pb(start)),
-            end_date: end.map(date_to_pb),
-            summary: format!(
-                "UCDP/PRIO conflict {conflict_id}, an {kind} conflict over {incompatibility}{territory} in {}; highest intensity in the episode: {}.",
-                first.location,
-                if intensity >= 2 { "war (1,000 or more battle-related deaths in a year)" } else { "minor (25 to 999 battle-related deaths in a year)" }
-            ),
-            side_a: belligerents(&side_a),
-            side_b: belligerents(&side_b),
-            sources: vec![source],
-            ..Default::default()
-        }));
-        summary.episodes += 1;
+        Ok(sides)
     }
-    let mut records: Vec<Record> = actors.into_values().map(Record::Actor).collect();
-    records.extend(events);
-    Ok((records, summary))
+}
+
+/// An episode's armed conflict, named by its conflict and start.
+fn episode_event(conflict_id: i64, rows: &[&UcdpRow], sides: &Sides) -> pb::Event {
+    let first = rows[0];
+    let start = first.episode_start;
+    let incompatibility = match first.incompatibility {
+        1 => "territory",
+        2 => "government",
+        3 => "territory and government",
+        _ => "not recorded",
+    };
+    let kind = if first.type_of_conflict == 2 {
+        "interstate"
+    } else {
+        "internationalised intrastate"
+    };
+    let territory = if first.territory_name.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", first.territory_name)
+    };
+    let intensity = if rows.iter().any(|r| r.intensity_level >= 2) {
+        "war (1,000 or more battle-related deaths in a year)"
+    } else {
+        "minor (25 to 999 battle-related deaths in a year)"
+    };
+    let day = start.first_day();
+    pb::Event {
+        name: format!(
+            "events/ucdp-{conflict_id}-{:04}{:02}{:02}",
+            day.year(),
+            u8::from(day.month()),
+            day.day()
+        ),
+        title: format!("{} – {}", first.side_a, first.side_b),
+        kind: pb::EventKind::ArmedConflict as i32,
+        start_date: Some(date_to_pb(start)),
+        end_date: rows.iter().find_map(|r| r.episode_end).map(date_to_pb),
+        summary: format!(
+            "UCDP/PRIO conflict {conflict_id}, an {kind} conflict over {incompatibility}{territory} in {}; highest intensity in the episode: {intensity}.",
+            first.location
+        ),
+        side_a: sides.a.belligerents(&sides.years),
+        side_b: sides.b.belligerents(&sides.years),
+        sources: vec![ucdp_source(&first.version, conflict_id, start)],
+        ..Default::default()
+    }
 }
 
 fn ucdp_source(version: &str, conflict_id: i64, start: PartialDate) -> pb::Source {

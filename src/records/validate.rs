@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use super::roles::{role_allowed, Participant, RoleHolder};
 use super::Record;
 use crate::convert::date_from_pb;
-use crate::domain::statehood::{check_periods, StatePeriod};
+use crate::domain::statehood::{check_periods, within_existence, StatePeriod};
 use crate::domain::{names, CountryCode, PartialDate};
 use crate::error::FieldViolation;
 use crate::pb::diplomacy::v1 as pb;
@@ -288,9 +288,11 @@ impl Validator<'_> {
         self.sources(&c.sources);
     }
 
-    fn existence(&mut self, periods: &[pb::StatePeriod]) {
+    /// Existence periods, checked; the periods when they are valid, else
+    /// none.
+    fn existence(&mut self, periods: &[pb::StatePeriod]) -> Vec<StatePeriod> {
         if !self.count("existence", periods.len()) {
-            return;
+            return Vec::new();
         }
         let before = self.violations.len();
         let mut checked = Vec::new();
@@ -307,11 +309,14 @@ impl Validator<'_> {
             );
             checked.push(StatePeriod { start, end });
         }
-        if self.violations.len() == before {
-            if let Err(e) = check_periods(&checked) {
-                self.fail(&format!("existence[{}].{}", e.index, e.field), e.message);
-            }
+        if self.violations.len() != before {
+            return Vec::new();
         }
+        if let Err(e) = check_periods(&checked) {
+            self.fail(&format!("existence[{}].{}", e.index, e.field), e.message);
+            return Vec::new();
+        }
+        checked
     }
 
     fn cow_memberships(&mut self, memberships: &[pb::CowMembership]) {
@@ -686,7 +691,16 @@ impl Validator<'_> {
         if e.side_a.is_empty() && e.side_b.is_empty() {
             return; // filled from the actor and counterparts on write
         }
-        let mut spans: Vec<(Participant, &str, usize, i64, i64)> = Vec::new();
+        /// One belligerent's days in the conflict.
+        struct Stint<'e> {
+            who: Participant,
+            name: &'e str,
+            side: &'static str,
+            at: String,
+            from: time::Date,
+            until: time::Date,
+        }
+        let mut stints: Vec<Stint> = Vec::new();
         for (field, side) in [("side_a", &e.side_a), ("side_b", &e.side_b)] {
             if side.is_empty() {
                 self.fail(field, "is required: an armed conflict has two sides");
@@ -717,34 +731,35 @@ impl Validator<'_> {
                         );
                     }
                 }
-                if let Some(participant) = participant {
-                    let from = join
-                        .or(start)
-                        .map_or(i64::MIN, |d| day_number(d.first_day()));
-                    let until = leave.or(end).map_or(i64::MAX, |d| day_number(d.last_day()));
-                    spans.push((participant, field, i, from, until));
+                if let Some(who) = participant {
+                    stints.push(Stint {
+                        who,
+                        name: &belligerent.participant,
+                        side: field,
+                        at: format!("{field}[{i}]"),
+                        from: join.or(start).map_or(time::Date::MIN, |d| d.first_day()),
+                        until: leave.or(end).map_or(time::Date::MAX, |d| d.last_day()),
+                    });
                 }
             }
         }
-        for (n, (who, field, i, from, until)) in spans.iter().enumerate() {
-            let clash = spans[..n]
-                .iter()
-                .find(|(other, _, _, other_from, other_until)| {
-                    other == who && from <= other_until && other_from <= until
-                });
-            if let Some((_, other_field, other_i, _, _)) = clash {
-                let name = match who {
-                    Participant::Country(code) => code.name(),
-                    Participant::Actor(id) => format!("actors/{id}"),
-                };
-                let description = if other_field == field {
-                    format!("{name} is already on this side for these days ({field}[{other_i}])")
+        for (n, stint) in stints.iter().enumerate() {
+            let clash = stints[..n].iter().find(|other| {
+                other.who == stint.who && stint.from <= other.until && other.from <= stint.until
+            });
+            if let Some(other) = clash {
+                let description = if other.side == stint.side {
+                    format!(
+                        "{} is already on this side for these days ({})",
+                        stint.name, other.at
+                    )
                 } else {
                     format!(
-                        "{name} is on both sides at once ({other_field}[{other_i}] covers the same days)"
+                        "{} is on both sides at once ({} covers the same days)",
+                        stint.name, other.at
                     )
                 };
-                self.fail(&format!("{field}[{i}].participant"), description);
+                self.fail(&format!("{}.participant", stint.at), description);
             }
         }
     }
@@ -756,19 +771,7 @@ impl Validator<'_> {
         if a.ucdp_actor_id < 0 {
             self.fail("ucdp_actor_id", "must be a UCDP actor id (positive), or 0");
         }
-        let before = self.violations.len();
-        self.existence(&a.existence);
-        let existence: Vec<StatePeriod> = if self.violations.len() == before {
-            a.existence
-                .iter()
-                .map(|p| StatePeriod {
-                    start: p.start_date.as_ref().and_then(|d| date_from_pb(d).ok()),
-                    end: p.end_date.as_ref().and_then(|d| date_from_pb(d).ok()),
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
+        let existence = self.existence(&a.existence);
         let own = Participant::parse(&a.name);
         if !self.count("members", a.members.len()) {
             return;
@@ -783,17 +786,8 @@ impl Validator<'_> {
             let join = self.date(&path("join_date"), member.join_date.as_ref(), false);
             let leave = self.date(&path("leave_date"), member.leave_date.as_ref(), false);
             self.not_before(&path("leave_date"), leave, join, "join_date");
-            if existence.is_empty() {
-                continue;
-            }
-            let inside = |date: PartialDate| {
-                existence.iter().any(|p| {
-                    p.start.is_none_or(|s| s.first_day() <= date.last_day())
-                        && p.end.is_none_or(|e| date.first_day() <= e.last_day())
-                })
-            };
             for (field, date) in [("join_date", join), ("leave_date", leave)] {
-                if let Some(date) = date.filter(|d| !inside(*d)) {
+                if let Some(date) = date.filter(|d| !within_existence(&existence, *d)) {
                     self.fail(
                         &path(field),
                         format!("{date} is outside the actor's existence as recorded"),
@@ -866,11 +860,6 @@ impl Validator<'_> {
         }
         self.sources(&e.sources);
     }
-}
-
-/// Days since the epoch, for comparing spans.
-fn day_number(day: time::Date) -> i64 {
-    i64::from(day.to_julian_day())
 }
 
 /// Keeps hostile megabyte strings out of error messages.

@@ -12,7 +12,7 @@ use super::index::{record_index, RecordIndex};
 use super::keys;
 use super::kv::{KvRead, WriteSet};
 use crate::convert::date_from_pb;
-use crate::domain::statehood::succession_fits;
+use crate::domain::statehood::within_existence;
 use crate::domain::{Collection, CountryCode, CountryPair};
 use crate::error::{Error, PreconditionViolation, Result};
 use crate::pb::diplomacy::v1 as pb;
@@ -241,7 +241,7 @@ fn check_successions(tx: &WriteSet<'_>, id: &str, country: &pb::Country) -> Resu
         };
         let date = link.date.as_ref().and_then(|d| date_from_pb(d).ok());
         if let Some(date) = date {
-            if !succession_fits(&statehood_of(&predecessor).periods, date) {
+            if !within_existence(&statehood_of(&predecessor).periods, date) {
                 violations.push(PreconditionViolation {
                     kind: "SUCCESSION_OUTSIDE_EXISTENCE",
                     subject: format!("country.predecessors[{i}].date"),

@@ -159,11 +159,13 @@ fn pair_fact_entry(pair: CountryPair, fact: &PairFact, name: &str) -> Option<(Ve
         PairFact::Mediation(span) => (
             keys::join(
                 &keys::pair(PairFamily::Mediation, pair),
+                // A mediator's entries side by side, by date: a relation
+                // finds each mediation in one pass over the pair's entries.
                 &[
+                    &span.mediator,
+                    &span.role.to_string(),
                     &span.start.sort_key(),
                     name,
-                    &span.role.to_string(),
-                    &span.mediator,
                 ],
             ),
             pb::Mediation {

@@ -20,7 +20,7 @@
 //! | `c/`   | `c/{AB}/{start}/{record}`             | `ConflictSummary`       |
 //! | `m/`   | `m/{AB}/{date}/{record}`              | `MeetingSummary`        |
 //! | `d/`   | `d/{AB}/{MEDIATOR}/{date}/{record}`   | —                       |
-//! | `g/`   | `g/{AB}/{start}/{record}/{role}/{mediator}` | `Mediation`       |
+//! | `g/`   | `g/{AB}/{mediator}/{role}/{start}/{record}` | `Mediation`       |
 //! | `a/`   | `a/{actor_id}`                        | records naming it (u64) |
 //!
 //! Relation queries read the `s/`, `t/`, `u/`, `c/`, `m/`, `d/` and `g/` entries of a

@@ -170,72 +170,71 @@ fn count_records<K: KvStore>(kv: &K) -> Result<()> {
 /// later is judged on its own consent; what every pair is bound by stays
 /// the same, so the `t/` entries do, and the records keep their revisions.
 /// Each treaty also gets its `u/` entries (the days it is not in force).
-/// Rerunning it writes the same again.
 fn spread_treaty_dates<K: KvStore>(kv: &K) -> Result<()> {
-    let prefix = keys::records_of(Collection::Treaties);
-    let mut writes = kv::Writes::new();
-    for entry in kv.scan_prefix(&prefix) {
-        let (key, value) = entry?;
-        let id = std::str::from_utf8(&key[prefix.len()..])
-            .map_err(|_| corrupt("treaty", String::from_utf8_lossy(&key)))?
-            .to_owned();
-        let Ok(Record::Treaty(mut treaty)) = decode_record(Collection::Treaties, &value) else {
-            return Err(corrupt("treaty", String::from_utf8_lossy(&key)));
-        };
-        if records::spread_treaty_dates(&mut treaty) {
-            writes.insert(key, Some(encode_record(&Record::Treaty(treaty.clone()))));
-        }
-        let index = record_index(Collection::Treaties, &id, &Record::Treaty(treaty));
-        for (index_key, index_value) in index.entries {
-            if index_key.starts_with(keys::PENDING) {
-                writes.insert(index_key, Some(index_value));
-            }
-        }
-        if writes.len() >= 10_000 {
-            kv.apply(std::mem::take(&mut writes))?;
-        }
-    }
-    kv.apply(writes)
+    rewrite_records(
+        kv,
+        Collection::Treaties,
+        |record| match record {
+            Record::Treaty(treaty) => records::spread_treaty_dates(treaty),
+            _ => false,
+        },
+        |_, key| key.starts_with(keys::PENDING),
+    )
 }
 
 /// Schema 7: an armed conflict stored with an actor and counterparts gets
 /// them as its two sides, all primary parties (`records::normalize`), which
 /// changes no key and no pair it is at war with, only what its history
 /// entries carry; and every treaty, meeting and event gets its `g/` entries
-/// (mediations). Records keep their revisions. Rerunning it writes the same
-/// again.
+/// (mediations). Records keep their revisions.
 fn add_sides_and_mediations<K: KvStore>(kv: &K) -> Result<()> {
     for collection in [
         Collection::Treaties,
         Collection::Meetings,
         Collection::Events,
     ] {
-        let prefix = keys::records_of(collection);
-        let mut writes = kv::Writes::new();
-        for entry in kv.scan_prefix(&prefix) {
-            let (key, value) = entry?;
-            let damaged = || corrupt(collection.as_str(), String::from_utf8_lossy(&key));
-            let id = std::str::from_utf8(&key[prefix.len()..])
-                .map_err(|_| damaged())?
-                .to_owned();
-            let mut record = decode_record(collection, &value).map_err(|_| damaged())?;
-            let changed = records::normalize(&mut record);
-            let index = record_index(collection, &id, &record);
-            for (index_key, index_value) in index.entries {
-                if changed || index_key.starts_with(keys::MEDIATIONS) {
-                    writes.insert(index_key, Some(index_value));
-                }
-            }
-            if changed {
-                writes.insert(key, Some(encode_record(&record)));
-            }
-            if writes.len() >= 10_000 {
-                kv.apply(std::mem::take(&mut writes))?;
-            }
-        }
-        kv.apply(writes)?;
+        rewrite_records(kv, collection, records::normalize, |changed, key| {
+            changed || key.starts_with(keys::MEDIATIONS)
+        })?;
     }
     Ok(())
+}
+
+/// One pass of an upgrade over a collection: each record changed in place
+/// by `change` (rewritten when it says so, keeping its revision), and the
+/// index entries of its new version that `wanted` (told whether the record
+/// changed) picks written. An upgrade that changes what a record indexes
+/// keeps the same keys, so nothing is left to remove; rerunning it writes
+/// the same again.
+fn rewrite_records<K: KvStore>(
+    kv: &K,
+    collection: Collection,
+    change: impl Fn(&mut Record) -> bool,
+    wanted: impl Fn(bool, &[u8]) -> bool,
+) -> Result<()> {
+    let prefix = keys::records_of(collection);
+    let mut writes = kv::Writes::new();
+    for entry in kv.scan_prefix(&prefix) {
+        let (key, value) = entry?;
+        let damaged = || corrupt(collection.as_str(), String::from_utf8_lossy(&key));
+        let id = std::str::from_utf8(&key[prefix.len()..])
+            .map_err(|_| damaged())?
+            .to_owned();
+        let mut record = decode_record(collection, &value).map_err(|_| damaged())?;
+        let changed = change(&mut record);
+        for (index_key, index_value) in record_index(collection, &id, &record).entries {
+            if wanted(changed, &index_key) {
+                writes.insert(index_key, Some(index_value));
+            }
+        }
+        if changed {
+            writes.insert(key, Some(encode_record(&record)));
+        }
+        if writes.len() >= 10_000 {
+            kv.apply(std::mem::take(&mut writes))?;
+        }
+    }
+    kv.apply(writes)
 }
 
 #[cfg(test)]

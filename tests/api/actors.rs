@@ -23,6 +23,14 @@ async fn relation(server: &TestServer, pair: &str, as_of: &str) -> Relation {
         .into_inner()
 }
 
+/// Each `(pair, day, armed conflicts covering it, why)`.
+async fn assert_wars(server: &TestServer, cases: &[(&str, &str, i32, &str)]) {
+    for (pair, day, wars, why) in cases {
+        let answer = relation(server, pair, day).await;
+        assert_eq!(answer.armed_conflicts_count, *wars, "{pair} {day}: {why}");
+    }
+}
+
 fn mediators(relation: &Relation) -> Vec<&str> {
     relation
         .mediations
@@ -274,10 +282,7 @@ async fn sides_decide_who_is_at_war_with_whom_and_from_when() {
             "after the conflict's end",
         ),
     ];
-    for (pair, day, wars, why) in cases {
-        let answer = relation(&server, pair, day).await;
-        assert_eq!(answer.armed_conflicts_count, wars, "{pair} {day}: {why}");
-    }
+    assert_wars(&server, &cases).await;
     let de_es = relation(&server, "countries/DE/relations/ES", "1996-06-01").await;
     assert_eq!(
         de_es.armed_conflicts[0].start_date,
@@ -569,10 +574,7 @@ async fn ucdp_conflicts_import_with_their_sides_and_a_second_import_changes_noth
             "on the same side",
         ),
     ];
-    for (pair, day, wars, why) in cases {
-        let answer = relation(&server, pair, day).await;
-        assert_eq!(answer.armed_conflicts_count, wars, "{pair} {day}: {why}");
-    }
+    assert_wars(&server, &cases).await;
     let episode = server
         .events()
         .get_event(GetEventRequest {

@@ -218,6 +218,24 @@ fn get_list_and_search_cover_every_resource() {
     assert!(client
         .ok(&["get", "meetings/m01", "-o", "yaml"])
         .contains("name: meetings/m01"));
+    assert_eq!(
+        client.json(&["get", "actors/osce-minsk-group"])["name"],
+        "actors/osce-minsk-group"
+    );
+    let france_in = client.json_lines(&["list", "actors", "--country", "France"]);
+    assert_eq!(
+        france_in
+            .iter()
+            .map(|a| a["name"].as_str().unwrap_or_default())
+            .collect::<Vec<_>>(),
+        ["actors/osce-minsk-group"],
+        "the actors France has been a member of"
+    );
+    let actors = client.ok(&["list", "actors", "-o", "wide"]);
+    assert!(
+        actors.lines().next().is_some_and(|h| h.contains("MEMBERS")),
+        "{actors}"
+    );
 
     // Countries page by page (the server's pages are 200 here).
     let every = client.json_lines(&["list", "countries"]);

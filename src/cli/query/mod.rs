@@ -86,6 +86,7 @@ named!(
     Treaty,
     Meeting,
     Event,
+    Actor,
     HistoryEntry,
     Change,
     CountryMatch,

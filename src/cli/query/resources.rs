@@ -2,6 +2,7 @@
 
 use clap::{Args, ValueEnum};
 use diplomacy::pb::diplomacy::v1 as pb;
+use diplomacy::pb::diplomacy::v1::actor_service_client::ActorServiceClient;
 use diplomacy::pb::diplomacy::v1::country_service_client::CountryServiceClient;
 use diplomacy::pb::diplomacy::v1::event_service_client::EventServiceClient;
 use diplomacy::pb::diplomacy::v1::meeting_service_client::MeetingServiceClient;
@@ -18,7 +19,8 @@ use crate::cli::render::{columns, Columns, Printer};
 #[derive(Args)]
 pub struct GetArgs {
     /// A resource name: `countries/TR` (or a country's name,
-    /// `countries/Türkiye`), `treaties/t02`, `meetings/…`, `events/…`, or a
+    /// `countries/Türkiye`), `treaties/t02`, `meetings/…`, `events/…`,
+    /// `actors/osce-minsk-group`, or a
     /// relation, `countries/TR/relations/AM` (today's).
     name: String,
     #[command(flatten)]
@@ -32,6 +34,7 @@ pub enum Kind {
     Treaties,
     Meetings,
     Events,
+    Actors,
 }
 
 #[derive(Args)]
@@ -45,7 +48,7 @@ pub struct ListArgs {
     #[arg(long)]
     current_only: bool,
     /// Treaties with this party, meetings with this participant, events
-    /// naming this country: a code or a name.
+    /// naming this country, actors it is a member of: a code or a name.
     #[arg(long)]
     country: Option<String>,
     #[command(flatten)]
@@ -103,12 +106,19 @@ pub async fn get(args: GetArgs) -> Result<(), Failure> {
                 .map_err(Failure::from_status)?
                 .get_ref(),
         )?,
+        ["actors", _] => dynamic(
+            ActorServiceClient::new(channel)
+                .get_actor(pb::GetActorRequest { name: name.into() })
+                .await
+                .map_err(Failure::from_status)?
+                .get_ref(),
+        )?,
         _ => {
             return Err(Failure::new(
                 Exit::InvalidArgument,
                 format!(
                     "{name:?} is not a resource name: countries/CODE, countries/A/relations/B, \
-                     treaties/ID, meetings/ID or events/ID"
+                     treaties/ID, meetings/ID, events/ID or actors/ID"
                 ),
             ))
         }
@@ -138,6 +148,7 @@ pub async fn list(args: ListArgs) -> Result<(), Failure> {
         Kind::Treaties => &columns::TREATIES,
         Kind::Meetings => &columns::MEETINGS,
         Kind::Events => &columns::EVENTS,
+        Kind::Actors => &columns::ACTORS,
     };
     Printer::new(args.client.format()).many(&all, columns)
 }
@@ -219,6 +230,22 @@ async fn page_of(
                 .into_inner();
             (
                 page.events.iter().map(dynamic).collect::<Result<_, _>>()?,
+                page.next_page_token,
+            )
+        }
+        Kind::Actors => {
+            let page = ActorServiceClient::new(channel)
+                .list_actors(pb::ListActorsRequest {
+                    page_size,
+                    page_token,
+                    member: country.to_string(),
+                    ..Default::default()
+                })
+                .await
+                .map_err(Failure::from_status)?
+                .into_inner();
+            (
+                page.actors.iter().map(dynamic).collect::<Result<_, _>>()?,
                 page.next_page_token,
             )
         }

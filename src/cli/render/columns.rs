@@ -75,6 +75,15 @@ pub const EVENTS: Columns = Columns {
     ],
 };
 
+pub const ACTORS: Columns = Columns {
+    normal: &[
+        ("NAME", "name"),
+        ("DISPLAY NAME", "display_name"),
+        ("KIND", "kind"),
+    ],
+    wide: &[("MEMBERS", "members"), ("UCDP ID", "ucdp_actor_id")],
+};
+
 pub const HISTORY: Columns = Columns {
     normal: &[
         ("DATE", "date"),

@@ -58,7 +58,9 @@ pub struct PairIndex {
     pub(in crate::store) meetings: SortedMap<Box<[u8]>>,
     /// Per mediator in code order, its `{date}/{record}` entries, sorted.
     pub(in crate::store) mediators: Vec<(CountryCode, SortedMap<()>)>,
-    /// Each record's mediators and facilitators with their days (`g/`).
+    /// Each record's mediators and facilitators with their days (`g/`),
+    /// keyed `{mediator}/{role}/{start}/{record}`: a mediator's entries side
+    /// by side, in date order.
     pub(in crate::store) mediations: SortedMap<MediationSpan>,
     /// Heap bytes the entries own (keys, names, titles), kept as entries
     /// come and go; the buffers holding the entries are counted when asked.
@@ -453,9 +455,7 @@ impl PairIndex {
 
     /// The pair's mediations active on `day`, in order of start.
     pub fn mediations_on(&self, day: time::Date) -> Vec<Mediation> {
-        let mut all = mediations(self.mediations.values());
-        all.retain(|m| m.active_on(day));
-        all
+        mediations(self.mediations.values(), Some(day))
     }
 
     /// Meetings keyed from `from` (inclusive; `None`: the first) to before
