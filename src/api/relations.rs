@@ -14,6 +14,7 @@ use crate::convert::{date_from_pb, date_to_pb};
 use crate::domain::mediation::Mediation;
 use crate::domain::names::{parse_relation_name, PairNameError};
 use crate::domain::relation::{DiplomaticStatus, MAX_LISTED};
+use crate::domain::standing::StandingFact;
 use crate::domain::statehood::{coexistence, counted_from, Coexistence};
 use crate::domain::{CountryCode, CountryPair, PartialDate};
 use crate::error::{Error, FieldViolation, Result};
@@ -192,6 +193,16 @@ pub fn relation_of(
             .iter()
             .map(|m| Bytes::from(m.name.clone())),
     );
+    // Recognition, representation and the border rest on their events.
+    source_records.extend(
+        facts
+            .recognitions
+            .iter()
+            .chain(&facts.representations)
+            .chain([&facts.border])
+            .flatten()
+            .map(|fact| Bytes::from(fact.record.clone())),
+    );
     source_records.sort_unstable();
     source_records.dedup();
 
@@ -223,6 +234,34 @@ pub fn relation_of(
             .collect(),
         treaties_not_in_force: facts.treaties_not_in_force,
         treaties_not_in_force_count: count(facts.treaties_not_in_force_count),
+        recognitions: directed(pair, facts.recognitions, |from, to, fact| pb::Recognition {
+            recognizer: from,
+            recognized: to,
+            standing: fact
+                .as_ref()
+                .map_or(pb::RecognitionStanding::Unknown as i32, |f| f.value),
+            since: fact.as_ref().map(|f| date_to_pb(f.date)),
+            record: fact.map(|f| f.record).unwrap_or_default(),
+        }),
+        representations: directed(pair, facts.representations, |from, to, fact| {
+            pb::Representation {
+                sending: from,
+                receiving: to,
+                level: fact
+                    .as_ref()
+                    .map_or(pb::RepresentationLevel::Unknown as i32, |f| f.value),
+                since: fact.as_ref().map(|f| date_to_pb(f.date)),
+                record: fact.map(|f| f.record).unwrap_or_default(),
+            }
+        }),
+        border: Some(pb::Border {
+            status: facts
+                .border
+                .as_ref()
+                .map_or(pb::BorderStatus::Unknown as i32, |f| f.value),
+            since: facts.border.as_ref().map(|f| date_to_pb(f.date)),
+            record: facts.border.map(|f| f.record).unwrap_or_default(),
+        }),
         mediations_count: count(facts.mediations.len()),
         mediations: facts
             .mediations
@@ -231,6 +270,83 @@ pub fn relation_of(
             .map(mediation_to_pb)
             .collect(),
     })
+}
+
+/// The country a page token of a list in country order stopped at.
+fn country_after(token: &str, fingerprint: u64) -> Result<Option<CountryCode>> {
+    page::decode_token(token, fingerprint)
+        .map_err(|v| Error::InvalidArgument(vec![v]))?
+        .map(|p| {
+            std::str::from_utf8(&p)
+                .ok()
+                .and_then(CountryCode::parse)
+                .ok_or_else(|| Error::invalid("page_token", "is not a token returned by this API"))
+        })
+        .transpose()
+}
+
+/// A list of enum values used as a filter: each a known, specified value
+/// (INVALID_ARGUMENT naming `field[i]` otherwise).
+fn enum_filter<E: TryFrom<i32>>(values: &[i32], field: &str) -> Result<Vec<i32>> {
+    for (i, value) in values.iter().enumerate() {
+        if *value == 0 || E::try_from(*value).is_err() {
+            return Err(Error::invalid(
+                format!("{field}[{i}]"),
+                format!("{value} is not a value of this filter"),
+            ));
+        }
+    }
+    Ok(values.to_vec())
+}
+
+/// The index of the parent's direction in a relation listed for it: its
+/// own, or that of the state it stands in for on the day.
+fn parent_side(relation: &wire::Relation, parent: &str) -> usize {
+    let answered = relation
+        .answered_for
+        .iter()
+        .find(|c| c.asked == parent)
+        .map_or(parent, |c| c.answered.as_str());
+    match relation.countries.first() {
+        Some(first) if first[..] == *answered.as_bytes() => 0,
+        _ => 1,
+    }
+}
+
+/// The subject of `ListRecognitions`: an existing country or actor.
+fn recognized_subject(store: &Store, parent: &str) -> Result<()> {
+    use crate::domain::{names::parse_record_name, Collection};
+    match parse_record_name(parent) {
+        Some((Collection::Countries, _)) => existing_country(store, parent, "parent").map(|_| ()),
+        Some((Collection::Actors, id)) => match store.get(Collection::Actors, id)? {
+            Some(_) => Ok(()),
+            None => Err(Error::invalid(
+                "parent",
+                format!("unknown actor {}", short(parent)),
+            )),
+        },
+        _ => Err(Error::invalid(
+            "parent",
+            format!(
+                "{:?} is not a country or actor name such as `countries/XK` or `actors/nagorno-karabakh-authorities`",
+                short(parent)
+            ),
+        )),
+    }
+}
+
+/// One answer per direction of `pair`: the lower code's towards the
+/// higher, then the reverse.
+fn directed<T>(
+    pair: CountryPair,
+    facts: [Option<StandingFact>; 2],
+    answer: impl Fn(String, String, Option<StandingFact>) -> T,
+) -> Vec<T> {
+    let [low, high] = facts;
+    vec![
+        answer(pair.low().name(), pair.high().name(), low),
+        answer(pair.high().name(), pair.low().name(), high),
+    ]
 }
 
 fn mediation_to_pb(m: Mediation) -> pb::Mediation {
@@ -384,21 +500,23 @@ impl RelationService for Relations {
                 }
             }
         }
+        let recognitions =
+            enum_filter::<pb::RecognitionStanding>(&req.recognitions, "recognitions")?;
+        let levels = enum_filter::<pb::RepresentationLevel>(
+            &req.representation_levels,
+            "representation_levels",
+        )?;
         let as_of_text = as_of.to_string();
-        let statuses: Vec<u8> = wanted.iter().flat_map(|s| s.to_be_bytes()).collect();
-        let fingerprint =
-            page::fingerprint(&[req.parent.as_bytes(), as_of_text.as_bytes(), &statuses]);
-        let after = page::decode_token(&req.page_token, fingerprint)
-            .map_err(|v| Error::InvalidArgument(vec![v]))?
-            .map(|p| {
-                std::str::from_utf8(&p)
-                    .ok()
-                    .and_then(CountryCode::parse)
-                    .ok_or_else(|| {
-                        Error::invalid("page_token", "is not a token returned by this API")
-                    })
-            })
-            .transpose()?;
+        let numbers =
+            |values: &[i32]| -> Vec<u8> { values.iter().flat_map(|s| s.to_be_bytes()).collect() };
+        let fingerprint = page::fingerprint(&[
+            req.parent.as_bytes(),
+            as_of_text.as_bytes(),
+            &numbers(&wanted),
+            &numbers(&recognitions),
+            &numbers(&levels),
+        ]);
+        let after = country_after(&req.page_token, fingerprint)?;
 
         let mut relations = Vec::new();
         let mut next_page_token = String::new();
@@ -418,12 +536,67 @@ impl RelationService for Relations {
             };
             let name = format!("{}/relations/{other}", code.name());
             let relation = relation_of(&self.store, name, pair, as_of, listed)?;
-            if wanted.is_empty() || wanted.contains(&relation.diplomatic_status) {
+            let side = parent_side(&relation, &req.parent);
+            let recognition = relation.recognitions.get(side).map(|r| r.standing);
+            let level = relation.representations.get(side).map(|r| r.level);
+            let matches = |wanted: &[i32], value: Option<i32>| {
+                wanted.is_empty() || value.is_some_and(|v| wanted.contains(&v))
+            };
+            if matches(&wanted, Some(relation.diplomatic_status))
+                && matches(&recognitions, recognition)
+                && matches(&levels, level)
+            {
                 relations.push(relation);
             }
         }
         Ok(Response::new(wire::ListRelationsResponse {
             relations,
+            next_page_token,
+        }))
+    }
+
+    async fn list_recognitions(
+        &self,
+        request: Request<pb::ListRecognitionsRequest>,
+    ) -> Result<Response<pb::ListRecognitionsResponse>, Status> {
+        let req = request.into_inner();
+        recognized_subject(&self.store, &req.parent)?;
+        let limit = page::page_size(req.page_size).map_err(|v| Error::InvalidArgument(vec![v]))?;
+        let as_of =
+            optional_date(req.as_of.as_ref(), "as_of")?.unwrap_or_else(PartialDate::today_utc);
+        let standings = enum_filter::<pb::RecognitionStanding>(&req.standings, "standings")?;
+        let as_of_text = as_of.to_string();
+        let numbers: Vec<u8> = standings.iter().flat_map(|s| s.to_be_bytes()).collect();
+        let fingerprint =
+            page::fingerprint(&[req.parent.as_bytes(), as_of_text.as_bytes(), &numbers]);
+        let after = country_after(&req.page_token, fingerprint)?;
+        let mut recognitions = Vec::new();
+        let mut next_page_token = String::new();
+        let mut last: Option<CountryCode> = None;
+        for item in self
+            .store
+            .recognitions_on(&req.parent, as_of.last_day(), after)
+        {
+            let (recognizer, fact) = item?;
+            if recognitions.len() == limit {
+                if let Some(last) = last {
+                    next_page_token = page::encode_token(fingerprint, last.as_str().as_bytes());
+                }
+                break;
+            }
+            last = Some(recognizer);
+            if standings.is_empty() || standings.contains(&fact.value) {
+                recognitions.push(pb::Recognition {
+                    recognizer: recognizer.name(),
+                    recognized: req.parent.clone(),
+                    standing: fact.value,
+                    since: Some(date_to_pb(fact.date)),
+                    record: fact.record,
+                });
+            }
+        }
+        Ok(Response::new(pb::ListRecognitionsResponse {
+            recognitions,
             next_page_token,
         }))
     }

@@ -43,7 +43,12 @@ pub struct ImportArgs {
     /// or internationalised conflict becomes an armed conflict with two
     /// sides, `events/ucdp-{conflict_id}-{episode start}`; non-state sides
     /// become actors `actors/ucdp-{id}`; states are matched by their COW
-    /// codes; importing it again changes nothing).
+    /// codes; importing it again changes nothing), or `cow-dipex` (COW's
+    /// Diplomatic Exchange v2006.1 CSV: each snapshot of a pair becomes a
+    /// year-precision REPRESENTATION event
+    /// `events/cow-dipex-{ccode1}-{ccode2}-{year}` with the level each way;
+    /// states are matched by COW code on the year; importing it again
+    /// changes nothing).
     #[arg(long, value_enum, default_value_t = ImportFormat::Jsonl)]
     format: ImportFormat,
     #[command(flatten)]
@@ -71,6 +76,7 @@ pub enum ImportFormat {
     Jsonl,
     CowStates,
     UcdpAcd,
+    CowDipex,
 }
 
 #[derive(Args)]
@@ -165,6 +171,24 @@ pub async fn import(args: ImportArgs) -> CliResult {
                 summary.rows, summary.episodes, summary.skipped_rows
             );
             import_from(&args, &records).await
+        }
+        ImportFormat::CowDipex => {
+            let countries = target_countries(&args).await?;
+            let file = ingest::cow_dipex::DipexFile::open(&args.file, &countries, args.best_effort)
+                .map_err(|e| format!("{}: {e}", args.file.display()))?;
+            let outcome = import_from(&args, &file).await;
+            let summary = file.summary();
+            eprintln!(
+                "{} Diplomatic Exchange rows: {} repeat a snapshot from the other side, {} record no level, {} bad rows skipped",
+                summary.rows,
+                summary.mirrors,
+                summary.unrecorded,
+                summary.skipped.len()
+            );
+            for row in summary.skipped.iter().take(50) {
+                eprintln!("skipped {row}");
+            }
+            outcome
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod mediation;
 pub mod names;
 pub mod relation;
 pub mod search;
+pub mod standing;
 pub mod statehood;
 
 pub use date::{DateError, PartialDate, Precision};

@@ -28,6 +28,10 @@ pub enum StatusChange {
     Restored,
     Downgraded,
     Severed,
+    /// No relations without recognition.
+    NonRecognition,
+    /// Severs relations that had existed; else no relations.
+    RecognitionWithdrawn,
 }
 
 /// One status-setting fact of a pair.
@@ -66,6 +70,13 @@ pub fn status_after<'a>(facts: impl IntoIterator<Item = &'a StatusFact>) -> Stat
             StatusChange::Established | StatusChange::Restored => DiplomaticStatus::Established,
             StatusChange::Downgraded => DiplomaticStatus::Downgraded,
             StatusChange::Severed => DiplomaticStatus::Severed,
+            StatusChange::NonRecognition => DiplomaticStatus::None,
+            StatusChange::RecognitionWithdrawn => match outcome.status {
+                DiplomaticStatus::Established
+                | DiplomaticStatus::Downgraded
+                | DiplomaticStatus::Severed => DiplomaticStatus::Severed,
+                DiplomaticStatus::Unknown | DiplomaticStatus::None => DiplomaticStatus::None,
+            },
         };
         outcome = StatusOutcome {
             status: next,
@@ -78,16 +89,31 @@ pub fn status_after<'a>(facts: impl IntoIterator<Item = &'a StatusFact>) -> Stat
 
 /// `status_after`, reading the facts newest first and stopping at the one
 /// that decides: the last fact other than a recognition, or else the first
-/// recognition. A busy pair has thousands of facts; this reads a few.
+/// recognition. A withdrawal of recognition decides with the status before
+/// it, read on from there. A busy pair has thousands of facts; this reads
+/// a few.
 pub fn status_from_newest<'a>(
     facts_newest_first: impl IntoIterator<Item = &'a StatusFact>,
 ) -> StatusOutcome {
+    let mut facts = facts_newest_first.into_iter();
     let mut earliest_recognition = None;
-    for fact in facts_newest_first {
-        if fact.change == StatusChange::Recognition {
-            earliest_recognition = Some(fact);
-        } else {
-            return status_after([fact]);
+    for fact in facts.by_ref() {
+        match fact.change {
+            StatusChange::Recognition => earliest_recognition = Some(fact),
+            StatusChange::RecognitionWithdrawn => {
+                let before = status_from_newest(facts);
+                let mut outcome = status_after([fact]);
+                if matches!(
+                    before.status,
+                    DiplomaticStatus::Established
+                        | DiplomaticStatus::Downgraded
+                        | DiplomaticStatus::Severed
+                ) {
+                    outcome.status = DiplomaticStatus::Severed;
+                }
+                return outcome;
+            }
+            _ => return status_after([fact]),
         }
     }
     status_after(earliest_recognition)
@@ -569,7 +595,7 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn reading_newest_first_decides_as_the_fold_does(
-            changes in proptest::collection::vec(0usize..6, 0..12)
+            changes in proptest::collection::vec(0usize..8, 0..12)
         ) {
             let all = [
                 StatusChange::Recognition,
@@ -578,6 +604,8 @@ mod tests {
                 StatusChange::Restored,
                 StatusChange::Downgraded,
                 StatusChange::Severed,
+                StatusChange::NonRecognition,
+                StatusChange::RecognitionWithdrawn,
             ];
             let facts: Vec<StatusFact> = changes
                 .iter()

@@ -3,6 +3,8 @@
 //! `diplomacy import`. Everything here writes through the store's single
 //! writer; nothing here knows gRPC.
 
+mod cow_codes;
+pub mod cow_dipex;
 pub mod cow_states;
 mod importer;
 pub mod iso_codes;

@@ -23,12 +23,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 
+use super::cow_codes::CowCodes;
 use super::table::{bad, read_columns, whole};
 use crate::convert::date_to_pb;
 use crate::domain::PartialDate;
 use crate::error::Result;
 use crate::pb::diplomacy::v1 as pb;
-use crate::records::codes::{code_pieces, CodePiece, CodeScheme};
 use crate::records::Record;
 
 /// The columns of UCDP's file, read by name (in any order).
@@ -237,44 +237,17 @@ pub fn ucdp_records(
     Ok((records, summary))
 }
 
-/// The countries that hold each COW code, and when: read once for a file
-/// whose rows name the same states again and again.
-struct CowCodes(BTreeMap<i32, Vec<(String, CodePiece)>>);
-
-impl CowCodes {
-    fn of(countries: &[pb::Country]) -> Self {
-        let mut holders: BTreeMap<i32, Vec<(String, CodePiece)>> = BTreeMap::new();
-        for country in countries {
-            let codes: BTreeSet<i32> = country.cow_memberships.iter().map(|m| m.ccode).collect();
-            for code in codes {
-                for piece in code_pieces(country, CodeScheme::CowCode, &code.to_string()) {
-                    holders
-                        .entry(code)
-                        .or_default()
-                        .push((country.name.clone(), piece));
-                }
-            }
-        }
-        CowCodes(holders)
-    }
-
-    /// The country a Gleditsch–Ward number names on `date`.
-    fn country(&self, gw: i64, date: PartialDate, line: usize) -> Result<String> {
-        let cow = gw_to_cow(gw, date);
-        i32::try_from(cow)
-            .ok()
-            .and_then(|code| self.0.get(&code))
-            .and_then(|holders| holders.iter().find(|(_, piece)| piece.overlaps(date)))
-            .map(|(name, _)| name.clone())
-            .ok_or_else(|| {
-                bad(
-                    format!("line {line}: gwno"),
-                    format!(
-                        "Gleditsch–Ward number {gw} (COW code {cow}) matches no country on {date}: import COW's state list first (`diplomacy import --format cow-states`)"
-                    ),
-                )
-            })
-    }
+/// The country a Gleditsch–Ward number names on `date`.
+fn gw_country(states: &CowCodes, gw: i64, date: PartialDate, line: usize) -> Result<String> {
+    let cow = gw_to_cow(gw, date);
+    states.holder(cow, date).map(str::to_owned).ok_or_else(|| {
+        bad(
+            format!("line {line}: gwno"),
+            format!(
+                "Gleditsch–Ward number {gw} (COW code {cow}) matches no country on {date}: import COW's state list first (`diplomacy import --format cow-states`)"
+            ),
+        )
+    })
 }
 
 /// One side of an episode as its rows give it: each participant (a
@@ -348,7 +321,7 @@ impl Sides {
                     &mut side.secondary
                 };
                 for gw in gws {
-                    let name = states.country(*gw, start, row.line)?;
+                    let name = gw_country(states, *gw, start, row.line)?;
                     members.entry(name).or_default().insert(row.year);
                 }
             }

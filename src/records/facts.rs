@@ -12,6 +12,7 @@ use crate::domain::mediation::MediationSpan;
 use crate::domain::relation::{
     NotInForce, PartyConsent, StatusChange, StatusFact, TreatyInterval, TreatyStanding,
 };
+use crate::domain::standing::{Aspect, StandingFact};
 use crate::domain::{CountryCode, CountryPair, PartialDate};
 use crate::pb::diplomacy::v1 as pb;
 
@@ -60,6 +61,23 @@ pub enum PairFact {
     /// A mediator or facilitator of the pair (a state or an actor) over
     /// the days of its involvement in one record.
     Mediation(MediationSpan),
+    /// A recognition, a level of representation (each from the state
+    /// `from`) or a border fact (no direction).
+    Standing {
+        aspect: Aspect,
+        from: Option<CountryCode>,
+        fact: StandingFact,
+    },
+}
+
+/// A state's recognition (or not) of a state or an actor, indexed by the
+/// recognised so that "who recognises it" is one range read.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecognitionFact {
+    /// `countries/{code}` or `actors/{id}`.
+    pub subject: String,
+    pub recognizer: CountryCode,
+    pub fact: StandingFact,
 }
 
 /// Everything a record contributes to the indexes.
@@ -72,6 +90,7 @@ pub struct RecordFacts {
     pub references: BTreeSet<CountryCode>,
     pub milestones: Vec<Milestone>,
     pub pair_facts: Vec<(CountryPair, PairFact)>,
+    pub recognitions: Vec<RecognitionFact>,
 }
 
 pub fn record_facts(record: &Record) -> RecordFacts {
@@ -513,8 +532,110 @@ fn status_change(kind: i32) -> Option<StatusChange> {
         pb::EventKind::RelationsRestored => StatusChange::Restored,
         pb::EventKind::RelationsDowngraded => StatusChange::Downgraded,
         pb::EventKind::RelationsSevered => StatusChange::Severed,
+        pb::EventKind::NonRecognition => StatusChange::NonRecognition,
+        pb::EventKind::RecognitionWithdrawn => StatusChange::RecognitionWithdrawn,
         _ => return None,
     })
+}
+
+/// Where a recognition event leaves the recognizer, as a
+/// `RecognitionStanding` number.
+pub fn recognition_standing(kind: i32) -> Option<pb::RecognitionStanding> {
+    Some(match pb::EventKind::try_from(kind).ok()? {
+        pb::EventKind::Recognition => pb::RecognitionStanding::Recognized,
+        pb::EventKind::NonRecognition => pb::RecognitionStanding::NotRecognized,
+        pb::EventKind::RecognitionWithdrawn => pb::RecognitionStanding::Withdrawn,
+        _ => return None,
+    })
+}
+
+fn border_status(kind: i32) -> Option<pb::BorderStatus> {
+    Some(match pb::EventKind::try_from(kind).ok()? {
+        pb::EventKind::BorderClosed => pb::BorderStatus::Closed,
+        pb::EventKind::BorderOpened => pb::BorderStatus::Open,
+        _ => return None,
+    })
+}
+
+/// The history entry kind an event's first entry has.
+fn event_entry_kind(kind: i32) -> pb::HistoryEntryKind {
+    if recognition_standing(kind).is_some() {
+        pb::HistoryEntryKind::Recognition
+    } else if border_status(kind).is_some() {
+        pb::HistoryEntryKind::Border
+    } else if kind == pb::EventKind::Representation as i32 {
+        pb::HistoryEntryKind::Representation
+    } else {
+        pb::HistoryEntryKind::Event
+    }
+}
+
+/// What an event says of recognition, representation and the border: its
+/// pair facts and its recognitions by the recognised.
+fn standing_facts(
+    e: &pb::Event,
+    start: PartialDate,
+    actor: Option<CountryCode>,
+    own_pairs: &BTreeSet<CountryPair>,
+) -> (Vec<(CountryPair, PairFact)>, Vec<RecognitionFact>) {
+    let fact = |value: i32| StandingFact {
+        date: start,
+        value,
+        record: e.name.clone(),
+    };
+    let mut pair_facts = Vec::new();
+    let mut recognitions = Vec::new();
+    if let (Some(standing), Some(actor)) = (recognition_standing(e.kind), actor) {
+        for subject in &e.counterparts {
+            recognitions.push(RecognitionFact {
+                subject: subject.clone(),
+                recognizer: actor,
+                fact: fact(standing as i32),
+            });
+            let pair = CountryCode::from_name(subject).and_then(|c| CountryPair::new(actor, c));
+            if let Some(pair) = pair {
+                pair_facts.push((
+                    pair,
+                    PairFact::Standing {
+                        aspect: Aspect::Recognition,
+                        from: Some(actor),
+                        fact: fact(standing as i32),
+                    },
+                ));
+            }
+        }
+    }
+    if let Some(border) = border_status(e.kind) {
+        for pair in own_pairs {
+            pair_facts.push((
+                *pair,
+                PairFact::Standing {
+                    aspect: Aspect::Border,
+                    from: None,
+                    fact: fact(border as i32),
+                },
+            ));
+        }
+    }
+    for change in &e.representation {
+        let sending = CountryCode::from_name(&change.sending);
+        let receiving = CountryCode::from_name(&change.receiving);
+        let Some((sending, pair)) = sending
+            .zip(receiving)
+            .and_then(|(s, r)| Some((s, CountryPair::new(s, r)?)))
+        else {
+            continue;
+        };
+        pair_facts.push((
+            pair,
+            PairFact::Standing {
+                aspect: Aspect::Representation,
+                from: Some(sending),
+                fact: fact(change.level),
+            },
+        ));
+    }
+    (pair_facts, recognitions)
 }
 
 fn event_facts(e: &pb::Event) -> RecordFacts {
@@ -561,13 +682,23 @@ fn event_facts(e: &pb::Event) -> RecordFacts {
             ..Default::default()
         }
     };
+    let first_kind = event_entry_kind(e.kind);
     let mut milestones = vec![Milestone {
         date: start,
         tag: "1-event".to_string(),
-        entry: entry(pb::HistoryEntryKind::Event, e.start_date),
+        entry: entry(first_kind, e.start_date),
         countries: scope.clone(),
         pairs: pairs.clone(),
     }];
+    if !e.representation.is_empty() && first_kind != pb::HistoryEntryKind::Representation {
+        milestones.push(Milestone {
+            date: start,
+            tag: "2-representation".to_string(),
+            entry: entry(pb::HistoryEntryKind::Representation, e.start_date),
+            countries: scope.clone(),
+            pairs: pairs.clone(),
+        });
+    }
     if let Some(end) = end {
         milestones.push(Milestone {
             date: end,
@@ -578,7 +709,7 @@ fn event_facts(e: &pb::Event) -> RecordFacts {
         });
     }
 
-    let mut pair_facts = Vec::new();
+    let (mut pair_facts, recognitions) = standing_facts(e, start, actor, &own_pairs);
     if let Some(change) = status_change(e.kind) {
         for pair in &own_pairs {
             pair_facts.push((
@@ -609,6 +740,7 @@ fn event_facts(e: &pb::Event) -> RecordFacts {
         principals: scope,
         milestones,
         pair_facts,
+        recognitions,
         ..Default::default()
     }
 }

@@ -10,9 +10,9 @@ mod roles;
 mod statehood;
 mod validate;
 
-pub use facts::{record_facts, Milestone, PairFact, RecordFacts};
+pub use facts::{recognition_standing, record_facts, Milestone, PairFact, RecordFacts};
 pub use roles::{fill_conflict_sides, Participant};
-pub use statehood::{is_current, statehood_of, successor_links};
+pub use statehood::{is_current, periods_of, statehood_of, successor_links};
 pub use validate::{referenced_actors, referenced_countries, validate_record};
 
 use prost_types::Timestamp;

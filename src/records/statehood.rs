@@ -12,14 +12,7 @@ use crate::pb::diplomacy::v1 as pb;
 pub fn statehood_of(country: &pb::Country) -> Statehood {
     let date = |d: Option<&crate::pb::google::r#type::Date>| d.and_then(|d| date_from_pb(d).ok());
     Statehood {
-        periods: country
-            .existence
-            .iter()
-            .map(|period| StatePeriod {
-                start: date(period.start_date.as_ref()),
-                end: date(period.end_date.as_ref()),
-            })
-            .collect(),
+        periods: periods_of(&country.existence),
         continues: country
             .predecessors
             .iter()
@@ -32,6 +25,18 @@ pub fn statehood_of(country: &pb::Country) -> Statehood {
             })
             .collect(),
     }
+}
+
+/// A country's or an actor's `existence` as periods.
+pub fn periods_of(existence: &[pb::StatePeriod]) -> Vec<StatePeriod> {
+    let date = |d: Option<&crate::pb::google::r#type::Date>| d.and_then(|d| date_from_pb(d).ok());
+    existence
+        .iter()
+        .map(|period| StatePeriod {
+            start: date(period.start_date.as_ref()),
+            end: date(period.end_date.as_ref()),
+        })
+        .collect()
 }
 
 /// Whether `country` is a state of today: its last period of existence is

@@ -48,6 +48,12 @@ fn participant_names(record: &Record) -> Vec<&str> {
         Record::Meeting(m) => roles(&m.roles),
         Record::Event(e) => roles(&e.roles)
             .into_iter()
+            .chain(
+                e.counterparts
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|name| name.starts_with("actors/")),
+            )
             .chain(e.side_a.iter().map(|b| b.participant.as_str()))
             .chain(e.side_b.iter().map(|b| b.participant.as_str()))
             .collect(),
@@ -798,6 +804,111 @@ impl Validator<'_> {
         self.sources(&a.sources);
     }
 
+    /// The counterparts of a recognition event: states or actors, each
+    /// once, none of them the actor. The states among them.
+    fn recognized(
+        &mut self,
+        names: &[String],
+        actor: &BTreeSet<CountryCode>,
+    ) -> BTreeSet<CountryCode> {
+        let mut states = BTreeSet::new();
+        let mut seen = BTreeSet::new();
+        if !self.count("counterparts", names.len()) {
+            return states;
+        }
+        for (i, name) in names.iter().enumerate() {
+            let path = format!("counterparts[{i}]");
+            let Some(participant) = self.participant(&path, name) else {
+                continue;
+            };
+            if participant.country().is_some_and(|c| actor.contains(&c)) {
+                self.fail(
+                    &path,
+                    format!("{name} cannot also be the actor and a counterpart"),
+                );
+            } else if !seen.insert(name.as_str()) {
+                self.fail(&path, format!("{name} is listed twice"));
+            }
+            states.extend(participant.country());
+        }
+        states
+    }
+
+    /// Levels of representation: only on the kinds that may set them (and
+    /// required on REPRESENTATION), each between two distinct states of
+    /// the event, at a level on the scale, one per direction.
+    fn representation(&mut self, e: &pb::Event, states: &BTreeSet<CountryCode>) {
+        use pb::EventKind as K;
+        let kind = pb::EventKind::try_from(e.kind).ok();
+        let allowed = matches!(
+            kind,
+            Some(
+                K::Representation
+                    | K::RelationsEstablished
+                    | K::RelationsRestored
+                    | K::RelationsDowngraded
+                    | K::RelationsSevered
+            )
+        );
+        if kind == Some(K::Representation) && e.representation.is_empty() {
+            self.fail(
+                "representation",
+                "a REPRESENTATION event gives at least one level (sending, receiving, level)",
+            );
+        }
+        if !allowed && !e.representation.is_empty() {
+            self.fail(
+                "representation",
+                "only REPRESENTATION and the RELATIONS_ESTABLISHED, _RESTORED, _DOWNGRADED and _SEVERED events set levels of representation",
+            );
+            return;
+        }
+        if !self.count("representation", e.representation.len()) {
+            return;
+        }
+        let mut directions = BTreeSet::new();
+        for (i, change) in e.representation.iter().enumerate() {
+            let path = |f: &str| format!("representation[{i}].{f}");
+            let sending = self.country_ref(&path("sending"), &change.sending, true);
+            let receiving = self.country_ref(&path("receiving"), &change.receiving, true);
+            for (field, code) in [("sending", sending), ("receiving", receiving)] {
+                if let Some(code) = code.filter(|c| !states.contains(c)) {
+                    self.fail(
+                        &path(field),
+                        format!(
+                            "{} is not one of the event's states (its actor and counterparts)",
+                            code.name()
+                        ),
+                    );
+                }
+            }
+            if let (Some(a), Some(b)) = (sending, receiving) {
+                if a == b {
+                    self.fail(&path("receiving"), "a state has no mission in itself");
+                } else if !directions.insert((a, b)) {
+                    self.fail(
+                        &path("sending"),
+                        format!("{} in {} is given twice", a.name(), b.name()),
+                    );
+                }
+            }
+            let on_scale = matches!(
+                pb::RepresentationLevel::try_from(change.level),
+                Ok(level) if level != pb::RepresentationLevel::Unspecified
+                    && level != pb::RepresentationLevel::Unknown
+            );
+            if !on_scale {
+                self.fail(
+                    &path("level"),
+                    format!(
+                        "{} is not a level on the scale: NONE, CHARGE_D_AFFAIRES, MINISTER, AMBASSADOR, INTERESTS_SECTION or OTHER",
+                        change.level
+                    ),
+                );
+            }
+        }
+    }
+
     fn event(&mut self, e: &pb::Event) {
         self.text("title", &e.title, true, MAX_SHORT_TEXT);
         self.text("summary", &e.summary, false, MAX_LONG_TEXT);
@@ -820,13 +931,19 @@ impl Validator<'_> {
                 "is required when counterparts are given: name the state that acted",
             );
         }
-        let mut principals = self.country_list(
-            "counterparts",
-            &e.counterparts,
-            &actor,
-            "the actor and a counterpart",
-        );
+        let recognition = super::facts::recognition_standing(e.kind).is_some();
+        let mut principals = if recognition {
+            self.recognized(&e.counterparts, &actor)
+        } else {
+            self.country_list(
+                "counterparts",
+                &e.counterparts,
+                &actor,
+                "the actor and a counterpart",
+            )
+        };
         principals.extend(&actor);
+        self.representation(e, &principals);
         self.roles(RoleHolder::Event, &e.roles, &principals);
         let mediation = e.kind == pb::EventKind::Mediation as i32;
         let mediators = e.roles.iter().any(|r| super::roles::mediates(r.role));

@@ -14,11 +14,11 @@ use super::kv::{KvRead, WriteSet};
 use crate::convert::date_from_pb;
 use crate::domain::statehood::within_existence;
 use crate::domain::{Collection, CountryCode, CountryPair};
-use crate::error::{Error, PreconditionViolation, Result};
+use crate::error::{Error, FieldViolation, PreconditionViolation, Result};
 use crate::pb::diplomacy::v1 as pb;
 use crate::records::{
-    decode_record, encode_record, etag_for, meta, referenced_actors, referenced_countries,
-    statehood_of, without_store_meta, Record,
+    decode_record, encode_record, etag_for, meta, periods_of, recognition_standing,
+    referenced_actors, referenced_countries, statehood_of, without_store_meta, Participant, Record,
 };
 
 /// Computes the new state of one record from its stored state (`None`:
@@ -104,6 +104,9 @@ pub(super) fn apply(tx: &WriteSet<'_>, op: &WriteOp, revision: i64) -> Result<Ou
             check_references_exist(tx, &new)?;
             if let Record::Country(country) = &new {
                 check_successions(tx, &op.id, country)?;
+            }
+            if let Record::Event(event) = &new {
+                check_sides_existed(tx, event)?;
             }
             Some(new)
         }
@@ -211,6 +214,61 @@ fn check_references_exist(tx: &WriteSet<'_>, record: &Record) -> Result<()> {
         Ok(())
     } else {
         Err(Error::FailedPrecondition(missing))
+    }
+}
+
+/// The states (and actors) a recognition or a level of representation is
+/// about existed on the event's date, as their `existence` records it: a
+/// side that did not exist can neither recognise nor be recognised, nor
+/// send or receive a mission.
+fn check_sides_existed(tx: &WriteSet<'_>, event: &pb::Event) -> Result<()> {
+    let Some(date) = event.start_date.as_ref().and_then(|d| date_from_pb(d).ok()) else {
+        return Ok(());
+    };
+    let mut sides: Vec<(String, &str)> = Vec::new();
+    if recognition_standing(event.kind).is_some() {
+        sides.push(("event.actor".into(), event.actor.as_str()));
+        for (i, name) in event.counterparts.iter().enumerate() {
+            sides.push((format!("event.counterparts[{i}]"), name.as_str()));
+        }
+    }
+    for (i, change) in event.representation.iter().enumerate() {
+        sides.push((
+            format!("event.representation[{i}].sending"),
+            &change.sending,
+        ));
+        sides.push((
+            format!("event.representation[{i}].receiving"),
+            &change.receiving,
+        ));
+    }
+    let mut violations = Vec::new();
+    for (field, name) in sides {
+        let periods = match Participant::parse(name) {
+            Some(Participant::Country(code)) => {
+                read_country(tx, code)?.map(|country| statehood_of(&country).periods)
+            }
+            Some(Participant::Actor(id)) => match tx.get(&keys::record(Collection::Actors, &id))? {
+                Some(bytes) => match decode_record(Collection::Actors, &bytes) {
+                    Ok(Record::Actor(actor)) => Some(periods_of(&actor.existence)),
+                    _ => None,
+                },
+                None => None,
+            },
+            None => None,
+        };
+        // A missing one is reported as not found.
+        if periods.is_some_and(|periods| !within_existence(&periods, date)) {
+            violations.push(FieldViolation::new(
+                field,
+                format!("{name} did not exist on {date} as its existence records it"),
+            ));
+        }
+    }
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::InvalidArgument(violations))
     }
 }
 

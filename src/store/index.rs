@@ -9,10 +9,11 @@ use prost::Message;
 use super::keys::{self, PairFamily};
 use crate::convert::date_to_pb;
 use crate::domain::relation::StatusChange;
-use crate::domain::{Collection, CountryPair};
+use crate::domain::standing::{StandingFact, NO_DIRECTION};
+use crate::domain::{Collection, CountryCode, CountryPair};
 use crate::pb::diplomacy::v1 as pb;
 use crate::records::{record_facts, PairFact, Record, RecordFacts};
-pub use crate::wire::formats::{PendingValue, StatusValue, TreatyValue};
+pub use crate::wire::formats::{PendingValue, StandingValue, StatusValue, TreatyValue};
 
 pub fn change_code(change: StatusChange) -> i32 {
     match change {
@@ -22,6 +23,8 @@ pub fn change_code(change: StatusChange) -> i32 {
         StatusChange::Restored => 4,
         StatusChange::Downgraded => 5,
         StatusChange::Severed => 6,
+        StatusChange::NonRecognition => 7,
+        StatusChange::RecognitionWithdrawn => 8,
     }
 }
 
@@ -33,6 +36,8 @@ pub fn change_from_code(code: i32) -> Option<StatusChange> {
         4 => StatusChange::Restored,
         5 => StatusChange::Downgraded,
         6 => StatusChange::Severed,
+        7 => StatusChange::NonRecognition,
+        8 => StatusChange::RecognitionWithdrawn,
         _ => return None,
     })
 }
@@ -56,6 +61,7 @@ pub fn record_index(collection: Collection, id: &str, record: &Record) -> Record
         references: _,
         milestones,
         pair_facts,
+        recognitions,
     } = facts;
 
     for code in principals {
@@ -87,10 +93,29 @@ pub fn record_index(collection: Collection, id: &str, record: &Record) -> Record
             entries.insert(key, value);
         }
     }
+    for recognition in &recognitions {
+        let key = keys::join(
+            &keys::recognitions_of(&recognition.subject),
+            &[
+                recognition.recognizer.as_str(),
+                &recognition.fact.date.sort_key(),
+                &name,
+            ],
+        );
+        entries.insert(key, standing_value(&recognition.fact));
+    }
     RecordIndex {
         entries,
         pairs: partners,
     }
+}
+
+fn standing_value(fact: &StandingFact) -> Vec<u8> {
+    StandingValue {
+        value: fact.value,
+        date: Some(date_to_pb(fact.date)),
+    }
+    .encode_to_vec()
 }
 
 fn pair_fact_entry(pair: CountryPair, fact: &PairFact, name: &str) -> Option<(Vec<u8>, Vec<u8>)> {
@@ -177,6 +202,18 @@ fn pair_fact_entry(pair: CountryPair, fact: &PairFact, name: &str) -> Option<(Ve
                 records: vec![span.record.clone()],
             }
             .encode_to_vec(),
+        ),
+        PairFact::Standing { aspect, from, fact } => (
+            keys::join(
+                &keys::pair(PairFamily::Standing, pair),
+                &[
+                    aspect.tag(),
+                    from.as_ref().map_or(NO_DIRECTION, CountryCode::as_str),
+                    &fact.date.sort_key(),
+                    name,
+                ],
+            ),
+            standing_value(fact),
         ),
         PairFact::Mediator { country, date } => (
             keys::join(

@@ -21,10 +21,17 @@
 //! | `m/`   | `m/{AB}/{date}/{record}`              | `MeetingSummary`        |
 //! | `d/`   | `d/{AB}/{MEDIATOR}/{date}/{record}`   | —                       |
 //! | `g/`   | `g/{AB}/{mediator}/{role}/{start}/{record}` | `Mediation`       |
+//! | `e/`   | `e/{AB}/{aspect}/{FROM}/{date}/{record}` | `StandingValue`      |
+//! | `v/`   | `v/{recognised}/{RECOGNIZER}/{date}/{record}` | `StandingValue` |
 //! | `a/`   | `a/{actor_id}`                        | records naming it (u64) |
 //!
-//! Relation queries read the `s/`, `t/`, `u/`, `c/`, `m/`, `d/` and `g/` entries of a
-//! pair through an in-memory copy (`cache`). Older layouts kept more, which
+//! `e/` holds recognition (`rec`), representation (`rep`) and border
+//! (`bor`) facts, each from the state `FROM` (`-` for the border); `v/`
+//! the same recognitions by the recognised (`countries/AM`, `actors/…`),
+//! for "who recognises it".
+//!
+//! Relation queries read the `s/`, `t/`, `u/`, `c/`, `m/`, `d/`, `g/` and
+//! `e/` entries of a pair through an in-memory copy (`cache`). Older layouts kept more, which
 //! opening such a database removes: per-pair meeting counters under `k/`
 //! (schema 1) and a partner entry per record (`q/{CC}/{OTHER}/{record}`,
 //! schemas 1–2, turned into one count per pair).
@@ -59,11 +66,13 @@ pub enum PairFamily {
     Mediator,
     /// Mediators and facilitators with their periods (`g/`).
     Mediation,
+    /// Recognition, representation and border facts (`e/`).
+    Standing,
 }
 
 impl PairFamily {
     /// The families the relation cache mirrors.
-    pub const CACHED: [PairFamily; 7] = [
+    pub const CACHED: [PairFamily; 8] = [
         PairFamily::Status,
         PairFamily::Treaty,
         PairFamily::Pending,
@@ -71,6 +80,7 @@ impl PairFamily {
         PairFamily::Meeting,
         PairFamily::Mediator,
         PairFamily::Mediation,
+        PairFamily::Standing,
     ];
 
     fn tag(self) -> &'static str {
@@ -83,6 +93,7 @@ impl PairFamily {
             PairFamily::Meeting => "m",
             PairFamily::Mediator => "d",
             PairFamily::Mediation => "g",
+            PairFamily::Standing => "e",
         }
     }
 
@@ -130,6 +141,13 @@ fn parse_pair_segment(segment: &str) -> Option<CountryPair> {
     CountryPair::new(low, high)
 }
 
+/// Where the recognitions of `subject` (`countries/AM`, `actors/…`) start.
+pub fn recognitions_of(subject: &str) -> Vec<u8> {
+    format!("v/{subject}/").into_bytes()
+}
+
+pub const RECOGNITIONS: &[u8] = b"v/";
+
 pub const RECORD_COUNTS: &[u8] = b"_count/";
 
 /// How many records `collection` holds: kept by the writer, so that
@@ -156,8 +174,8 @@ pub fn actor_refcount(id: &str) -> Vec<u8> {
 pub const RECORDS: &[u8] = b"r/";
 
 /// Prefixes of the derived (index) keys: what `check` recomputes.
-pub const INDEX_PREFIXES: [&[u8]; 10] = [
-    b"x/", b"h/", b"p/", b"s/", b"t/", b"u/", b"c/", b"m/", b"d/", b"g/",
+pub const INDEX_PREFIXES: [&[u8]; 12] = [
+    b"x/", b"h/", b"p/", b"s/", b"t/", b"u/", b"c/", b"m/", b"d/", b"g/", b"e/", b"v/",
 ];
 
 pub fn record(collection: Collection, id: &str) -> Vec<u8> {

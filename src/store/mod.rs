@@ -15,6 +15,7 @@ pub mod keys;
 pub mod kv;
 mod open;
 mod queries;
+mod recognitions;
 pub(crate) mod sorted;
 pub mod writer;
 
@@ -39,8 +40,10 @@ use crate::pb::diplomacy::v1 as pb;
 /// database whose keys it would misread. Schema 6 gives each party of a
 /// stored treaty the treaty's own dates (`open.rs`). Schema 7 gives each
 /// stored armed conflict its two sides and adds the `g/` family
-/// (mediations).
-pub const SCHEMA_VERSION: u32 = 7;
+/// (mediations). Schema 8 adds the `e/` and `v/` families (recognition,
+/// representation, border) and gives recognition and border events'
+/// history entries their own kinds.
+pub const SCHEMA_VERSION: u32 = 8;
 
 /// Records and indexes over a key-value engine. Reads go straight to the
 /// engine; every write goes through the single writer.

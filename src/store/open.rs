@@ -82,6 +82,9 @@ impl<K: KvStore> Store<K> {
                 if version < 7 {
                     add_sides_and_mediations(&kv)?;
                 }
+                if version < 8 {
+                    add_standings(&kv)?;
+                }
                 if version < SCHEMA_VERSION {
                     let mut writes = kv::Writes::new();
                     writes.insert(
@@ -198,6 +201,23 @@ fn add_sides_and_mediations<K: KvStore>(kv: &K) -> Result<()> {
         })?;
     }
     Ok(())
+}
+
+/// Schema 8: every event gets its `e/` and `v/` entries (recognition,
+/// representation, border), and its history entries again, since
+/// recognition and border events now have kinds of their own there. The
+/// same keys, new values: nothing to remove.
+fn add_standings<K: KvStore>(kv: &K) -> Result<()> {
+    rewrite_records(
+        kv,
+        Collection::Events,
+        |_| false,
+        |_, key| {
+            [b"e/", b"v/", b"h/", b"p/"]
+                .iter()
+                .any(|p| key.starts_with(*p))
+        },
+    )
 }
 
 /// One pass of an upgrade over a collection: each record changed in place

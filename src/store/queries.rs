@@ -17,6 +17,7 @@ use crate::domain::mediation::Mediation;
 use crate::domain::relation::{
     leaves_open, status_from_newest, NotInForceStanding, StatusOutcome, MAX_LISTED,
 };
+use crate::domain::standing::{Aspect, StandingFact};
 use crate::domain::{Collection, CountryCode, CountryPair};
 use crate::domain::{PartialDate, Precision};
 use crate::error::Result;
@@ -53,6 +54,14 @@ pub struct PairFacts {
     pub treaties_not_in_force_count: usize,
     /// Mediations active on the day, in order of start.
     pub mediations: Vec<Mediation>,
+    /// Recognition on the day: the pair's lower code's of the higher, then
+    /// the reverse.
+    pub recognitions: [Option<StandingFact>; 2],
+    /// Representation on the day: the lower code's mission in the higher,
+    /// then the reverse.
+    pub representations: [Option<StandingFact>; 2],
+    /// The border fact holding on the day.
+    pub border: Option<StandingFact>,
     /// What the answer notes about time.
     pub notes: PeriodNotes,
 }
@@ -360,8 +369,35 @@ impl<K: KvStore> Store<K> {
             });
         }
         not_in_force.reverse();
+        let holding = |aspect, from| index.standing_on(aspect, from, day).cloned();
+        let sides = [Some(pair.low()), Some(pair.high())];
+        let recognitions = sides.map(|side| holding(Aspect::Recognition, side));
+        let representations = sides.map(|side| holding(Aspect::Representation, side));
+        let border = holding(Aspect::Border, None);
+        let mut notes = Self::period_notes(&index, as_of);
+        let period_start = as_of.first_day();
+        for fact in recognitions
+            .iter()
+            .chain(&representations)
+            .chain([&border])
+            .flatten()
+        {
+            if leaves_open(fact.date, day) {
+                notes
+                    .uncertain
+                    .push((fact.date.first_day(), fact.record.clone()));
+            }
+            if as_of.precision() != Precision::Day && fact.date.first_day() >= period_start {
+                notes
+                    .changed
+                    .push((fact.date.first_day(), fact.record.clone()));
+            }
+        }
         Ok(PairFacts {
-            notes: Self::period_notes(&index, as_of),
+            notes: notes.in_order(),
+            recognitions,
+            representations,
+            border,
             treaties_not_in_force: not_in_force,
             treaties_not_in_force_count: not_in_force_count,
             status: status_from_newest(newest_first(&index.status, &until)),

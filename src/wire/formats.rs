@@ -59,3 +59,13 @@ pub struct TreatyValue {
     #[prost(bool, tag = "4")]
     pub allied: bool,
 }
+
+/// A recognition, representation or border fact, as stored under `e/` and
+/// `v/`: the API enum number the aspect answers with, and its date.
+#[derive(Clone, PartialEq, Message)]
+pub struct StandingValue {
+    #[prost(int32, tag = "1")]
+    pub value: i32,
+    #[prost(message, optional, tag = "2")]
+    pub date: Option<Date>,
+}

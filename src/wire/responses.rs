@@ -86,6 +86,12 @@ pub struct Relation {
     pub mediations: Vec<pb::Mediation>,
     #[prost(int32, tag = "23")]
     pub mediations_count: i32,
+    #[prost(message, repeated, tag = "24")]
+    pub recognitions: Vec<pb::Recognition>,
+    #[prost(message, repeated, tag = "25")]
+    pub representations: Vec<pb::Representation>,
+    #[prost(message, optional, tag = "26")]
+    pub border: Option<pb::Border>,
 }
 
 /// `diplomacy.v1.ListRelationsResponse` over the `Relation` above.
@@ -249,6 +255,29 @@ mod tests {
                 ..Default::default()
             }],
             mediations_count: 1,
+            recognitions: vec![pb::Recognition {
+                recognizer: "countries/AM".into(),
+                recognized: "countries/AZ".into(),
+                standing: pb::RecognitionStanding::Recognized as i32,
+                since: Some(Date {
+                    year: 1991,
+                    month: 0,
+                    day: 0,
+                }),
+                record: "events/r1".into(),
+            }],
+            representations: vec![pb::Representation {
+                sending: "countries/AZ".into(),
+                receiving: "countries/AM".into(),
+                level: pb::RepresentationLevel::InterestsSection as i32,
+                since: None,
+                record: "events/r2".into(),
+            }],
+            border: Some(pb::Border {
+                status: pb::BorderStatus::Closed as i32,
+                since: None,
+                record: "events/f04".into(),
+            }),
             answered_for: vec![pb::ContinuedState {
                 asked: "countries/RU".into(),
                 answered: "countries/SU".into(),
@@ -297,6 +326,9 @@ mod tests {
             treaties_not_in_force_count: expected.treaties_not_in_force_count,
             mediations: expected.mediations.clone(),
             mediations_count: expected.mediations_count,
+            recognitions: expected.recognitions.clone(),
+            representations: expected.representations.clone(),
+            border: expected.border.clone(),
         };
         let page = ListRelationsResponse {
             relations: vec![sent.clone(), sent.clone()],

@@ -10,7 +10,8 @@ use tonic::Code;
 use crate::consent::{d, source};
 use crate::helpers::*;
 
-async fn relation(server: &TestServer, pair: &str, as_of: &str) -> Relation {
+/// The relation of `pair` on `as_of`, or a failure naming both.
+pub async fn relation(server: &TestServer, pair: &str, as_of: &str) -> Relation {
     server
         .relations()
         .get_relation(GetRelationRequest {

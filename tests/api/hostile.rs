@@ -129,10 +129,15 @@ proptest! {
                 .map(drop);
             assert_precise(&r, "ListHistory");
             let r = relations
-                .list_relations(ListRelationsRequest { parent: name.clone(), as_of, diplomatic_statuses: kinds, page_size, page_token: token.clone(), view })
+                .list_relations(ListRelationsRequest { parent: name.clone(), as_of, diplomatic_statuses: kinds.clone(), page_size, page_token: token.clone(), view, recognitions: kinds.clone(), representation_levels: kinds.clone() })
                 .await
                 .map(drop);
             assert_precise(&r, "ListRelations");
+            let r = relations
+                .list_recognitions(ListRecognitionsRequest { parent: name.clone(), as_of, standings: kinds, page_size, page_token: token.clone() })
+                .await
+                .map(drop);
+            assert_precise(&r, "ListRecognitions");
             let r = server.countries().list_countries(ListCountriesRequest { page_size, page_token: token, ..Default::default() }).await.map(drop);
             assert_precise(&r, "ListCountries");
             let r = server.countries().search_countries(SearchCountriesRequest { query: name.clone(), max_results: page_size, current_only: view % 2 == 0 }).await.map(drop);

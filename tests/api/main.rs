@@ -20,4 +20,5 @@ mod nginx;
 mod periods;
 mod records;
 mod relations;
+mod standing;
 mod statehood;

@@ -388,8 +388,8 @@ async fn answers(server: &TestServer, names: &[String]) -> Vec<Relation> {
 #[tokio::test]
 async fn answers_from_memory_follow_every_write_as_a_fresh_start_reads_them() {
     use diplomacy::pb::diplomacy::v1::{
-        DeleteMeetingRequest, DeleteTreatyRequest, Event, ImportRecordsRequest, Meeting, Record,
-        UpdateEventRequest, UpdateMeetingRequest,
+        DeleteMeetingRequest, DeleteTreatyRequest, Event, EventKind, ImportRecordsRequest, Meeting,
+        Record, UpdateEventRequest, UpdateMeetingRequest,
     };
     use diplomacy_tools::generate::{generate, Sizes};
 
@@ -449,12 +449,24 @@ async fn answers_from_memory_follow_every_write_as_a_fresh_start_reads_them() {
             .expect("DeleteTreaty");
     }
     for i in (0..sizes.events).step_by(5) {
+        let name = format!("events/g{i}");
+        // A recognition moves within the years every generated state
+        // existed in (it is refused for a state that did not exist).
+        let recognition = generated.iter().any(|r| {
+            matches!(r, diplomacy::records::Record::Event(e)
+                if e.name == name && e.kind == EventKind::Recognition as i32)
+        });
+        let year = if recognition {
+            2012 + (i % 14)
+        } else {
+            1960 + (i % 50)
+        };
         server
             .events()
             .update_event(UpdateEventRequest {
                 event: Some(Event {
-                    name: format!("events/g{i}"),
-                    start_date: date(1960 + (i % 50) as i32, 0, 0),
+                    name,
+                    start_date: date(year as i32, 0, 0),
                     end_date: None,
                     ..Default::default()
                 }),

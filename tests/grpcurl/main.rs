@@ -350,3 +350,47 @@ async fn grpcurl_shows_which_field_is_wrong() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn grpcurl_shows_recognition_representation_and_the_border() {
+    let server = spawn_seeded().await;
+    let relation = call_json(
+        server.addr,
+        "diplomacy.v1.RelationService/GetRelation",
+        r#"{"name": "countries/TR/relations/AM", "as_of": {"year": 2009, "month": 10, "day": 10}}"#,
+    )
+    .await;
+    assert_eq!(relation["border"]["status"], "BORDER_STATUS_CLOSED");
+    assert_eq!(relation["border"]["record"], "events/f04");
+    assert_eq!(relation["recognitions"][1]["recognizer"], "countries/TR");
+    assert_eq!(
+        relation["recognitions"][1]["standing"],
+        "RECOGNITION_STANDING_RECOGNIZED"
+    );
+    assert_eq!(
+        relation["representations"][0]["level"],
+        "REPRESENTATION_LEVEL_UNKNOWN"
+    );
+    let recognitions = call_json(
+        server.addr,
+        "diplomacy.v1.RelationService/ListRecognitions",
+        r#"{"parent": "countries/AZ", "as_of": {"year": 1992}}"#,
+    )
+    .await;
+    assert_eq!(
+        recognitions["recognitions"][0]["recognizer"],
+        "countries/TR"
+    );
+    assert_eq!(recognitions["recognitions"][0]["record"], "events/f01");
+    let (ok, out, err) = run(
+        server.addr,
+        &["describe", "diplomacy.v1.RepresentationLevel"],
+    )
+    .await;
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("no evidence of an exchange"),
+        "the scale is documented for grpcurl describe: {out}"
+    );
+    server.stop().await;
+}

@@ -204,8 +204,14 @@ pub fn generate(seed: u64, sizes: Sizes, mut emit: impl FnMut(Record)) {
 
     for i in 0..sizes.events {
         let (a, b) = pairs.pick(&mut rng);
-        let start = random_date(&mut rng);
+        let mut start = random_date(&mut rng);
         let kind = rng.random_range(1..=11);
+        if kind == pb::EventKind::Recognition as i32 {
+            // A recognition is refused for a state that did not exist on
+            // its date; every state generated from exists from 2011-07-09
+            // (South Sudan) on.
+            start.year = 2012 + start.year % 14;
+        }
         let end = (kind == pb::EventKind::ArmedConflict as i32 && rng.random_range(0..3) > 0)
             .then(|| later(&start, rng.random_range(1..3000)));
         emit(Record::Event(pb::Event {

@@ -31,6 +31,10 @@ enum Command {
     /// Write a synthetic dataset (deterministic from a seed) as JSON Lines
     /// for `diplomacy import`.
     Generate(GenerateArgs),
+    /// Write a synthetic file in the layout of COW's Diplomatic Exchange
+    /// data (the built-in states' pairs, newest snapshot years first) for
+    /// `diplomacy import --format cow-dipex`.
+    GenerateDipex(GenerateDipexArgs),
     /// Start the diplomacy server on a data dir and measure it under load.
     Bench(BenchArgs),
     /// Serve only `grpc.health.v1.Health/Check` with tonic-health and no
@@ -61,6 +65,19 @@ struct GenerateArgs {
     /// Write here instead of standard output.
     #[arg(long)]
     output: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct GenerateDipexArgs {
+    /// Seed of the generator: the same seed gives the same file.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Rows to write at least (whole snapshot years are written).
+    #[arg(long, default_value_t = 300_000)]
+    rows: usize,
+    /// The file to write.
+    #[arg(long)]
+    output: PathBuf,
 }
 
 #[derive(Args)]
@@ -114,6 +131,7 @@ fn main() -> ExitCode {
     let result =
         match cli.command {
             Command::Generate(args) => write_generated(args),
+            Command::GenerateDipex(args) => write_dipex(args),
             Command::Bench(args) => tokio::runtime::Runtime::new()
                 .map_err(Into::into)
                 .and_then(|runtime| runtime.block_on(measure(args))),
@@ -130,6 +148,16 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn write_dipex(args: GenerateDipexArgs) -> CliResult {
+    let file = std::fs::File::create(&args.output)
+        .map_err(|e| format!("cannot write {}: {e}", args.output.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    let rows = diplomacy_tools::dipex::write(args.seed, args.rows, &mut out)?;
+    out.flush()?;
+    eprintln!("{rows} rows written to {}", args.output.display());
+    Ok(())
 }
 
 fn write_generated(args: GenerateArgs) -> CliResult {

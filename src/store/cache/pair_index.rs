@@ -9,13 +9,16 @@ use prost::Message;
 use crate::convert::stored_date;
 use crate::domain::mediation::{mediations, Mediation, MediationSpan};
 use crate::domain::relation::{conflict_days, DaySpan, NotInForce, StatusFact, TreatyInterval};
+use crate::domain::standing::{Aspect, StandingFact, NO_DIRECTION};
 use crate::domain::{CountryCode, CountryPair, PartialDate, Precision};
 use crate::error::Result;
 use crate::pb::diplomacy::v1 as pb;
 use crate::store::corrupt;
 use crate::store::coverage::Coverage;
-use crate::store::index::{change_from_code, PendingValue, StatusValue, TreatyValue};
-use crate::store::keys::PairFamily;
+use crate::store::index::{
+    change_from_code, PendingValue, StandingValue, StatusValue, TreatyValue,
+};
+use crate::store::keys::{self, PairFamily};
 use crate::store::sorted::{allocation, buffer, SortedMap};
 use crate::wire::partial::summary_name;
 
@@ -62,6 +65,10 @@ pub struct PairIndex {
     /// keyed `{mediator}/{role}/{start}/{record}`: a mediator's entries side
     /// by side, in date order.
     pub(in crate::store) mediations: SortedMap<MediationSpan>,
+    /// Recognition, representation and border facts (`e/`), keyed
+    /// `{aspect}/{FROM}/{date}/{record}`: one direction of one aspect is a
+    /// date-ordered run.
+    pub(in crate::store) standings: SortedMap<StandingFact>,
     /// Heap bytes the entries own (keys, names, titles), kept as entries
     /// come and go; the buffers holding the entries are counted when asked.
     pub(in crate::store) owned: usize,
@@ -130,6 +137,23 @@ impl CachedConflict {
 
 fn mediation_bytes(span: &MediationSpan) -> usize {
     allocation(span.mediator.capacity()) + allocation(span.record.capacity())
+}
+
+fn standing_bytes(fact: &StandingFact) -> usize {
+    allocation(fact.record.capacity())
+}
+
+/// `{aspect}/{FROM}/{date}/{record}` → the date and the record.
+fn standing_of_rest(rest: &[u8], value: &[u8]) -> Result<StandingFact> {
+    let damaged = || corrupt("standing index", String::from_utf8_lossy(rest));
+    let value = StandingValue::decode(value).map_err(|e| corrupt("standing index", e))?;
+    let mut parts = rest.splitn(4, |b| *b == b'/');
+    let record = parts.nth(3).ok_or_else(damaged)?;
+    Ok(StandingFact {
+        date: stored_date(value.date.as_ref()).ok_or_else(damaged)?,
+        value: value.value,
+        record: String::from_utf8_lossy(record).into_owned(),
+    })
 }
 
 pub(super) fn status_bytes(fact: &StatusFact) -> usize {
@@ -290,6 +314,18 @@ impl PairIndex {
                     old.map_or(0, |old| key_bytes + mediation_bytes(&old)),
                 )
             }
+            (PairFamily::Standing, Some(v)) => {
+                let fact = standing_of_rest(rest, v)?;
+                let added = key_bytes + standing_bytes(&fact);
+                let old = self.standings.insert(rest.into(), fact);
+                (added, old.map_or(0, |old| key_bytes + standing_bytes(&old)))
+            }
+            (PairFamily::Standing, None) => (
+                0,
+                self.standings
+                    .remove(rest)
+                    .map_or(0, |old| key_bytes + standing_bytes(&old)),
+            ),
             (PairFamily::Mediation, None) => (
                 0,
                 self.mediations
@@ -415,6 +451,7 @@ impl PairIndex {
         self.meetings.shrink_to_fit();
         self.mediators.shrink_to_fit();
         self.mediations.shrink_to_fit();
+        self.standings.shrink_to_fit();
         for (_, entries) in &mut self.mediators {
             entries.shrink_to_fit();
         }
@@ -440,6 +477,7 @@ impl PairIndex {
             + self.partial_ends.buffer_bytes()
             + self.meetings.buffer_bytes()
             + self.mediations.buffer_bytes()
+            + self.standings.buffer_bytes()
             + buffer(&self.mediators)
             + self
                 .mediators
@@ -456,6 +494,28 @@ impl PairIndex {
     /// The pair's mediations active on `day`, in order of start.
     pub fn mediations_on(&self, day: time::Date) -> Vec<Mediation> {
         mediations(self.mediations.values(), Some(day))
+    }
+
+    /// The fact of `aspect` from `from` (`None`: the border) that holds on
+    /// `day`: the last dated on or before it.
+    pub fn standing_on(
+        &self,
+        aspect: Aspect,
+        from: Option<CountryCode>,
+        day: time::Date,
+    ) -> Option<&StandingFact> {
+        // Most pairs have none: no key to build.
+        if self.standings.is_empty() {
+            return None;
+        }
+        let direction = from.as_ref().map_or(NO_DIRECTION, CountryCode::as_str);
+        let prefix = format!("{}/{direction}/", aspect.tag()).into_bytes();
+        let until = keys::after_day(&prefix, day);
+        self.standings
+            .before_rev(&until)
+            .next()
+            .filter(|(key, _)| key.starts_with(&prefix))
+            .map(|(_, fact)| fact)
     }
 
     /// Meetings keyed from `from` (inclusive; `None`: the first) to before

@@ -235,3 +235,24 @@ test('Conflicts have two sides: C03 was not fought against Armenia', async () =>
   const authorities = await call(client(v1.ActorService), 'GetActor', { name: 'actors/nagorno-karabakh-authorities' });
   assert.equal(authorities.kind, 'ACTOR_KIND_DE_FACTO_AUTHORITY');
 });
+
+test('GetRelation: recognition and representation per direction, and the border', async () => {
+  const relation = await call(client(v1.RelationService), 'GetRelation', {
+    name: 'countries/TR/relations/AM',
+    as_of: { year: 2009, month: 10, day: 10 },
+  });
+  assert.deepEqual(relation.recognitions.map((r) => [r.recognizer, r.recognized, r.standing]), [
+    ['countries/AM', 'countries/TR', 'RECOGNITION_STANDING_UNKNOWN'],
+    ['countries/TR', 'countries/AM', 'RECOGNITION_STANDING_RECOGNIZED'],
+  ]);
+  assert.deepEqual(relation.representations.map((r) => r.level),
+    ['REPRESENTATION_LEVEL_UNKNOWN', 'REPRESENTATION_LEVEL_UNKNOWN']);
+  assert.equal(relation.border.status, 'BORDER_STATUS_CLOSED');
+  assert.equal(relation.border.record, 'events/f04');
+  const recognitions = await call(client(v1.RelationService), 'ListRecognitions', {
+    parent: 'countries/AM',
+    as_of: { year: 2000, month: 1, day: 1 },
+    standings: ['RECOGNITION_STANDING_RECOGNIZED'],
+  });
+  assert.deepEqual(recognitions.recognitions.map((r) => r.recognizer), ['countries/TR']);
+});
