@@ -110,6 +110,8 @@ pub fn import_response(report: ingest::Report) -> pb::ImportRecordsResponse {
         unchanged: report.unchanged as i64,
         errors: report.errors.into_iter().map(import_error).collect(),
         revision: report.revision,
+        created: report.created as i64,
+        updated: report.written.saturating_sub(report.created) as i64,
     }
 }
 

@@ -48,7 +48,11 @@ pub struct ImportArgs {
     /// year-precision REPRESENTATION event
     /// `events/cow-dipex-{ccode1}-{ccode2}-{year}` with the level each way;
     /// states are matched by COW code on the year; importing it again
-    /// changes nothing).
+    /// changes nothing), or `cow-alliance` (COW Formal Alliances v4.1 by
+    /// directed dyad: each alliance becomes `treaties/cow-alliance-{id}`
+    /// with its obligations per direction), or `wikidata-p530` (the JSON
+    /// results of the README's SPARQL query: relations established and
+    /// ended, countries linked to their Wikidata items).
     #[arg(long, value_enum, default_value_t = ImportFormat::Jsonl)]
     format: ImportFormat,
     #[command(flatten)]
@@ -77,6 +81,8 @@ pub enum ImportFormat {
     CowStates,
     UcdpAcd,
     CowDipex,
+    CowAlliance,
+    WikidataP530,
 }
 
 #[derive(Args)]
@@ -88,6 +94,33 @@ pub struct ExportArgs {
     /// Write here instead of standard output.
     #[arg(long)]
     output: Option<PathBuf>,
+    /// What to write: `jsonl` (every record), `dyad-year-csv` (one row per
+    /// pair of states and year, both existing; README: "Panels out") or
+    /// `country-year-csv` (one row per state and year). The panels read a
+    /// data dir, not `--server`.
+    #[arg(long, value_enum, default_value_t = ExportFormat::Jsonl)]
+    format: ExportFormat,
+    /// First year of a panel.
+    #[arg(long, required_if_eq_any = [("format", "dyad-year-csv"), ("format", "country-year-csv")])]
+    from: Option<i32>,
+    /// Last year of a panel.
+    #[arg(long, required_if_eq_any = [("format", "dyad-year-csv"), ("format", "country-year-csv")])]
+    to: Option<i32>,
+    /// A dyad-year panel with both orders of every pair (A–B and B–A), its
+    /// alliance obligations by direction.
+    #[arg(long)]
+    directed: bool,
+    /// Only these states (codes, comma-separated), e.g. `AM,AZ,TR`.
+    #[arg(long, value_delimiter = ',')]
+    countries: Vec<String>,
+}
+
+/// The formats `diplomacy export` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    Jsonl,
+    DyadYearCsv,
+    CountryYearCsv,
 }
 
 /// `diplomacy import`'s store, closed and opened again every `every`
@@ -143,8 +176,8 @@ pub async fn import(args: ImportArgs) -> CliResult {
             let rows = ingest::cow_states::read_cow_states(std::io::BufReader::new(file))
                 .map_err(|e| format!("{}: {e}", args.file.display()))?;
             let wanted = ingest::cow_states::cow_states_countries(&rows)?;
-            let existing: BTreeMap<CountryCode, pb::Country> = target_countries(&args)
-                .await?
+            let (countries, opened) = target_countries(&args).await?;
+            let existing: BTreeMap<CountryCode, pb::Country> = countries
                 .into_iter()
                 .filter_map(|c| Some((CountryCode::from_name(&c.name)?, c)))
                 .filter(|(code, _)| wanted.contains(code))
@@ -156,27 +189,27 @@ pub async fn import(args: ImportArgs) -> CliResult {
                 wanted.len(),
                 records.len()
             );
-            import_from(&args, &records).await
+            import_into(&args, &records, opened).await
         }
         ImportFormat::UcdpAcd => {
             let file = std::fs::File::open(&args.file)
                 .map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
             let rows = ingest::ucdp::read_ucdp_acd(std::io::BufReader::new(file))
                 .map_err(|e| format!("{}: {e}", args.file.display()))?;
-            let countries = target_countries(&args).await?;
+            let (countries, opened) = target_countries(&args).await?;
             let (records, summary) = ingest::ucdp::ucdp_records(&rows, &countries)
                 .map_err(|e| format!("{}: {e}", args.file.display()))?;
             eprintln!(
                 "{} UCDP rows: {} episodes of interstate or internationalised conflicts; {} rows of other types left out",
                 summary.rows, summary.episodes, summary.skipped_rows
             );
-            import_from(&args, &records).await
+            import_into(&args, &records, opened).await
         }
         ImportFormat::CowDipex => {
-            let countries = target_countries(&args).await?;
+            let (countries, opened) = target_countries(&args).await?;
             let file = ingest::cow_dipex::DipexFile::open(&args.file, &countries, args.best_effort)
                 .map_err(|e| format!("{}: {e}", args.file.display()))?;
-            let outcome = import_from(&args, &file).await;
+            let outcome = import_into(&args, &file, opened).await;
             let summary = file.summary();
             eprintln!(
                 "{} Diplomatic Exchange rows: {} repeat a snapshot from the other side, {} record no level, {} bad rows skipped",
@@ -185,37 +218,89 @@ pub async fn import(args: ImportArgs) -> CliResult {
                 summary.unrecorded,
                 summary.skipped.len()
             );
-            for row in summary.skipped.iter().take(50) {
-                eprintln!("skipped {row}");
-            }
+            print_skipped(&summary.skipped);
+            outcome
+        }
+        ImportFormat::CowAlliance => {
+            let (countries, opened) = target_countries(&args).await?;
+            let file =
+                ingest::cow_alliance::AllianceFile::open(&args.file, &countries, args.best_effort)
+                    .map_err(|e| format!("{}: {e}", args.file.display()))?;
+            let outcome = import_into(&args, &file, opened).await;
+            let skipped = file.log().skipped();
+            eprintln!(
+                "{} COW alliance rows read, {} bad rows skipped",
+                file.log().rows(),
+                skipped.len()
+            );
+            print_skipped(&skipped);
+            outcome
+        }
+        ImportFormat::WikidataP530 => {
+            let (countries, opened) = target_countries(&args).await?;
+            let file =
+                ingest::wikidata::WikidataFile::open(&args.file, &countries, args.best_effort)
+                    .map_err(|e| format!("{}: {e}", args.file.display()))?;
+            let outcome = import_into(&args, &file, opened).await;
+            let summary = file.summary();
+            eprintln!(
+                "{} Wikidata statements: {} countries linked to their items, {} naming an item no country matches, {} dates coarser than a year, {} undated, {} bad results skipped",
+                summary.statements,
+                summary.linked,
+                summary.unmatched,
+                summary.too_coarse,
+                summary.undated,
+                summary.skipped.len()
+            );
+            print_skipped(&summary.skipped);
             outcome
         }
     }
 }
 
-/// Every country of the import's target, as it stands before the import:
-/// what imports that match or extend countries start from.
-async fn target_countries(
-    args: &ImportArgs,
-) -> Result<Vec<pb::Country>, Box<dyn std::error::Error + Send + Sync>> {
-    match &args.remote.server {
-        Some(server) => every_remote_country(server, args.remote.token.as_deref()).await,
-        None => every_local_country(&args.data).await,
+/// The bad rows an import left out (`--best-effort`), the first fifty.
+fn print_skipped(rows: &[String]) {
+    for row in rows.iter().take(50) {
+        eprintln!("skipped {row}");
+    }
+    if rows.len() > 50 {
+        eprintln!("… and {} more skipped rows", rows.len() - 50);
     }
 }
 
-/// Every country of a data dir (closed again before the import opens it).
-async fn every_local_country(
-    data: &super::args::DataArgs,
+/// Every country of the import's target, as it stands before the import:
+/// what imports that match or extend countries start from. A data dir
+/// stays open for the import (`Opened`): closing it and opening it again at
+/// once races sled's background thread for the file lock.
+async fn target_countries(
+    args: &ImportArgs,
+) -> Result<(Vec<pb::Country>, Opened), Box<dyn std::error::Error + Send + Sync>> {
+    match &args.remote.server {
+        Some(server) => Ok((
+            every_remote_country(server, args.remote.token.as_deref()).await?,
+            Opened(None),
+        )),
+        None => {
+            let store = server::open_store(&args.data.store_options(false)).await?;
+            let countries = every_local_country(&store)?;
+            Ok((countries, Opened(Some(store))))
+        }
+    }
+}
+
+/// A data dir an import opened before reading its input, handed on.
+struct Opened(Option<Arc<Store>>);
+
+/// Every country of a data dir.
+fn every_local_country(
+    store: &Store,
 ) -> Result<Vec<pb::Country>, Box<dyn std::error::Error + Send + Sync>> {
-    let store = server::open_store(&data.store_options(false)).await?;
     let mut found = Vec::new();
     for record in store.records(Collection::Countries) {
         if let pb::record::Kind::Country(country) = record? {
             found.push(country);
         }
     }
-    drop(store);
     Ok(found)
 }
 
@@ -256,6 +341,11 @@ async fn every_remote_country(
 }
 
 async fn import_from(args: &ImportArgs, source: &impl Source) -> CliResult {
+    import_into(args, source, Opened(None)).await
+}
+
+/// `import_from` into a data dir already open (`opened`), if any.
+async fn import_into(args: &ImportArgs, source: &impl Source, opened: Opened) -> CliResult {
     let mode = if args.best_effort {
         Mode::BestEffort
     } else {
@@ -287,7 +377,10 @@ async fn import_from(args: &ImportArgs, source: &impl Source) -> CliResult {
         None => {
             let options = args.data.store_options(false);
             let target = Reopening {
-                store: Some(server::open_store(&options).await?),
+                store: Some(match opened.0 {
+                    Some(store) => store,
+                    None => server::open_store(&options).await?,
+                }),
                 // Only the reopenings wait: another process's lock fails the
                 // first open at once.
                 options: StoreOptions {
@@ -353,9 +446,11 @@ fn print_report(report: &pb::ImportRecordsResponse, dry_run: bool, progress: &Pr
     }
     let verb = if dry_run { "checked" } else { "imported" };
     eprintln!(
-        "{verb} {} records: {} written, {} unchanged, {} invalid, in {:.1} s ({:.0} records/s); revision {}",
+        "{verb} {} records: {} written ({} created, {} updated), {} unchanged, {} invalid, in {:.1} s ({:.0} records/s); revision {}",
         report.received,
         report.written,
+        report.created,
+        report.updated,
         report.unchanged,
         report.errors.len(),
         progress.elapsed(),
@@ -428,6 +523,9 @@ impl Remote<'_> {
 }
 
 pub async fn export(args: ExportArgs) -> CliResult {
+    if args.format != ExportFormat::Jsonl {
+        return export_panel(args).await;
+    }
     let mut out = open_output(args.output.as_deref())?;
     match &args.remote.server {
         Some(server) => {
@@ -456,5 +554,48 @@ pub async fn export(args: ExportArgs) -> CliResult {
         }
     }
     out.flush()?;
+    Ok(())
+}
+
+/// `diplomacy export --format dyad-year-csv | country-year-csv`.
+async fn export_panel(args: ExportArgs) -> CliResult {
+    if args.remote.server.is_some() {
+        return Err("the panels read a data dir (--data-dir), not --server: stop the server or export from a copy of its data dir".into());
+    }
+    let (Some(from), Some(to)) = (args.from, args.to) else {
+        return Err("a panel needs --from YEAR and --to YEAR".into());
+    };
+    if to < from || from < 1 || to > 9999 {
+        return Err(format!("--from {from} --to {to} is not a range of years").into());
+    }
+    let countries = if args.countries.is_empty() {
+        None
+    } else {
+        let mut codes = Vec::new();
+        for id in &args.countries {
+            codes
+                .push(CountryCode::parse(id).ok_or_else(|| {
+                    format!("--countries: {id:?} is not a country id such as AM")
+                })?);
+        }
+        Some(codes)
+    };
+    let options = args.data.store_options(false);
+    let store = Store::open(&options.data_dir, options.cache_bytes, options.writer)?;
+    let mut out = open_output(args.output.as_deref())?;
+    let query = super::panel::PanelQuery {
+        from,
+        to,
+        directed: args.directed,
+        countries,
+    };
+    let rows = super::panel::write_panel(
+        &store,
+        &query,
+        args.format == ExportFormat::CountryYearCsv,
+        &mut out,
+    )?;
+    out.flush()?;
+    eprintln!("{rows} rows written");
     Ok(())
 }

@@ -8,6 +8,7 @@ pub mod exit;
 mod maintenance;
 mod memory;
 mod output;
+mod panel;
 mod query;
 mod render;
 mod serve;

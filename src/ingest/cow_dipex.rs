@@ -22,14 +22,13 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 
 use super::cow_codes::CowCodes;
-use super::source::{Item, LineError, Source};
-use super::table::{bad, read_columns, whole};
+use super::source::{Item, Source};
+use super::table::{bad, open, read_columns, whole, RowLog};
 use crate::convert::date_to_pb;
 use crate::domain::PartialDate;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::pb::diplomacy::v1 as pb;
 use crate::records::Record;
 
@@ -64,13 +63,9 @@ pub struct DipexFile {
     path: PathBuf,
     states: CowCodes,
     /// Counted by the last `read`.
-    rows: AtomicUsize,
+    log: RowLog,
     mirrors: AtomicUsize,
     unrecorded: AtomicUsize,
-    /// With `--best-effort`: bad rows are set aside here (line and reason)
-    /// rather than refusing the import.
-    best_effort: bool,
-    skipped: Mutex<Vec<LineError>>,
 }
 
 /// What the last read of a file found.
@@ -88,47 +83,32 @@ pub struct DipexSummary {
 impl DipexFile {
     /// Opens `path`, refusing a header that is not COW's.
     pub fn open(path: &Path, countries: &[pb::Country], best_effort: bool) -> Result<Self> {
-        let file = open(path)?;
-        read_columns(file, &COLUMNS, "a COW Diplomatic Exchange")?;
+        read_columns(open(path)?, &COLUMNS, "a COW Diplomatic Exchange")?;
         Ok(Self {
             path: path.to_owned(),
             states: CowCodes::of(countries),
-            rows: AtomicUsize::new(0),
+            log: RowLog::new(best_effort),
             mirrors: AtomicUsize::new(0),
             unrecorded: AtomicUsize::new(0),
-            best_effort,
-            skipped: Mutex::new(Vec::new()),
         })
     }
 
     pub fn summary(&self) -> DipexSummary {
         DipexSummary {
-            rows: self.rows.load(Ordering::Relaxed),
+            rows: self.log.rows(),
             mirrors: self.mirrors.load(Ordering::Relaxed),
             unrecorded: self.unrecorded.load(Ordering::Relaxed),
-            skipped: self
-                .skipped
-                .lock()
-                .map(|rows| rows.iter().map(ToString::to_string).collect())
-                .unwrap_or_default(),
+            skipped: self.log.skipped(),
         }
     }
-}
-
-fn open(path: &Path) -> Result<std::io::BufReader<std::fs::File>> {
-    std::fs::File::open(path)
-        .map(|f| std::io::BufReader::with_capacity(1 << 20, f))
-        .map_err(|e| Error::Unavailable(format!("cannot read {}: {e}", path.display())))
 }
 
 impl Source for DipexFile {
     fn read(&self) -> Result<Box<dyn Iterator<Item = Item<'_>> + Send + '_>> {
         let (reader, at) = read_columns(open(&self.path)?, &COLUMNS, "a COW Diplomatic Exchange")?;
-        for counter in [&self.rows, &self.mirrors, &self.unrecorded] {
+        self.log.clear();
+        for counter in [&self.mirrors, &self.unrecorded] {
             counter.store(0, Ordering::Relaxed);
-        }
-        if let Ok(mut skipped) = self.skipped.lock() {
-            skipped.clear();
         }
         let rows = reader
             .into_records()
@@ -136,20 +116,14 @@ impl Source for DipexFile {
             .filter_map(move |(i, row)| {
                 // The header is line 1.
                 let line = i + 2;
-                self.rows.fetch_add(1, Ordering::Relaxed);
+                self.log.read_one();
                 let record = row
                     .map_err(|e| bad(format!("line {line}"), format!("cannot read the row: {e}")))
                     .and_then(|row| self.record(&row, &at, line));
                 match record {
                     Ok(Some(record)) => Some(Ok(Cow::Owned(record))),
                     Ok(None) => None,
-                    Err(error) if self.best_effort => {
-                        if let Ok(mut skipped) = self.skipped.lock() {
-                            skipped.push(LineError { line, error });
-                        }
-                        None
-                    }
-                    Err(error) => Some(Err(LineError { line, error })),
+                    Err(error) => self.log.set_aside(line, error).map(Err),
                 }
             });
         Ok(Box::new(rows))

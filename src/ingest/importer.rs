@@ -57,6 +57,8 @@ pub struct RecordError {
 pub struct Report {
     pub received: usize,
     pub written: usize,
+    /// Of `written`, those that did not exist before.
+    pub created: usize,
     pub unchanged: usize,
     pub errors: Vec<RecordError>,
     /// Lines of a file that are not records: nothing is written then.
@@ -282,6 +284,10 @@ fn tally(outcomes: Vec<(usize, String, Result<Outcome>)>, report: &mut Report) -
     for (index, name, outcome) in outcomes {
         match outcome {
             Ok(Outcome::Unchanged(_)) => report.unchanged += 1,
+            Ok(Outcome::Created(_)) => {
+                report.written += 1;
+                report.created += 1;
+            }
             Ok(_) => report.written += 1,
             Err(error) => report.errors.push(RecordError { index, name, error }),
         }

@@ -3,6 +3,7 @@
 //! `diplomacy import`. Everything here writes through the store's single
 //! writer; nothing here knows gRPC.
 
+pub mod cow_alliance;
 mod cow_codes;
 pub mod cow_dipex;
 pub mod cow_states;
@@ -11,10 +12,12 @@ pub mod iso_codes;
 mod jsonl;
 mod seed;
 mod source;
+mod sparql_json;
 pub mod states;
 mod table;
 pub mod ucdp;
 mod upsert;
+pub mod wikidata;
 
 pub use importer::{import, ImportTarget, Mode, RecordError, Report};
 pub use jsonl::{parse_jsonl, parse_line, to_json_line, JsonLinesFile};

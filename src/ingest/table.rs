@@ -6,6 +6,10 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use super::source::LineError;
 use crate::error::{Error, FieldViolation, Result};
 
 /// An `INVALID_ARGUMENT` naming one field (`header`, `line 12: ccode`).
@@ -73,4 +77,65 @@ pub fn whole(text: &str, line: usize, column: &str) -> Result<i64> {
         ));
     }
     Ok(value as i64)
+}
+
+/// Opens a published file for reading.
+pub fn open(path: &std::path::Path) -> Result<std::io::BufReader<std::fs::File>> {
+    std::fs::File::open(path)
+        .map(|f| std::io::BufReader::with_capacity(1 << 20, f))
+        .map_err(|e| Error::Unavailable(format!("cannot read {}: {e}", path.display())))
+}
+
+/// What one read of a file met: its rows, and with `--best-effort` the bad
+/// rows set aside (line and reason) rather than refusing the import.
+pub struct RowLog {
+    best_effort: bool,
+    rows: AtomicUsize,
+    skipped: Mutex<Vec<LineError>>,
+}
+
+impl RowLog {
+    pub fn new(best_effort: bool) -> Self {
+        Self {
+            best_effort,
+            rows: AtomicUsize::new(0),
+            skipped: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Starts a new read.
+    pub fn clear(&self) {
+        self.rows.store(0, Ordering::Relaxed);
+        if let Ok(mut skipped) = self.skipped.lock() {
+            skipped.clear();
+        }
+    }
+
+    pub fn read_one(&self) {
+        self.rows.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A bad row: set aside with `--best-effort` (`None`), else the error
+    /// that refuses the import.
+    pub fn set_aside(&self, line: usize, error: Error) -> Option<LineError> {
+        if !self.best_effort {
+            return Some(LineError { line, error });
+        }
+        if let Ok(mut skipped) = self.skipped.lock() {
+            skipped.push(LineError { line, error });
+        }
+        None
+    }
+
+    pub fn rows(&self) -> usize {
+        self.rows.load(Ordering::Relaxed)
+    }
+
+    /// The rows set aside, each as `line N: reason`.
+    pub fn skipped(&self) -> Vec<String> {
+        self.skipped
+            .lock()
+            .map(|rows| rows.iter().map(ToString::to_string).collect())
+            .unwrap_or_default()
+    }
 }

@@ -550,12 +550,64 @@ impl Validator<'_> {
         );
         self.country_list("witnesses", &t.witnesses, &parties, "a witness and a party");
         self.roles(RoleHolder::Treaty, &t.roles, &parties);
+        self.alliance_obligations(t, &parties);
         if self.count("other_signatories", t.other_signatories.len()) {
             for (i, s) in t.other_signatories.iter().enumerate() {
                 self.text(&format!("other_signatories[{i}]"), s, true, MAX_SHORT_TEXT);
             }
         }
         self.sources(&t.sources);
+    }
+
+    /// An alliance's obligations: only on an ALLIANCE, each between two
+    /// distinct parties, dated, ending no earlier than it starts, and each
+    /// (party, toward, start) once.
+    fn alliance_obligations(&mut self, t: &pb::Treaty, parties: &BTreeSet<CountryCode>) {
+        if t.alliance_obligations.is_empty() {
+            return;
+        }
+        if t.kind != pb::TreatyKind::Alliance as i32 {
+            self.fail(
+                "alliance_obligations",
+                "only an ALLIANCE has alliance obligations",
+            );
+            return;
+        }
+        if !self.count("alliance_obligations", t.alliance_obligations.len()) {
+            return;
+        }
+        let mut seen = BTreeSet::new();
+        for (i, o) in t.alliance_obligations.iter().enumerate() {
+            let path = |f: &str| format!("alliance_obligations[{i}].{f}");
+            let party = self.country_ref(&path("party"), &o.party, true);
+            let toward = self.country_ref(&path("toward"), &o.toward, true);
+            for (field, code) in [("party", party), ("toward", toward)] {
+                if let Some(code) = code.filter(|c| !parties.contains(c)) {
+                    self.fail(
+                        &path(field),
+                        format!("{} is not a party of the treaty", code.name()),
+                    );
+                }
+            }
+            if party.is_some() && party == toward {
+                self.fail(&path("toward"), "a party has no obligation toward itself");
+            }
+            let start = self.date(&path("start_date"), o.start_date.as_ref(), true);
+            let end = self.date(&path("end_date"), o.end_date.as_ref(), false);
+            self.not_before(&path("end_date"), end, start, "its start_date");
+            if let (Some(party), Some(toward), Some(start)) = (party, toward, start) {
+                if !seen.insert((party, toward, start.sort_key())) {
+                    self.fail(
+                        &path("start_date"),
+                        format!(
+                            "{} toward {} from {start} is given twice",
+                            party.name(),
+                            toward.name()
+                        ),
+                    );
+                }
+            }
+        }
     }
 
     fn meeting(&mut self, m: &pb::Meeting) {

@@ -299,7 +299,9 @@ async fn import_finds_countries_defined_further_down_the_file_and_refuses_missin
         .expect("run");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("imported 3 records: 2 written, 0 unchanged, 1 invalid"),
+        stderr.contains(
+            "imported 3 records: 2 written (2 created, 0 updated), 0 unchanged, 1 invalid"
+        ),
         "{stderr}"
     );
     let exported = run_ok(diplomacy().args(["export", "--data-dir"]).arg(&lenient));

@@ -8,6 +8,7 @@ mod client;
 mod concurrency;
 mod consent;
 mod countries;
+mod datasets;
 mod errors;
 mod helpers;
 mod history;
