@@ -18,11 +18,19 @@ const API_FILES: &[&str] = &[
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("cargo:rerun-if-changed={PROTO_ROOT}");
-    let fds = protox::compile(API_FILES, [PROTO_ROOT])?;
+    let mut compiler = protox::Compiler::new([PROTO_ROOT])?;
+    compiler
+        .include_imports(true)
+        .include_source_info(true)
+        .open_files(API_FILES)?;
+    let fds = compiler.file_descriptor_set();
 
     let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
     let descriptor_path = out_dir.join("diplomacy_descriptor.bin");
-    std::fs::write(&descriptor_path, prost::Message::encode_to_vec(&fds))?;
+    // Encoded by the compiler, not from `fds`: prost's descriptor types drop
+    // the custom options (`google.api.http`) that the HTTP/JSON mapping and
+    // other tools read from the served descriptors.
+    std::fs::write(&descriptor_path, compiler.encode_file_descriptor_set())?;
 
     tonic_prost_build::configure()
         .emit_rerun_if_changed(false)

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod deadline;
+pub mod http_json;
 pub mod shed;
 pub mod status;
 

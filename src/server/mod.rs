@@ -27,6 +27,7 @@ use crate::error::Error;
 use crate::ingest;
 use crate::middleware::auth::{AuthLayer, Tokens};
 use crate::middleware::deadline::DeadlineLayer;
+use crate::middleware::http_json::HttpJsonLayer;
 use crate::middleware::shed::LoadShedLayer;
 use crate::middleware::status::StatusFixLayer;
 use crate::pb::diplomacy::v1::actor_service_server::ActorServiceServer;
@@ -394,6 +395,9 @@ pub async fn serve(
         .http2_keepalive_timeout(Some(limits.keepalive_timeout))
         .max_connection_age(limits.max_connection_age)
         .max_connection_age_grace(limits.max_connection_age_grace)
+        // Outermost: a GET of the HTTP/JSON mapping goes through every
+        // layer below as the gRPC call it stands for.
+        .layer(HttpJsonLayer)
         .layer(MetricsLayer::new(options.access_log))
         .layer(StatusFixLayer)
         .layer(cors(&options.cors_origins)?)

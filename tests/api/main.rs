@@ -13,6 +13,7 @@ mod errors;
 mod helpers;
 mod history;
 mod hostile;
+mod http_json;
 mod instruments;
 mod lifecycle;
 mod mesh;
