@@ -22,6 +22,7 @@ pub mod server;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
+pub mod web;
 pub mod wire;
 
 /// Generated protobuf and gRPC code. Do not edit: it comes from `proto/`.

@@ -39,6 +39,15 @@ if ! command -v h2load >/dev/null 2>&1 || ! command -v nghttp >/dev/null 2>&1; t
   fi
 fi
 echo "h2load: $(h2load --version 2>&1 | head -1)"
+if [ -z "${CHROMIUM:-}" ] && [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+  else
+    echo "error: chromium is required for the page's browser test: apt-get install chromium chromium-driver (as root), or set CHROMIUM" >&2
+    exit 1
+  fi
+fi
+echo "chromium: $("${CHROMIUM:-/usr/bin/chromium}" --version 2>&1 | head -1)"
 
 step "test tools: Python packages into .venv, npm packages into tests/clients/node/node_modules"
 if [ ! -x .venv/bin/python ]; then
@@ -114,5 +123,5 @@ grep -qE '^== ratios: health Check [0-9.]+x the empty tonic server; GetRelation 
   exit 1
 }
 
-step "Node.js client suite (@grpc/grpc-js + @grpc/proto-loader)"
+step "Node.js client suite (@grpc/grpc-js + @grpc/proto-loader) and the page in headless Chromium (playwright-core)"
 (cd tests/clients/node && node --test)

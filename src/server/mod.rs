@@ -40,6 +40,7 @@ use crate::pb::wire::relation_service_server::RelationServiceServer;
 use crate::startup::StartupError;
 use crate::store::{Store, WriterOptions};
 use crate::telemetry::metrics::MetricsLayer;
+use crate::web::PageLayer;
 use health::{HealthService, HealthState};
 
 /// The API services by full name, as health and reflection list them.
@@ -395,7 +396,9 @@ pub async fn serve(
         .http2_keepalive_timeout(Some(limits.keepalive_timeout))
         .max_connection_age(limits.max_connection_age)
         .max_connection_age_grace(limits.max_connection_age_grace)
-        // Outermost: a GET of the HTTP/JSON mapping goes through every
+        // The page's own files, before anything else.
+        .layer(PageLayer)
+        // Then a GET of the HTTP/JSON mapping, which goes through every
         // layer below as the gRPC call it stands for.
         .layer(HttpJsonLayer)
         .layer(MetricsLayer::new(options.access_log))

@@ -1,6 +1,7 @@
 """Metrics, scraped with a real HTTP client and parsed with the Prometheus
 client library's own parser."""
 
+import urllib.error
 import urllib.request
 
 import grpc
@@ -55,5 +56,21 @@ def test_grpc_and_store_metrics():
         # AM–AZ was asked about: its facts are held in memory.
         assert value(samples, "diplomacy_relation_cache_pairs") >= 1
         assert value(samples, "diplomacy_relation_cache_bytes") > 0
+    finally:
+        server.stop()
+
+
+def test_a_get_of_the_http_mapping_is_counted_as_its_grpc_method():
+    server = Server("--admin-listen", "127.0.0.1:0")
+    try:
+        for path in ["/v1/treaties/t02", "/v1/treaties/t02", "/v1/treaties/nope"]:
+            try:
+                urllib.request.urlopen(f"http://{server.address}{path}", timeout=10).close()
+            except urllib.error.HTTPError as error:
+                assert error.code == 404
+        samples = scrape(server.metrics_url)
+        unary = dict(grpc_service="diplomacy.v1.TreatyService", grpc_method="GetTreaty", grpc_type="unary")
+        assert value(samples, "grpc_server_handled_total", grpc_code="OK", **unary) == 2
+        assert value(samples, "grpc_server_handled_total", grpc_code="NotFound", **unary) == 1
     finally:
         server.stop()
