@@ -112,7 +112,8 @@ struct BenchArgs {
     #[arg(long, default_value_t = 32)]
     in_flight: usize,
     /// `all`, or a comma list: get-relation, get-relation-basic,
-    /// get-relation-typical, get-relation-busiest-basic, history-page,
+    /// get-relation-typical, get-relation-busiest-basic, get-relation-seed,
+    /// history-page,
     /// list-relations, stream-history, writes (each runs right after a run
     /// of the empty tonic server and a baseline run of its own, and its
     /// ratios are against those runs).

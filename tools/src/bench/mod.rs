@@ -48,6 +48,9 @@ pub enum Scenario {
     GetRelationTypical,
     /// `GetRelation` of the busiest pair, BASIC view.
     GetRelationBusiestBasic,
+    /// `GetRelation` of Armenia and Azerbaijan, the seed's richest pair
+    /// (every database starts with the seed), FULL view.
+    GetRelationSeed,
     HistoryPage,
     ListRelations,
     StreamHistory,
@@ -55,13 +58,14 @@ pub enum Scenario {
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 10] = [
+    pub const ALL: [Scenario; 11] = [
         Scenario::EmptyTonic,
         Scenario::Baseline,
         Scenario::GetRelation,
         Scenario::GetRelationBasic,
         Scenario::GetRelationTypical,
         Scenario::GetRelationBusiestBasic,
+        Scenario::GetRelationSeed,
         Scenario::HistoryPage,
         Scenario::ListRelations,
         Scenario::StreamHistory,
@@ -76,6 +80,7 @@ impl Scenario {
             Scenario::GetRelationBasic => "GetRelation, basic view",
             Scenario::GetRelationTypical => "GetRelation, typical pair",
             Scenario::GetRelationBusiestBasic => "GetRelation, busiest pair, basic view",
+            Scenario::GetRelationSeed => "GetRelation, seed pair (AM–AZ)",
             Scenario::HistoryPage => "ListHistory, 50 entries",
             Scenario::ListRelations => "ListRelations, 50",
             Scenario::StreamHistory => "StreamHistory, busiest pair",
@@ -83,6 +88,9 @@ impl Scenario {
         }
     }
 }
+
+/// The seed's richest pair, in every database the service creates.
+pub const SEED_PAIR: &str = "countries/AM/relations/AZ";
 
 /// Load shape.
 #[derive(Clone, Debug)]
@@ -188,11 +196,15 @@ pub async fn run(
                         (Scenario::GetRelationBusiestBasic, _) => pairs.busiest(),
                         _ => pairs.pick(&mut rng),
                     };
-                    let pair_name = format!(
-                        "{}/relations/{}",
-                        countries[a],
-                        countries[b].trim_start_matches("countries/")
-                    );
+                    let pair_name = if scenario == Scenario::GetRelationSeed {
+                        SEED_PAIR.to_string()
+                    } else {
+                        format!(
+                            "{}/relations/{}",
+                            countries[a],
+                            countries[b].trim_start_matches("countries/")
+                        )
+                    };
                     let t0 = Instant::now();
                     let result: Result<u64, tonic::Status> = match scenario {
                         Scenario::Baseline | Scenario::EmptyTonic => health
@@ -204,7 +216,8 @@ pub async fn run(
                         Scenario::GetRelation
                         | Scenario::GetRelationBasic
                         | Scenario::GetRelationTypical
-                        | Scenario::GetRelationBusiestBasic => {
+                        | Scenario::GetRelationBusiestBasic
+                        | Scenario::GetRelationSeed => {
                             let basic = matches!(
                                 scenario,
                                 Scenario::GetRelationBasic | Scenario::GetRelationBusiestBasic
@@ -361,7 +374,7 @@ pub async fn run(
 
 /// Parses `all` or a comma list of scenario names (baseline, get-relation,
 /// get-relation-basic, get-relation-typical, get-relation-busiest-basic,
-/// history-page, list-relations, stream-history, writes).
+/// get-relation-seed, history-page, list-relations, stream-history, writes).
 pub fn parse_scenarios(text: &str) -> Result<Vec<Scenario>, String> {
     if text == "all" {
         return Ok(Scenario::ALL.to_vec());
@@ -374,6 +387,7 @@ pub fn parse_scenarios(text: &str) -> Result<Vec<Scenario>, String> {
             "get-relation-basic" => Scenario::GetRelationBasic,
             "get-relation-typical" => Scenario::GetRelationTypical,
             "get-relation-busiest-basic" => Scenario::GetRelationBusiestBasic,
+            "get-relation-seed" => Scenario::GetRelationSeed,
             "history-page" => Scenario::HistoryPage,
             "list-relations" => Scenario::ListRelations,
             "stream-history" => Scenario::StreamHistory,
