@@ -739,3 +739,85 @@ async fn diplomatic_exchange_snapshots_import_once_and_hold_until_the_next() {
     );
     assert_consistent(dir.path()).await;
 }
+
+#[tokio::test]
+async fn recognitions_of_an_actor_page_in_recognizer_order() {
+    use EventKind as K;
+    let server = spawn_seeded().await;
+    trnc(&server).await;
+    import_all(
+        &server,
+        records(vec![
+            event("trnc-tr", K::Recognition, "1983-11-15", "TR", "actors/trnc"),
+            event("trnc-pk", K::Recognition, "1983-11-16", "PK", "actors/trnc"),
+            event(
+                "trnc-pk-w",
+                K::RecognitionWithdrawn,
+                "1983-11-18",
+                "PK",
+                "actors/trnc",
+            ),
+            event("trnc-bd", K::Recognition, "1983-11-16", "BD", "actors/trnc"),
+            event(
+                "trnc-bd-w",
+                K::RecognitionWithdrawn,
+                "1983-11-18",
+                "BD",
+                "actors/trnc",
+            ),
+        ]),
+    )
+    .await;
+    let mut seen = Vec::new();
+    let mut page_token = String::new();
+    loop {
+        let page = server
+            .relations()
+            .list_recognitions(ListRecognitionsRequest {
+                parent: "actors/trnc".into(),
+                as_of: d("2000-01-01"),
+                page_size: 1,
+                page_token: page_token.clone(),
+                ..Default::default()
+            })
+            .await
+            .expect("a page")
+            .into_inner();
+        seen.extend(
+            page.recognitions
+                .iter()
+                .map(|r| (r.recognizer.clone(), r.standing())),
+        );
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        page_token = page.next_page_token;
+    }
+    use RecognitionStanding as R;
+    assert_eq!(
+        seen,
+        [
+            ("countries/BD".to_string(), R::Withdrawn),
+            ("countries/PK".to_string(), R::Withdrawn),
+            ("countries/TR".to_string(), R::Recognized),
+        ],
+        "two recognitions withdrawn within days (test records, dates not claimed as history): one a page, in code order, each once"
+    );
+    let recognised = server
+        .relations()
+        .list_recognitions(ListRecognitionsRequest {
+            parent: "actors/trnc".into(),
+            as_of: d("1983-11-17"),
+            standings: vec![R::Recognized as i32],
+            ..Default::default()
+        })
+        .await
+        .expect("filtered")
+        .into_inner();
+    assert_eq!(
+        recognised.recognitions.len(),
+        3,
+        "on 1983-11-17 all three recognised it"
+    );
+    server.stop().await;
+}
