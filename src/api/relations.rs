@@ -487,19 +487,8 @@ impl RelationService for Relations {
         let as_of =
             optional_date(req.as_of.as_ref(), "as_of")?.unwrap_or_else(PartialDate::today_utc);
         let listed = listed_in_view(req.view, "view")?;
-        let mut wanted = Vec::new();
-        for (i, status) in req.diplomatic_statuses.iter().enumerate() {
-            match pb::DiplomaticStatus::try_from(*status) {
-                Ok(s) if s != pb::DiplomaticStatus::Unspecified => wanted.push(*status),
-                _ => {
-                    return Err(Error::invalid(
-                        format!("diplomatic_statuses[{i}]"),
-                        format!("{status} is not a diplomatic status"),
-                    )
-                    .into())
-                }
-            }
-        }
+        let wanted =
+            enum_filter::<pb::DiplomaticStatus>(&req.diplomatic_statuses, "diplomatic_statuses")?;
         let recognitions =
             enum_filter::<pb::RecognitionStanding>(&req.recognitions, "recognitions")?;
         let levels = enum_filter::<pb::RepresentationLevel>(

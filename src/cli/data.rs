@@ -168,7 +168,7 @@ pub async fn import(args: ImportArgs) -> CliResult {
             // Read as it is imported, never whole: the file can be larger than memory.
             let source = ingest::JsonLinesFile::new(&args.file)
                 .map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
-            import_from(&args, &source).await
+            import_into(&args, &source, Opened(None)).await
         }
         ImportFormat::CowStates => {
             let file = std::fs::File::open(&args.file)
@@ -340,11 +340,8 @@ async fn every_remote_country(
     }
 }
 
-async fn import_from(args: &ImportArgs, source: &impl Source) -> CliResult {
-    import_into(args, source, Opened(None)).await
-}
-
-/// `import_from` into a data dir already open (`opened`), if any.
+/// Imports `source` into the target: a running server, or a data dir,
+/// already open (`opened`) when the import read its countries first.
 async fn import_into(args: &ImportArgs, source: &impl Source, opened: Opened) -> CliResult {
     let mode = if args.best_effort {
         Mode::BestEffort

@@ -257,6 +257,8 @@ pub fn write_panel(
                 };
                 let as_of = PartialDate::from_day(day);
                 let name = format!("{}/relations/{}", a.code.name(), b.code.name());
+                // The server's own answer, as clients decode it (its wire
+                // form keeps listed summaries as bytes).
                 let relation = pb::Relation::decode(
                     relation_of(store, name, pair, as_of, 0)?
                         .encode_to_vec()
@@ -264,7 +266,9 @@ pub fn write_panel(
                 )?;
                 let (low, high) = (pair.low(), pair.high());
                 let state_of = |code: CountryCode| if code == a.code { *a } else { *b };
-                let side = |code: CountryCode| usize::from(code != relation_low(&relation, low));
+                // Directions start from the lower code (both states exist on
+                // `day`, so neither is answered for by another).
+                let side = |code: CountryCode| usize::from(code != low);
                 let recognition = |from: CountryCode| {
                     relation
                         .recognitions
@@ -285,27 +289,27 @@ pub fn write_panel(
                     relation.diplomatic_status(),
                     pb::DiplomaticStatus::Established | pb::DiplomaticStatus::Downgraded
                 );
-                for one in [low, high] {
-                    let counts = per_country.entry(one).or_default();
-                    counts.valued_on = counts.valued_on.max(Some(day));
-                    counts.ccode = counts.ccode.or(state_of(one).ccode_on(day));
-                    counts.states += 1;
-                    counts.relations += usize::from(established);
-                    counts.missions_abroad += usize::from(matches!(
-                        level_of(one),
-                        Some(
-                            pb::RepresentationLevel::ChargeDAffaires
-                                | pb::RepresentationLevel::Minister
-                                | pb::RepresentationLevel::Ambassador
-                                | pb::RepresentationLevel::InterestsSection
-                                | pb::RepresentationLevel::Other
-                        )
-                    ));
-                    counts.allied_with += usize::from(relation.allied);
-                    counts.at_war_with += usize::from(at_war);
-                    counts.treaty_partners += usize::from(relation.treaties_in_force_count > 0);
-                }
                 if country_year {
+                    for one in [low, high] {
+                        let counts = per_country.entry(one).or_default();
+                        counts.valued_on = counts.valued_on.max(Some(day));
+                        counts.ccode = counts.ccode.or(state_of(one).ccode_on(day));
+                        counts.states += 1;
+                        counts.relations += usize::from(established);
+                        counts.missions_abroad += usize::from(matches!(
+                            level_of(one),
+                            Some(
+                                pb::RepresentationLevel::ChargeDAffaires
+                                    | pb::RepresentationLevel::Minister
+                                    | pb::RepresentationLevel::Ambassador
+                                    | pb::RepresentationLevel::InterestsSection
+                                    | pb::RepresentationLevel::Other
+                            )
+                        ));
+                        counts.allied_with += usize::from(relation.allied);
+                        counts.at_war_with += usize::from(at_war);
+                        counts.treaty_partners += usize::from(relation.treaties_in_force_count > 0);
+                    }
                     continue;
                 }
                 let directions: &[(CountryCode, CountryCode)] = if query.directed {
@@ -382,14 +386,4 @@ pub fn write_panel(
     }
     csv.flush()?;
     Ok(rows)
-}
-
-/// The first country of an answer (the directions of its recognitions and
-/// representations start from it).
-fn relation_low(relation: &pb::Relation, fallback: CountryCode) -> CountryCode {
-    relation
-        .countries
-        .first()
-        .and_then(|c| CountryCode::from_name(c))
-        .unwrap_or(fallback)
 }

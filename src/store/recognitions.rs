@@ -26,35 +26,39 @@ impl Store {
     ) -> impl Iterator<Item = Result<(CountryCode, StandingFact)>> + '_ {
         let prefix = keys::recognitions_of(subject);
         let lower = match after {
-            // Past every key of that recognizer: `/` + 1 is `0`.
+            // Past every key of that recognizer: after `{CODE}/` come a
+            // date's digits, all below `~`.
             Some(code) => Bound::Excluded(keys::join(&prefix, &[code.as_str(), "~"])),
             None => Bound::Included(prefix.clone()),
         };
         let upper = Bound::Excluded(keys::prefix_end(&prefix));
-        let mut entries = self.kv.scan(lower, upper, false).peekable();
+        let skip = prefix.len();
+        // Each entry is read and decoded once.
+        let mut entries = self
+            .kv
+            .scan(lower, upper, false)
+            .map(move |entry| {
+                let (key, value) = entry?;
+                recognition_entry(&key[skip..], &value)
+                    .ok_or_else(|| corrupt("recognition index", String::from_utf8_lossy(&key)))
+            })
+            .peekable();
         std::iter::from_fn(move || loop {
-            let (key, value) = match entries.next()? {
+            let (code, fact) = match entries.next()? {
                 Ok(entry) => entry,
-                Err(e) => return Some(Err(e)),
-            };
-            let parsed = recognition_entry(&key[prefix.len()..], &value)
-                .ok_or_else(|| corrupt("recognition index", String::from_utf8_lossy(&key)));
-            let (code, fact) = match parsed {
-                Ok(parsed) => parsed,
                 Err(e) => return Some(Err(e)),
             };
             // The recognizer's entries are in date order: the last dated
             // by the day holds.
             let mut holding = fact.dated_by(day).then_some(fact);
-            while let Some(Ok((next_key, next_value))) = entries.peek() {
-                match recognition_entry(&next_key[prefix.len()..], next_value) {
-                    Some((next_code, next)) if next_code == code => {
-                        if next.dated_by(day) {
-                            holding = Some(next);
-                        }
-                        entries.next();
+            while let Some(Ok((next_code, _))) = entries.peek() {
+                if *next_code != code {
+                    break;
+                }
+                if let Some(Ok((_, next))) = entries.next() {
+                    if next.dated_by(day) {
+                        holding = Some(next);
                     }
-                    _ => break,
                 }
             }
             if let Some(fact) = holding {

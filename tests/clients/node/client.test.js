@@ -4,15 +4,11 @@
 
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { spawn } = require('node:child_process');
-const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 const grpc = require('@grpc/grpc-js');
 const protoLoader = require('@grpc/proto-loader');
 
-const root = path.resolve(__dirname, '..', '..', '..');
-const binary = process.env.DIPLOMACY_BIN || path.join(root, 'target', 'debug', 'diplomacy');
+const { root, startServer } = require('./server');
 
 const definition = protoLoader.loadSync(
   ['diplomacy/v1/relation.proto', 'diplomacy/v1/country.proto', 'diplomacy/v1/treaty.proto',
@@ -24,42 +20,13 @@ const v1 = grpc.loadPackageDefinition(definition).diplomacy.v1;
 let server;
 let address;
 
-// The server's ready file (`serve --ready-file`), once it is written: the
-// one readiness contract, rather than its log text.
-const waitForReadyFile = (file, child, timeoutMs = 60000) =>
-  new Promise((resolve, reject) => {
-    const deadline = Date.now() + timeoutMs;
-    let exited = null;
-    child.on('exit', (code) => { exited = code; });
-    const poll = () => {
-      // A file naming another process was left by one that was killed.
-      const ready = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : null;
-      if (ready && ready.pid === child.pid) return resolve(ready);
-      if (exited !== null) return reject(new Error(`server exited with ${exited} before it was ready`));
-      if (Date.now() > deadline) return reject(new Error(`server not ready within ${timeoutMs} ms`));
-      setTimeout(poll, 20);
-    };
-    poll();
-  });
-let dataDir;
-
 before(async () => {
-  assert.ok(fs.existsSync(binary), `${binary} not found: run \`cargo build\` first (tests/run.sh does)`);
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'diplomacy-node-'));
-  const readyFile = path.join(dataDir, 'ready.json');
-  server = spawn(binary, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--ready-file', readyFile], {
-    env: { ...process.env, RUST_LOG: 'warn', DIPLOMACY_DRAIN_DELAY_SECS: '0' },
-    stdio: ['ignore', 'ignore', 'ignore'],
-  });
-  address = (await waitForReadyFile(readyFile, server)).grpc;
+  server = await startServer('diplomacy-node-');
+  ({ address } = server);
 });
 
 after(async () => {
-  const exited = new Promise((resolve) => server.on('exit', resolve));
-  server.kill('SIGTERM');
-  const code = await exited;
-  fs.rmSync(dataDir, { recursive: true, force: true });
-  assert.equal(code, 0, 'the server stops cleanly on SIGTERM');
+  await server.stop();
 });
 
 const client = (Service) => new Service(address, grpc.credentials.createInsecure());

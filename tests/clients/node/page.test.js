@@ -6,57 +6,30 @@
 
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { spawn } = require('node:child_process');
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
 
-const root = path.resolve(__dirname, '..', '..', '..');
-const binary = process.env.DIPLOMACY_BIN || path.join(root, 'target', 'debug', 'diplomacy');
+const { root, startServer } = require('./server');
+
 const browserPath = process.env.CHROMIUM || '/usr/bin/chromium';
 const screenshot = path.join(root, 'target', 'page-screenshot.png');
 
 let server;
 let base;
 let browser;
-let dataDir;
-
-const waitForReadyFile = (file, child, timeoutMs = 60000) =>
-  new Promise((resolve, reject) => {
-    const deadline = Date.now() + timeoutMs;
-    let exited = null;
-    child.on('exit', (code) => { exited = code; });
-    const poll = () => {
-      const ready = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : null;
-      if (ready && ready.pid === child.pid) return resolve(ready);
-      if (exited !== null) return reject(new Error(`server exited with ${exited} before it was ready`));
-      if (Date.now() > deadline) return reject(new Error(`server not ready within ${timeoutMs} ms`));
-      setTimeout(poll, 20);
-    };
-    poll();
-  });
 
 before(async () => {
-  assert.ok(fs.existsSync(binary), `${binary} not found: run \`cargo build\` first (tests/run.sh does)`);
   assert.ok(fs.existsSync(browserPath),
     `${browserPath} not found: apt-get install chromium chromium-driver (tests/run.sh does, as root), or set CHROMIUM`);
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'diplomacy-page-'));
-  const readyFile = path.join(dataDir, 'ready.json');
-  server = spawn(binary, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--ready-file', readyFile], {
-    env: { ...process.env, RUST_LOG: 'warn', DIPLOMACY_DRAIN_DELAY_SECS: '0' },
-    stdio: ['ignore', 'ignore', 'ignore'],
-  });
-  base = `http://${(await waitForReadyFile(readyFile, server)).grpc}`;
+  server = await startServer('diplomacy-page-');
+  base = `http://${server.address}`;
   browser = await chromium.launch({ executablePath: browserPath, args: ['--no-sandbox'] });
 });
 
 after(async () => {
   if (browser) await browser.close();
-  const exited = new Promise((resolve) => server.on('exit', resolve));
-  server.kill('SIGTERM');
-  assert.equal(await exited, 0, 'the server stops cleanly on SIGTERM');
-  fs.rmSync(dataDir, { recursive: true, force: true });
+  await server.stop();
 });
 
 async function ask(page, a, b, date) {
