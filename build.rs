@@ -66,5 +66,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "crate::wire::ListRelationsResponse",
         )
         .compile_fds(relation_only)?;
+
+    compile_etcd_client()?;
+    Ok(())
+}
+
+/// The etcd v3 client the replicated mode uses (`src/replica/`), from the
+/// vendored subset of etcd's own API protos: clients only, and kept out of
+/// the descriptor set our reflection serves.
+fn compile_etcd_client() -> Result<(), Box<dyn std::error::Error>> {
+    let fds = protox::compile(["proto/etcd/etcdserverpb/rpc.proto"], [PROTO_ROOT])?;
+    tonic_prost_build::configure()
+        .emit_rerun_if_changed(false)
+        .build_server(false)
+        .compile_fds(fds)?;
     Ok(())
 }

@@ -18,6 +18,7 @@ pub mod error;
 pub mod ingest;
 pub mod middleware;
 pub mod records;
+pub mod replica;
 pub mod server;
 pub mod startup;
 pub mod store;
@@ -36,6 +37,16 @@ pub mod pb {
     pub mod diplomacy {
         pub mod v1 {
             tonic::include_proto!("diplomacy.v1");
+        }
+    }
+    /// The etcd v3 client (a vendored subset of etcd's API, `proto/etcd/`)
+    /// that the replicated mode (`replica`) speaks.
+    pub mod etcd {
+        pub mod mvccpb {
+            tonic::include_proto!("mvccpb");
+        }
+        pub mod etcdserverpb {
+            tonic::include_proto!("etcdserverpb");
         }
     }
     /// `RelationService`'s server code over `wire`'s types: a history

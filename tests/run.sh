@@ -20,7 +20,7 @@ need node "install Node.js 18+ with npm (Debian: apt-get install nodejs npm)"
 need npm "install npm (Debian: apt-get install npm)"
 need git "install git (Debian: apt-get install git)"
 
-step "system tools: nginx for the proxy test, nghttp2-client for the h2load cross-check (Debian packages)"
+step "system tools: nginx for the proxy test, nghttp2-client for the h2load cross-check, etcd for the replicas (Debian packages)"
 if [ -z "${NGINX:-}" ] && [ ! -x /usr/sbin/nginx ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null
@@ -48,6 +48,16 @@ if [ -z "${CHROMIUM:-}" ] && [ ! -x /usr/bin/chromium ]; then
   fi
 fi
 echo "chromium: $("${CHROMIUM:-/usr/bin/chromium}" --version 2>&1 | head -1)"
+if [ -z "${ETCD:-}" ] && [ ! -x /usr/bin/etcd ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    # The package starts no server here (no systemd); the tests start their own.
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server >/dev/null
+  else
+    echo "error: etcd is required for tests/replica/: apt-get install etcd-server (as root), or set ETCD" >&2
+    exit 1
+  fi
+fi
+echo "etcd: $("${ETCD:-/usr/bin/etcd}" --version 2>&1 | head -1)"
 
 step "test tools: Python packages into .venv, npm packages into tests/clients/node/node_modules"
 if [ ! -x .venv/bin/python ]; then
@@ -104,6 +114,9 @@ cargo test --locked -p diplomacy-tools --lib --bins --benches --test smoke
 
 step "OTLP export (cargo feature otlp) to a collector started by the test"
 cargo test --locked --features otlp --test otlp
+
+step "replicas: three diplomacy processes on a three-member etcd cluster (one test at a time: each starts six processes)"
+cargo test --locked --test replica -- --test-threads=1
 
 step "crash harness (SIGKILL under concurrent writes, and during compaction; CRASH_CYCLES=${CRASH_CYCLES:-20})"
 cargo test --locked --test crash -- --nocapture

@@ -229,7 +229,11 @@ impl RecordService for Records {
         // it then reaches us live, and the log covers everything up to it.
         let live = self.store.subscribe();
         let durable = self.store.revision();
-        let oldest = self.store.oldest_change()?.unwrap_or(durable + 1);
+        let oldest = match self.store.log_from()? {
+            // A replica: revisions have gaps, so the log says where it starts.
+            Some(from) => from + 1,
+            None => self.store.oldest_change()?.unwrap_or(durable + 1),
+        };
         if req.from_revision > 0 && req.from_revision + 1 < oldest {
             return Err(Error::OutOfRange {
                 asked: req.from_revision,
@@ -265,6 +269,9 @@ async fn follow(
 ) {
     let mut last = from;
     let mut upto = durable;
+    // The newest revision replayed from the log: live changes up to it were
+    // sent already. (One revision may hold several changes in a replica.)
+    let mut replayed;
     loop {
         // Catch up from the log.
         let logged: Result<Vec<pb::Change>> = store.changes(last, upto).collect();
@@ -277,6 +284,7 @@ async fn follow(
                     }
                 }
                 last = last.max(upto);
+                replayed = last;
             }
             Err(e) => {
                 let _ = sender.send(Err(e.into())).await;
@@ -299,7 +307,7 @@ async fn follow(
                 }
                 received = live.recv() => match received {
                     Ok(change) => {
-                        if change.revision <= last {
+                        if change.revision <= replayed {
                             continue;
                         }
                         last = change.revision;

@@ -126,6 +126,7 @@ pub async fn create<R: Resource>(store: &Store, resource: Option<R>, id: &str) -
     let compute_name = name.clone();
     let outcome = store
         .write_one(WriteOp {
+            revision: None,
             collection: R::COLLECTION,
             id,
             compute: Box::new(move |old| match old {
@@ -176,6 +177,7 @@ pub async fn update<R: Resource>(
     let compute_name = name.clone();
     let outcome = store
         .write_one(WriteOp {
+            revision: None,
             collection: R::COLLECTION,
             id,
             compute: Box::new(move |old| {
@@ -206,6 +208,7 @@ pub async fn delete<R: Resource>(store: &Store, name: &str, etag: &str) -> Resul
     let etag = etag.to_string();
     let outcome = store
         .write_one(WriteOp {
+            revision: None,
             collection: R::COLLECTION,
             id,
             compute: Box::new(move |old| match old {

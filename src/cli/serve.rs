@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use diplomacy::middleware::auth::{self, Scope, Tokens};
+use diplomacy::middleware::consistency::Revisions;
+use diplomacy::replica::{Replica, ReplicaOptions};
 use diplomacy::server::{self, ServeOptions};
 
 use super::args::DataArgs;
@@ -74,6 +76,31 @@ pub struct ServeArgs {
     /// Reads need a token too (by default only writes do).
     #[arg(long, env = "DIPLOMACY_REQUIRE_AUTH_FOR_READS")]
     require_auth_for_reads: bool,
+    #[command(flatten)]
+    etcd: EtcdArgs,
+}
+
+/// The replicated mode: etcd holds the records, the data dir is this
+/// replica's index of them.
+#[derive(Args)]
+struct EtcdArgs {
+    /// etcd members (`http://host:2379`, comma-separated): run as a replica
+    /// of the records they hold, writing through them. Without it the
+    /// database in --data-dir is the truth (embedded mode).
+    #[arg(long, env = "DIPLOMACY_ETCD_ENDPOINTS", value_delimiter = ',')]
+    etcd_endpoints: Vec<String>,
+    /// Where under etcd's keys the records live.
+    #[arg(
+        long,
+        env = "DIPLOMACY_ETCD_PREFIX",
+        default_value = "/diplomacy/",
+        requires = "etcd_endpoints"
+    )]
+    etcd_prefix: String,
+    /// Delete the index in --data-dir and build it again from etcd (when it
+    /// was built from another cluster or prefix, or is an embedded database).
+    #[arg(long, env = "DIPLOMACY_ETCD_REBUILD", requires = "etcd_endpoints")]
+    etcd_rebuild: bool,
 }
 
 #[derive(Args)]
@@ -146,7 +173,18 @@ pub async fn serve(args: ServeArgs) -> CliResult {
         }
     }
     let shutdown = shutdown_signal()?;
-    let store = server::open_store(&args.data.store_options(!args.no_seed)).await?;
+    if args.admin_listen.is_some() {
+        // Before anything records a figure (a replica does from its start).
+        diplomacy::telemetry::admin::metrics_handle();
+    }
+    let (stop_replica, replica_stopping) = tokio::sync::watch::channel(false);
+    let (store, replica) = if args.etcd.etcd_endpoints.is_empty() {
+        let store = server::open_store(&args.data.store_options(!args.no_seed)).await?;
+        (store, None)
+    } else {
+        let (store, replica) = start_replica(&args, replica_stopping).await?;
+        (store, Some(replica))
+    };
     return_freed_memory();
     let tokens = tokens(&args)?;
     let listener = tokio::net::TcpListener::bind(args.listen)
@@ -185,13 +223,32 @@ pub async fn serve(args: ServeArgs) -> CliResult {
         ready_file: args.ready_file.clone(),
         admin_address,
         access_log: args.access_log,
-        ..ServeOptions::default()
+        health_probe: replica.as_ref().map(|replica| {
+            // NOT_SERVING until the index holds its first snapshot.
+            let replica = Arc::clone(replica);
+            let store = Arc::clone(&store);
+            server::HealthProbe(Arc::new(move || {
+                replica.is_ready() && store.probe().is_ok()
+            }))
+        }),
+        health_probe_interval: if replica.is_some() {
+            Duration::from_millis(250)
+        } else {
+            ServeOptions::default().health_probe_interval
+        },
+        revisions: replica.as_ref().map(|replica| {
+            Revisions(
+                Arc::clone(replica) as Arc<dyn diplomacy::middleware::consistency::RevisionSource>
+            )
+        }),
     };
     #[cfg(feature = "otlp")]
     if let Some(endpoint) = &args.otlp_endpoint {
         diplomacy::telemetry::otlp::start(endpoint.clone());
     }
     let served = server::serve(listener, store, options, shutdown).await;
+    let _ = stop_replica.send(true);
+    drop(replica);
     if served.is_ok() {
         let started = Instant::now();
         match checkpoint(&args.data.data_dir).await {
@@ -206,6 +263,34 @@ pub async fn serve(args: ServeArgs) -> CliResult {
     #[cfg(feature = "otlp")]
     diplomacy::telemetry::otlp::flush(Duration::from_secs(5)).await;
     served
+}
+
+/// Opens this replica's index (rebuilt first with --etcd-rebuild) and
+/// starts following etcd.
+async fn start_replica(
+    args: &ServeArgs,
+    stopping: tokio::sync::watch::Receiver<bool>,
+) -> Result<(Arc<diplomacy::store::Store>, Arc<Replica>), Box<dyn std::error::Error + Send + Sync>>
+{
+    let data_dir = &args.data.data_dir;
+    if args.etcd.etcd_rebuild {
+        let removed = diplomacy::replica::wipe_index(data_dir).map_err(|e| {
+            format!(
+                "--etcd-rebuild: cannot remove the index in {}: {e}",
+                data_dir.display()
+            )
+        })?;
+        tracing::info!(data_dir = %data_dir.display(), removed, "--etcd-rebuild: removed the index; it is built again from etcd");
+    }
+    let store = server::open_index(&args.data.store_options(false))?;
+    let options = ReplicaOptions {
+        endpoints: args.etcd.etcd_endpoints.clone(),
+        prefix: args.etcd.etcd_prefix.clone(),
+        seed: !args.no_seed,
+    };
+    let replica = Replica::start(Arc::clone(&store), &options, stopping).await?;
+    tracing::info!(endpoints = %options.endpoints.join(","), prefix = %options.prefix, "replica of etcd: writes go through it, reads come from the index in {}", data_dir.display());
+    Ok((store, replica))
 }
 
 /// `store::checkpoint` off the async workers, once this process has closed

@@ -22,7 +22,8 @@ pub mod wikidata;
 pub use importer::{import, ImportTarget, Mode, RecordError, Report};
 pub use jsonl::{parse_jsonl, parse_line, to_json_line, JsonLinesFile};
 pub use seed::{
-    builtin_country_records, initialise, seed_records, served_country_records, SEED_JSONL,
+    builtin_country_records, initialise, load_builtin, seed_records, served_country_records,
+    SEED_JSONL,
 };
 pub use source::{Item, LineError, Source};
 pub use upsert::{check_import, upsert_all, upsert_op, BATCH};

@@ -6,13 +6,13 @@ use std::collections::BTreeMap;
 use super::cow_states::{cow_source, memberships, merge_memberships, read_cow_states};
 use super::jsonl::parse_jsonl;
 use super::states::{add_source, apply_row, code_pieces, state_rows, COW_STATES_CSV};
-use super::upsert::{check_import, upsert_all};
+use super::upsert::{check_import, upsert_op, BATCH};
 use crate::domain::countries::builtin_countries;
 use crate::domain::CountryCode;
 use crate::error::{Error, Result};
 use crate::pb::diplomacy::v1 as pb;
 use crate::records::Record;
-use crate::store::Store;
+use crate::store::{Store, WriteOp};
 
 /// The South Caucasus facts the service starts with (see `dataset/`).
 pub const SEED_JSONL: &str = include_str!("../../dataset/south-caucasus.jsonl");
@@ -134,6 +134,14 @@ pub async fn initialise(store: &Store, seed: bool) -> Result<usize> {
     if !store.is_empty()? {
         return Ok(0);
     }
+    load_builtin(store, seed).await
+}
+
+/// Upserts the built-in countries (and the seed dataset) whatever the store
+/// holds; running it again changes nothing. Replicas starting together on
+/// an empty etcd may all run it (`replica`): the first writes, the others
+/// find the same records.
+pub async fn load_builtin(store: &Store, seed: bool) -> Result<usize> {
     let mut records = builtin_country_records()?;
     if seed {
         for record in seed_records()? {
@@ -145,19 +153,44 @@ pub async fn initialise(store: &Store, seed: bool) -> Result<usize> {
     }
     let count = records.len();
     // Former states name their successors, which must exist first: every
-    // country goes in without successors, then the records in full.
-    let bare = records.iter().filter_map(|record| match record {
-        Record::Country(country) => Some(Record::Country(pb::Country {
-            successors: Vec::new(),
-            predecessors: Vec::new(),
-            ..country.clone()
-        })),
-        _ => None,
-    });
-    let checked = bare
-        .chain(records.iter().cloned())
-        .map(|record| check_import(&record).map(|(collection, id)| (collection, id, record)))
-        .collect::<Result<Vec<_>>>()?;
-    upsert_all(store, checked).await?;
+    // country goes in without successors (where it is not in yet), then the
+    // records in full.
+    let mut ops = Vec::with_capacity(count * 2);
+    for record in &records {
+        if let Record::Country(country) = record {
+            let bare = Record::Country(pb::Country {
+                successors: Vec::new(),
+                predecessors: Vec::new(),
+                ..country.clone()
+            });
+            let (collection, id) = check_import(&bare)?;
+            let WriteOp {
+                collection,
+                id,
+                compute,
+                revision,
+            } = upsert_op(collection, id, bare);
+            ops.push(WriteOp {
+                collection,
+                id,
+                revision,
+                compute: Box::new(move |old| match old {
+                    Some(stored) => Ok(Some(stored.clone())),
+                    None => compute(None),
+                }),
+            });
+        }
+    }
+    for record in records {
+        let (collection, id) = check_import(&record)?;
+        ops.push(upsert_op(collection, id, record));
+    }
+    while !ops.is_empty() {
+        let rest = ops.split_off(ops.len().min(BATCH));
+        for outcome in store.write(ops, true).await? {
+            outcome?;
+        }
+        ops = rest;
+    }
     Ok(count)
 }

@@ -51,6 +51,7 @@ pub fn upsert_op(collection: Collection, id: String, record: Record) -> WriteOp 
     let mut record = without_store_meta(record);
     normalize(&mut record);
     WriteOp {
+        revision: None,
         collection,
         id,
         compute: Box::new(move |old| {

@@ -26,6 +26,7 @@ use crate::api;
 use crate::error::Error;
 use crate::ingest;
 use crate::middleware::auth::{AuthLayer, Tokens};
+use crate::middleware::consistency::{ConsistencyLayer, EmbeddedRevisions, Revisions};
 use crate::middleware::deadline::DeadlineLayer;
 use crate::middleware::http_json::HttpJsonLayer;
 use crate::middleware::shed::LoadShedLayer;
@@ -145,6 +146,9 @@ pub struct ServeOptions {
     /// A log line for every call (off: a mesh's proxy keeps access logs,
     /// and a line a call cost a sizeable share of a cheap call).
     pub access_log: bool,
+    /// Where the revisions a call can wait for come from (a replica's etcd);
+    /// the store's own when unset.
+    pub revisions: Option<Revisions>,
 }
 
 /// A check that the store can be read: true when it can.
@@ -171,6 +175,7 @@ impl Default for ServeOptions {
             ready_file: None,
             admin_address: None,
             access_log: false,
+            revisions: None,
         }
     }
 }
@@ -178,6 +183,20 @@ impl Default for ServeOptions {
 /// Opens (creating if needed) the database and loads the built-in data into
 /// it when it is new.
 pub async fn open_store(options: &StoreOptions) -> Result<Arc<Store>, Error> {
+    let store = open_index(options)?;
+    let loaded = ingest::initialise(&store, options.seed).await?;
+    if loaded > 0 {
+        tracing::info!(
+            records = loaded,
+            "loaded the built-in data into a new database"
+        );
+    }
+    Ok(store)
+}
+
+/// Opens (creating if needed) the database, loading nothing into it: a
+/// replica's index, which gets its records from etcd.
+pub fn open_index(options: &StoreOptions) -> Result<Arc<Store>, Error> {
     std::fs::create_dir_all(&options.data_dir).map_err(|e| {
         Error::Unavailable(format!(
             "cannot create data dir {}: {e}",
@@ -190,13 +209,6 @@ pub async fn open_store(options: &StoreOptions) -> Result<Arc<Store>, Error> {
         options.writer,
         options.lock_wait,
     )?;
-    let loaded = ingest::initialise(&store, options.seed).await?;
-    if loaded > 0 {
-        tracing::info!(
-            records = loaded,
-            "loaded the built-in data into a new database"
-        );
-    }
     Ok(Arc::new(store))
 }
 
@@ -235,6 +247,7 @@ fn cors(origins: &[String]) -> Result<CorsLayer, StartupError> {
             http::HeaderName::from_static("grpc-status"),
             http::HeaderName::from_static("grpc-message"),
             http::HeaderName::from_static("grpc-status-details-bin"),
+            http::HeaderName::from_static(crate::middleware::consistency::REVISION_HEADER),
         ]))
 }
 
@@ -376,6 +389,10 @@ pub async fn serve(
         let _ = drain_started.send(());
     };
 
+    let revisions = match &options.revisions {
+        Some(Revisions(source)) => Arc::clone(source),
+        None => Arc::new(EmbeddedRevisions(Arc::clone(&store))),
+    };
     let limits = &options.limits;
     let mut tokens = options.tokens.clone();
     if options
@@ -411,6 +428,8 @@ pub async fn serve(
             limits.default_timeout,
             limits.import_timeout,
         ))
+        // Inside the deadline, which bounds a wait for a revision.
+        .layer(ConsistencyLayer::new(revisions))
         .add_service(HealthServer::new(HealthService::new(
             health.clone(),
             stopping.clone(),

@@ -30,6 +30,9 @@ pub struct WriteOp {
     pub collection: Collection,
     pub id: String,
     pub compute: Compute,
+    /// The revision the record gets instead of the write's: a replica's
+    /// snapshot gives each record the etcd revision it last changed at.
+    pub revision: Option<i64>,
 }
 
 /// What a write did to its record.
@@ -66,11 +69,14 @@ pub(super) fn change_of(
     })
 }
 
-pub(super) fn write_change(tx: &WriteSet<'_>, change: &pb::Change, retention: u64) {
+/// Logs `change`, the `index`-th of its revision, and drops the one
+/// `retention` revisions older (in a replica's index, where revisions have
+/// gaps and several changes, the log keeps about `retention`).
+pub(super) fn write_change(tx: &WriteSet<'_>, change: &pb::Change, index: usize, retention: u64) {
     let revision = change.revision as u64;
-    tx.insert(&keys::change(revision), &change.encode_to_vec());
+    tx.insert(&keys::change_at(revision, index), &change.encode_to_vec());
     if revision > retention {
-        tx.remove(&keys::change(revision - retention));
+        tx.remove(&keys::change_at(revision - retention, index));
     }
 }
 
@@ -99,6 +105,7 @@ pub(super) fn apply(tx: &WriteSet<'_>, op: &WriteOp, revision: i64) -> Result<Ou
         }
         (_, Some(mut new)) => {
             let m = meta(&mut new);
+            let revision = op.revision.unwrap_or(revision);
             *m.revision = revision;
             *m.etag = etag_for(revision);
             check_references_exist(tx, &new)?;

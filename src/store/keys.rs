@@ -54,6 +54,37 @@ pub fn change(revision: u64) -> Vec<u8> {
     format!("l/{revision:020}").into_bytes()
 }
 
+/// The `index`-th change of `revision` when one revision holds several (a
+/// replica's index, where one etcd transaction is one revision): the first
+/// keeps the plain key, so both layouts read alike and sort in order.
+pub fn change_at(revision: u64, index: usize) -> Vec<u8> {
+    if index == 0 {
+        change(revision)
+    } else {
+        format!("l/{revision:020}.{index}").into_bytes()
+    }
+}
+
+/// The revision a change-log key holds.
+pub fn revision_of_change(key: &[u8]) -> Option<i64> {
+    let rest = key.strip_prefix(CHANGES)?;
+    let digits = rest.split(|b| *b == b'.').next()?;
+    std::str::from_utf8(digits).ok()?.parse().ok()
+}
+
+/// In a replica's index, the revision after which the change log holds
+/// every change (its snapshot's, or the newest it dropped); absent in an
+/// embedded database, whose revisions have no gaps.
+pub const LOG_FROM: &[u8] = b"_log_from";
+
+/// In a replica's index, the revision of a snapshot still being loaded:
+/// until it is in, the next start loads it again.
+pub const SNAPSHOT_PENDING: &[u8] = b"_snapshot_pending";
+
+/// Where a replica's index came from (`replica`): the etcd cluster id and
+/// key prefix. Absent in an embedded database.
+pub const ETCD_ORIGIN: &[u8] = b"_etcd_origin";
+
 /// The families of pair-fact keys.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PairFamily {
@@ -180,6 +211,16 @@ pub const INDEX_PREFIXES: [&[u8]; 12] = [
 
 pub fn record(collection: Collection, id: &str) -> Vec<u8> {
     format!("r/{}/{id}", collection.as_str()).into_bytes()
+}
+
+/// The collection and id a `r/{collection}/{id}` key names.
+pub fn record_of_key(key: &[u8]) -> Option<(Collection, String)> {
+    let rest = std::str::from_utf8(key.strip_prefix(RECORDS)?).ok()?;
+    let (collection, id) = rest.split_once('/')?;
+    let collection = Collection::ALL
+        .into_iter()
+        .find(|c| c.as_str() == collection)?;
+    Some((collection, id.to_string()))
 }
 
 pub fn records_of(collection: Collection) -> Vec<u8> {

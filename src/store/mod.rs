@@ -27,9 +27,9 @@ use self::cache::ReadCache;
 pub use self::kv::{checkpoint, KvRead, KvStore, SledKv, LOCK_HELD};
 pub use self::queries::{HistoryScope, ListedSummary, PairFacts, PeriodNotes, StoredHistoryEntry};
 use self::writer::Writer;
-pub use self::writer::WriterOptions;
+pub use self::writer::{Done, JobKind, Part, WriterOptions};
 use crate::domain::statehood::Statehood;
-use crate::domain::CountryCode;
+use crate::domain::{Collection, CountryCode};
 use crate::error::{Error, Result};
 use crate::pb::diplomacy::v1 as pb;
 
@@ -51,6 +51,16 @@ pub struct Store<K = SledKv> {
     kv: Arc<K>,
     cache: Arc<ReadCache>,
     writer: Writer,
+    write_path: std::sync::OnceLock<Arc<dyn WritePath>>,
+}
+
+/// What a `WritePath` answers: each op's outcome.
+pub type WriteFuture<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<Result<Outcome>>>> + Send + 'a>>;
+
+/// Where writes go instead of the local writer (a replica's etcd).
+pub trait WritePath: Send + Sync {
+    fn write(&self, ops: Vec<WriteOp>, atomic: bool) -> WriteFuture<'_>;
 }
 
 impl<K: KvStore> Store<K> {
@@ -93,17 +103,76 @@ impl<K: KvStore> Store<K> {
         self.kv.flush()
     }
 
-    /// Commits `ops` through the single writer and waits until they are
-    /// durable. With `atomic`, all are written or none (the first failure is
+    /// Commits `ops` and waits until they are durable: through the single
+    /// writer, or in a replica through etcd (`WritePath`) and then the
+    /// writer. With `atomic`, all are written or none (the first failure is
     /// returned); otherwise each op has its own result.
     pub async fn write(&self, ops: Vec<WriteOp>, atomic: bool) -> Result<Vec<Result<Outcome>>> {
-        self.writer.write(ops, atomic).await
+        match self.write_path.get() {
+            Some(path) => path.write(ops, atomic).await,
+            None => self.writer.write(ops, atomic).await,
+        }
+    }
+
+    /// Sends every later write through `path` (a replica's: etcd first).
+    pub fn set_write_path(&self, path: Arc<dyn WritePath>) -> Result<()> {
+        self.write_path
+            .set(path)
+            .map_err(|_| Error::Unavailable("the store already has a write path".into()))
+    }
+
+    /// Runs one job on the writer (`JobKind`): a replica's dry runs and the
+    /// changes it applies from etcd.
+    pub async fn submit(&self, ops: Vec<WriteOp>, atomic: bool, kind: JobKind) -> Result<Done> {
+        self.writer.submit(ops, atomic, kind).await
+    }
+
+    /// The revision reads answer at (the durable one, or a newer one a
+    /// replica knows nothing under its prefix changed before), as it
+    /// changes.
+    pub fn seen_revision(&self) -> tokio::sync::watch::Receiver<i64> {
+        self.writer.seen()
+    }
+
+    /// See `Writer::saw`.
+    pub fn saw_revision(&self, revision: i64) {
+        self.writer.saw(revision);
+    }
+
+    /// In a replica's index, the revision after which the change log holds
+    /// every change (`keys::LOG_FROM`).
+    pub fn log_from(&self) -> Result<Option<i64>> {
+        Ok(self
+            .kv
+            .get(keys::LOG_FROM)?
+            .map(|bytes| read_u64(Some(bytes)) as i64))
+    }
+
+    /// Whether a replica's index holds a snapshot only in part (the process
+    /// stopped while loading it).
+    pub fn snapshot_pending(&self) -> Result<bool> {
+        Ok(self.kv.get(keys::SNAPSHOT_PENDING)?.is_some())
+    }
+
+    /// Where a replica's index came from (`keys::ETCD_ORIGIN`), if it is one.
+    pub fn etcd_origin(&self) -> Result<Option<Vec<u8>>> {
+        self.kv.get(keys::ETCD_ORIGIN)
+    }
+
+    /// Every stored record, in key order (a replica reconciles its index
+    /// with an etcd snapshot by them).
+    pub fn record_names(&self) -> impl Iterator<Item = Result<(Collection, String)>> + '_ {
+        self.kv
+            .scan_prefix(keys::RECORDS)
+            .filter_map(|entry| match entry {
+                Ok((key, _)) => keys::record_of_key(&key).map(Ok),
+                Err(e) => Some(Err(e)),
+            })
     }
 
     /// Commits one op durably.
     pub async fn write_one(&self, op: WriteOp) -> Result<Outcome> {
-        self.writer
-            .write(vec![op], true)
+        self.write(vec![op], true)
             .await?
             .into_iter()
             .next()

@@ -100,7 +100,12 @@ impl<K: KvStore> Store<K> {
         let cache = Arc::new(ReadCache::load(&kv, options.relation_cache_bytes)?);
         let kv = Arc::new(kv);
         let writer = Writer::start(Arc::clone(&kv), Arc::clone(&cache), options)?;
-        Ok(Self { kv, cache, writer })
+        Ok(Self {
+            kv,
+            cache,
+            writer,
+            write_path: std::sync::OnceLock::new(),
+        })
     }
 }
 

@@ -273,11 +273,7 @@ impl<K: KvStore> Store<K> {
     /// The oldest revision the change log still holds, if any.
     pub fn oldest_change(&self) -> Result<Option<i64>> {
         let first = self.kv.scan_prefix(keys::CHANGES).next().transpose()?;
-        Ok(first.and_then(|(key, _)| {
-            std::str::from_utf8(&key[keys::CHANGES.len()..])
-                .ok()
-                .and_then(|digits| digits.parse().ok())
-        }))
+        Ok(first.and_then(|(key, _)| keys::revision_of_change(&key)))
     }
 
     /// Logged changes with `after < revision <= upto`, oldest first.

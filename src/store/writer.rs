@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 use super::apply::{apply, change_of, read_u64, write_change, Outcome, WriteOp};
 use super::cache::ReadCache;
@@ -31,7 +31,54 @@ const MAX_OPS_PER_GROUP: usize = 4096;
 struct Job {
     ops: Vec<WriteOp>,
     atomic: bool,
+    kind: JobKind,
     reply: Reply,
+}
+
+/// What a job does with its ops.
+pub enum JobKind {
+    /// Checked and committed here, each change its own revision (embedded
+    /// mode).
+    Local,
+    /// Checked against the current state and then dropped: the outcomes, and
+    /// the revision they were computed at. A replica's write, before it goes
+    /// to etcd (`replica`).
+    DryRun,
+    /// Changes etcd committed at `revision`, applied in its order: every op
+    /// gets that revision (and the same `commit_time` on every replica),
+    /// and the store's revision becomes `revision` even when nothing
+    /// changed. An op that fails here is logged and skipped: every replica
+    /// applies the same ops to the same state, so each skips the same.
+    /// `origin`, when given, is written as the index's origin.
+    Replicated {
+        revision: i64,
+        commit_time: prost_types::Timestamp,
+        origin: Option<Vec<u8>>,
+        part: Part,
+    },
+}
+
+/// Which part of following etcd a replicated job is.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Part {
+    /// A change from the watch: logged, and the store is at its revision.
+    Live,
+    /// A page of a snapshot at `revision`: not logged, and the store keeps
+    /// its revision (reads waiting for the snapshot's wait until its end),
+    /// with the snapshot marked unfinished (`keys::SNAPSHOT_PENDING`).
+    SnapshotPage,
+    /// The snapshot is in: the store is at its revision, and the log holds
+    /// every change after it (`keys::LOG_FROM`) and nothing before.
+    SnapshotEnd,
+}
+
+/// A job's outcomes, and the store's revision after it (for a dry run: the
+/// revision it was computed at).
+pub struct Done {
+    pub outcomes: Vec<Result<Outcome>>,
+    pub revision: i64,
+    /// A dry run's ops, handed back to be run again or sent on.
+    pub ops: Vec<WriteOp>,
 }
 
 /// The writer's handle: submit jobs, read the durable revision, subscribe to
@@ -41,6 +88,9 @@ pub struct Writer {
     thread: Option<std::thread::JoinHandle<()>>,
     durable_revision: Arc<AtomicI64>,
     changes: broadcast::Sender<Arc<pb::Change>>,
+    /// The revision reads answer at: the durable one, or (in a replica)
+    /// a newer one etcd reported with nothing under our prefix since.
+    seen: Arc<watch::Sender<i64>>,
 }
 
 impl Drop for Writer {
@@ -82,6 +132,8 @@ impl Writer {
     ) -> Result<Self> {
         let head = read_u64(kv.get(keys::REVISION)?) as i64;
         let durable_revision = Arc::new(AtomicI64::new(head));
+        let next_index = next_change_index(&*kv, head)?;
+        let seen = Arc::new(watch::Sender::new(head));
         let (changes, _) = broadcast::channel(options.watch_buffer.max(1));
         let (jobs, receiver) = mpsc::unbounded_channel();
         let state = WriterThread {
@@ -90,8 +142,10 @@ impl Writer {
             counts: RefCell::new(HashMap::new()),
             jobs: receiver,
             durable_revision: Arc::clone(&durable_revision),
+            seen: Arc::clone(&seen),
             changes: changes.clone(),
             retention: options.change_retention.max(1),
+            next_index: RefCell::new((head, next_index)),
         };
         let thread = std::thread::Builder::new()
             .name("diplomacy-writer".into())
@@ -102,6 +156,7 @@ impl Writer {
             thread: Some(thread),
             durable_revision,
             changes,
+            seen,
         })
     }
 
@@ -109,15 +164,44 @@ impl Writer {
     /// written or none (the first failure is returned); otherwise each op has
     /// its own result and failed ones are skipped.
     pub async fn write(&self, ops: Vec<WriteOp>, atomic: bool) -> Result<Vec<Result<Outcome>>> {
+        Ok(self.submit(ops, atomic, JobKind::Local).await?.outcomes)
+    }
+
+    /// Runs one job of any kind and waits for its answer (for a write: until
+    /// it is durable).
+    pub async fn submit(&self, ops: Vec<WriteOp>, atomic: bool, kind: JobKind) -> Result<Done> {
         let (reply, answer) = oneshot::channel();
         self.jobs
             .as_ref()
             .ok_or_else(|| Error::Unavailable("the store is shutting down".into()))?
-            .send(Job { ops, atomic, reply })
+            .send(Job {
+                ops,
+                atomic,
+                kind,
+                reply,
+            })
             .map_err(|_| Error::Unavailable("the store is shutting down".into()))?;
         answer
             .await
             .map_err(|_| Error::Unavailable("the writer stopped before answering".into()))?
+    }
+
+    /// The revision reads answer at, as it changes.
+    pub fn seen(&self) -> watch::Receiver<i64> {
+        self.seen.subscribe()
+    }
+
+    /// Etcd says nothing under our prefix changed after what was applied,
+    /// up to `revision`: reads answer at it. The caller has waited for every
+    /// change before it to be durable.
+    pub fn saw(&self, revision: i64) {
+        self.seen.send_if_modified(|seen| {
+            let newer = revision > *seen;
+            if newer {
+                *seen = revision;
+            }
+            newer
+        });
     }
 
     /// The newest revision known durable (and published to watchers).
@@ -130,6 +214,32 @@ impl Writer {
     }
 }
 
+/// The index the next change of `revision` gets, from the log's last key.
+fn next_change_index<K: KvStore>(kv: &K, revision: i64) -> Result<usize> {
+    let lower = keys::change(revision.max(0) as u64);
+    let upper = keys::prefix_end(keys::CHANGES);
+    let last = kv
+        .scan(
+            std::ops::Bound::Included(lower),
+            std::ops::Bound::Excluded(upper),
+            true,
+        )
+        .next()
+        .transpose()?;
+    Ok(match last {
+        Some((key, _)) if keys::revision_of_change(&key) == Some(revision) => {
+            let index = key
+                .rsplit(|b| *b == b'.')
+                .next()
+                .filter(|_| key.contains(&b'.'))
+                .and_then(|digits| std::str::from_utf8(digits).ok()?.parse::<usize>().ok())
+                .unwrap_or(0);
+            index + 1
+        }
+        _ => 0,
+    })
+}
+
 struct WriterThread<K> {
     kv: Arc<K>,
     cache: Arc<ReadCache>,
@@ -137,8 +247,12 @@ struct WriterThread<K> {
     counts: RefCell<HashMap<Vec<u8>, Option<Vec<u8>>>>,
     jobs: mpsc::UnboundedReceiver<Job>,
     durable_revision: Arc<AtomicI64>,
+    seen: Arc<watch::Sender<i64>>,
     changes: broadcast::Sender<Arc<pb::Change>>,
     retention: u64,
+    /// The revision of the last change logged and the index its next change
+    /// gets (several changes share a revision in a replica's index).
+    next_index: RefCell<(i64, usize)>,
 }
 
 /// Counts (and the revision) are read on most writes and change only
@@ -186,11 +300,13 @@ impl<K: KvStore> KvRead for CountsMemo<'_, K> {
 /// A group of jobs applied to the engine, waiting for the flush that makes
 /// them durable before they are answered and published.
 struct Committed {
-    answers: Vec<(Reply, Result<Vec<Result<Outcome>>>)>,
+    answers: Vec<(Reply, Result<Done>)>,
     changes: Vec<pb::Change>,
+    /// The store's revision once the group is durable.
+    revision: i64,
 }
 
-type Reply = oneshot::Sender<Result<Vec<Result<Outcome>>>>;
+type Reply = oneshot::Sender<Result<Done>>;
 
 impl<K: KvStore> WriterThread<K> {
     /// Commits groups of waiting jobs and hands each to the flusher thread,
@@ -204,7 +320,10 @@ impl<K: KvStore> WriterThread<K> {
             let changes = self.changes.clone();
             std::thread::Builder::new()
                 .name("diplomacy-flush".into())
-                .spawn(move || flush_loop(&*kv, committed, &durable, &changes))
+                .spawn({
+                    let seen = Arc::clone(&self.seen);
+                    move || flush_loop(&*kv, committed, &durable, &seen, &changes)
+                })
         };
         let flusher = match flusher {
             Ok(flusher) => flusher,
@@ -250,17 +369,34 @@ impl<K: KvStore> WriterThread<K> {
         let base = WriteSet::over(&memo);
         let mut answers = Vec::with_capacity(group.len());
         let mut changes = Vec::new();
+        let next_index = *self.next_index.borrow();
         for job in group {
             let layer = WriteSet::over(&base);
-            match self.commit(&layer, &job.ops, job.atomic) {
-                Ok((outcomes, job_changes)) => {
-                    layer.merge_into(&base);
-                    changes.extend(job_changes);
-                    answers.push((job.reply, Ok(outcomes)));
+            match self.commit(&layer, &job.ops, job.atomic, &job.kind) {
+                Ok((outcomes, job_changes, revision)) => {
+                    let ops = if matches!(job.kind, JobKind::DryRun) {
+                        job.ops
+                    } else {
+                        layer.merge_into(&base);
+                        changes.extend(job_changes);
+                        Vec::new()
+                    };
+                    answers.push((
+                        job.reply,
+                        Ok(Done {
+                            outcomes,
+                            revision,
+                            ops,
+                        }),
+                    ));
                 }
                 Err(error) => answers.push((job.reply, Err(error))),
             }
         }
+        let revision = base
+            .get(keys::REVISION)
+            .map(|bytes| read_u64(bytes) as i64)
+            .unwrap_or_default();
         let writes = base.into_writes();
         let new_counts: Vec<_> = writes
             .iter()
@@ -278,6 +414,7 @@ impl<K: KvStore> WriterThread<K> {
         }
         if let Err(error) = applied {
             // Nothing of the group was written.
+            *self.next_index.borrow_mut() = next_index;
             changes.clear();
             for (_, result) in &mut answers {
                 if result.is_ok() {
@@ -285,7 +422,11 @@ impl<K: KvStore> WriterThread<K> {
                 }
             }
         }
-        Committed { answers, changes }
+        Committed {
+            answers,
+            changes,
+            revision,
+        }
     }
 
     /// One job's writes into `job`: its outcomes and the changes it made.
@@ -296,9 +437,37 @@ impl<K: KvStore> WriterThread<K> {
         job: &WriteSet<'_>,
         ops: &[WriteOp],
         atomic: bool,
-    ) -> Result<(Vec<Result<Outcome>>, Vec<pb::Change>)> {
+        kind: &JobKind,
+    ) -> Result<(Vec<Result<Outcome>>, Vec<pb::Change>, i64)> {
+        let stored = read_u64(job.get(keys::REVISION)?) as i64;
+        if let JobKind::Replicated {
+            revision,
+            commit_time,
+            origin,
+            part,
+        } = kind
+        {
+            let (outcomes, changes) = self.replay(job, ops, *revision, commit_time, *part)?;
+            if let Some(origin) = origin {
+                job.insert(keys::ETCD_ORIGIN, origin);
+            }
+            let revision = match part {
+                Part::SnapshotPage => {
+                    job.insert(keys::SNAPSHOT_PENDING, &(*revision as u64).to_be_bytes());
+                    stored
+                }
+                Part::SnapshotEnd => {
+                    job.remove(keys::SNAPSHOT_PENDING);
+                    job.insert(keys::LOG_FROM, &(*revision as u64).to_be_bytes());
+                    (*revision).max(stored)
+                }
+                Part::Live => (*revision).max(stored),
+            };
+            job.insert(keys::REVISION, &(revision as u64).to_be_bytes());
+            return Ok((outcomes, changes, revision));
+        }
         let commit_time = now_timestamp();
-        let mut revision = read_u64(job.get(keys::REVISION)?) as i64;
+        let mut revision = stored;
         let mut outcomes = Vec::with_capacity(ops.len());
         let mut changes = Vec::new();
         for op in ops {
@@ -307,7 +476,7 @@ impl<K: KvStore> WriterThread<K> {
                 Ok(outcome) => {
                     if let Some(change) = change_of(&outcome, revision + 1, commit_time) {
                         revision += 1;
-                        write_change(&layer, &change, self.retention);
+                        write_change(&layer, &change, 0, self.retention);
                         changes.push(change);
                     }
                     layer.merge_into(job);
@@ -317,10 +486,116 @@ impl<K: KvStore> WriterThread<K> {
                 Err(error) => return Err(error),
             }
         }
-        if !changes.is_empty() {
+        if !changes.is_empty() && !matches!(kind, JobKind::DryRun) {
             job.insert(keys::REVISION, &(revision as u64).to_be_bytes());
         }
+        let answered = if matches!(kind, JobKind::DryRun) {
+            stored
+        } else {
+            revision
+        };
+        Ok((outcomes, changes, answered))
+    }
+
+    /// Applies ops committed by etcd at `revision`; see `JobKind::Replicated`.
+    /// A revision older than the store's has been applied already.
+    fn replay(
+        &self,
+        job: &WriteSet<'_>,
+        ops: &[WriteOp],
+        revision: i64,
+        commit_time: &prost_types::Timestamp,
+        part: Part,
+    ) -> Result<(Vec<Result<Outcome>>, Vec<pb::Change>)> {
+        let stored = read_u64(job.get(keys::REVISION)?) as i64;
+        if revision < stored {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        let snapshot = part != Part::Live;
+        let mut outcomes: Vec<Option<Result<Outcome>>> = ops.iter().map(|_| None).collect();
+        let mut changes = Vec::new();
+        // The writer checked these ops in its own order; etcd may hand them
+        // back in another (one record written twice in a call is one put),
+        // so an op that fails for want of another is tried again after the
+        // rest, until a pass changes nothing.
+        let mut pending: Vec<usize> = (0..ops.len()).collect();
+        loop {
+            let mut failed = Vec::new();
+            for &i in &pending {
+                let op = &ops[i];
+                let layer = WriteSet::over(job);
+                match apply(&layer, op, revision) {
+                    Ok(outcome) => {
+                        let change = change_of(&outcome, revision, *commit_time);
+                        if let Some(change) = change.filter(|_| !snapshot) {
+                            let mut next = self.next_index.borrow_mut();
+                            if next.0 != revision {
+                                *next = (revision, 0);
+                            }
+                            // Old entries go below, by range (revisions have gaps).
+                            write_change(&layer, &change, next.1, u64::MAX);
+                            next.1 += 1;
+                            changes.push(change);
+                        }
+                        layer.merge_into(job);
+                        outcomes[i] = Some(Ok(outcome));
+                    }
+                    Err(error) => {
+                        failed.push(i);
+                        outcomes[i] = Some(Err(error));
+                    }
+                }
+            }
+            if failed.is_empty() || failed.len() == pending.len() {
+                break;
+            }
+            pending = failed;
+        }
+        let outcomes: Vec<Result<Outcome>> = outcomes
+            .into_iter()
+            .zip(ops)
+            .map(|(outcome, op)| {
+                let outcome = outcome.unwrap_or(Ok(Outcome::Absent));
+                if let Err(error) = &outcome {
+                    tracing::error!(
+                        revision,
+                        record = %format!("{}/{}", op.collection.as_str(), op.id),
+                        %error,
+                        "a change committed in etcd does not apply here: skipped (every replica skips it)"
+                    );
+                }
+                outcome
+            })
+            .collect();
+        if !changes.is_empty() {
+            self.drop_old_changes(job, revision)?;
+        }
         Ok((outcomes, changes))
+    }
+
+    /// Drops the logged changes `retention` or more revisions older than
+    /// `revision` (a few at a time), and records that the log starts after
+    /// the newest dropped.
+    fn drop_old_changes(&self, job: &WriteSet<'_>, revision: i64) -> Result<()> {
+        let Some(below) = (revision as u64).checked_sub(self.retention) else {
+            return Ok(());
+        };
+        let old = self.kv.scan(
+            std::ops::Bound::Included(keys::CHANGES.to_vec()),
+            std::ops::Bound::Excluded(keys::change(below + 1)),
+            false,
+        );
+        let mut dropped = None;
+        for entry in old.take(1024) {
+            let (key, _) = entry?;
+            dropped = keys::revision_of_change(&key).or(dropped);
+            job.remove(&key);
+        }
+        if let Some(dropped) = dropped {
+            let from = read_u64(job.get(keys::LOG_FROM)?);
+            job.insert(keys::LOG_FROM, &(dropped as u64).max(from).to_be_bytes());
+        }
+        Ok(())
     }
 }
 
@@ -330,6 +605,7 @@ fn flush_loop<K: KvStore>(
     kv: &K,
     committed: std::sync::mpsc::Receiver<Committed>,
     durable_revision: &AtomicI64,
+    seen: &watch::Sender<i64>,
     changes: &broadcast::Sender<Arc<pb::Change>>,
 ) {
     while let Ok(first) = committed.recv() {
@@ -338,9 +614,14 @@ fn flush_loop<K: KvStore>(
         let flushed = kv.flush();
         for group in groups {
             if flushed.is_ok() {
-                if let Some(last) = group.changes.last() {
-                    durable_revision.store(last.revision, Ordering::Release);
-                }
+                durable_revision.fetch_max(group.revision, Ordering::AcqRel);
+                seen.send_if_modified(|seen| {
+                    let newer = group.revision > *seen;
+                    if newer {
+                        *seen = group.revision;
+                    }
+                    newer
+                });
                 for change in group.changes {
                     // No watcher listening is fine.
                     let _ = changes.send(Arc::new(change));

@@ -7,6 +7,7 @@ mod cli;
 mod client;
 mod concurrency;
 mod consent;
+mod consistency;
 mod countries;
 mod datasets;
 mod errors;

@@ -27,6 +27,10 @@ use prost_types::FieldMask;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
+#[path = "../common/random.rs"]
+mod random;
+use random::Rng;
+
 const TOKEN: &str = "crash-harness-token-0123456789";
 
 /// What the harness knows of one record.
@@ -97,21 +101,6 @@ impl tonic::service::Interceptor for Bearer {
 
 type Authed = InterceptedService<Channel, Bearer>;
 
-/// A small deterministic generator (xorshift), so a failing seed can be rerun.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
 fn source() -> Source {
     Source {
         title: "crash harness".into(),
@@ -122,20 +111,11 @@ fn source() -> Source {
 const COUNTRIES: [&str; 8] = ["FR", "DE", "AM", "AZ", "TR", "US", "RU", "UA"];
 
 fn date(rng: &mut Rng) -> Option<Date> {
-    Some(Date {
-        year: 1950 + rng.below(75) as i32,
-        month: 1 + rng.below(12) as i32,
-        day: 1 + rng.below(28) as i32,
-    })
+    rng.date(1950, 75)
 }
 
 fn pair(rng: &mut Rng) -> (String, String) {
-    let a = rng.below(COUNTRIES.len() as u64) as usize;
-    let b = (a + 1 + rng.below(COUNTRIES.len() as u64 - 1) as usize) % COUNTRIES.len();
-    (
-        format!("countries/{}", COUNTRIES[a]),
-        format!("countries/{}", COUNTRIES[b]),
-    )
+    rng.pair(&COUNTRIES)
 }
 
 /// One writer: creates, updates and deletes records of every kind under its

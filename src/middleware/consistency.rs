@@ -1,0 +1,219 @@
+//! Read-your-writes across replicas, as Kubernetes offers it for reads from
+//! its watch cache: every response says the revision the server had applied
+//! when it answered (`x-diplomacy-revision`), and a call may ask to be
+//! answered no earlier than a revision (`x-diplomacy-min-revision: R`), or
+//! than the newest one the source of truth has (`x-diplomacy-consistency:
+//! strong`). The wait is bounded by the call's deadline (`DeadlineLayer`,
+//! outside this one), which answers DEADLINE_EXCEEDED.
+
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use http::HeaderValue;
+use tokio::sync::watch;
+use tonic::Status;
+use tower::{Layer, Service};
+
+use super::BoxFuture;
+use crate::error::{Error, FieldViolation};
+use crate::store::Store;
+
+pub const REVISION_HEADER: &str = "x-diplomacy-revision";
+pub const MIN_REVISION_HEADER: &str = "x-diplomacy-min-revision";
+pub const CONSISTENCY_HEADER: &str = "x-diplomacy-consistency";
+
+/// Where the revisions come from: the store (embedded), or a replica of etcd.
+pub trait RevisionSource: Send + Sync + 'static {
+    /// The applied revision, as it changes.
+    fn applied(&self) -> watch::Receiver<i64>;
+    /// The newest revision of the source of truth (a linearizable read of
+    /// etcd; the store's own in embedded mode).
+    fn newest(&self) -> BoxFuture<i64, Error>;
+}
+
+/// The revisions of an embedded store: its own.
+pub struct EmbeddedRevisions(pub Arc<Store>);
+
+impl RevisionSource for EmbeddedRevisions {
+    fn applied(&self) -> watch::Receiver<i64> {
+        self.0.seen_revision()
+    }
+
+    fn newest(&self) -> BoxFuture<i64, Error> {
+        let revision = self.0.revision();
+        Box::pin(async move { Ok(revision) })
+    }
+}
+
+/// A `RevisionSource` for the server's options.
+#[derive(Clone)]
+pub struct Revisions(pub Arc<dyn RevisionSource>);
+
+impl std::fmt::Debug for Revisions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Revisions")
+    }
+}
+
+#[derive(Clone)]
+pub struct ConsistencyLayer {
+    source: Arc<dyn RevisionSource>,
+}
+
+impl ConsistencyLayer {
+    pub fn new(source: Arc<dyn RevisionSource>) -> Self {
+        Self { source }
+    }
+}
+
+impl<S> Layer<S> for ConsistencyLayer {
+    type Service = Consistency<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Consistency {
+            inner,
+            source: Arc::clone(&self.source),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Consistency<S> {
+    inner: S,
+    source: Arc<dyn RevisionSource>,
+}
+
+/// What a call asked to wait for.
+#[derive(Debug, PartialEq)]
+enum Wait {
+    None,
+    AtLeast(i64),
+    Newest,
+}
+
+fn asked(headers: &http::HeaderMap) -> Result<Wait, Error> {
+    let text = |name: &str| headers.get(name).map(|v| v.to_str().unwrap_or("\u{fffd}"));
+    if let Some(value) = text(CONSISTENCY_HEADER) {
+        return match value {
+            "strong" => Ok(Wait::Newest),
+            "eventual" => Ok(Wait::None),
+            other => Err(Error::InvalidArgument(vec![FieldViolation::new(
+                CONSISTENCY_HEADER,
+                format!("must be `strong` or `eventual`, not `{other}`"),
+            )])),
+        };
+    }
+    match text(MIN_REVISION_HEADER) {
+        None => Ok(Wait::None),
+        Some(value) => match value.parse::<i64>() {
+            Ok(revision) if revision >= 0 => Ok(Wait::AtLeast(revision)),
+            _ => Err(Error::InvalidArgument(vec![FieldViolation::new(
+                MIN_REVISION_HEADER,
+                format!("must be a revision (a whole number, 0 or more), not `{value}`"),
+            )])),
+        },
+    }
+}
+
+impl<S, B> Service<http::Request<B>> for Consistency<S>
+where
+    S: Service<http::Request<B>, Response = http::Response<tonic::body::Body>>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    S::Error: Send,
+    B: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = BoxFuture<Self::Response, Self::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        // The service polled ready is the one that must take the call.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let source = Arc::clone(&self.source);
+        Box::pin(async move {
+            let wait = match asked(request.headers()) {
+                Ok(wait) => wait,
+                Err(error) => return Ok(with_revision(Status::from(error).into_http(), &source)),
+            };
+            let target = match wait {
+                Wait::None => None,
+                Wait::AtLeast(revision) => Some(revision),
+                Wait::Newest => match source.newest().await {
+                    Ok(revision) => Some(revision),
+                    Err(error) => {
+                        return Ok(with_revision(Status::from(error).into_http(), &source))
+                    }
+                },
+            };
+            if let Some(target) = target {
+                let mut applied = source.applied();
+                if applied.wait_for(|r| *r >= target).await.is_err() {
+                    let status = Status::unavailable("the server is shutting down");
+                    return Ok(with_revision(status.into_http(), &source));
+                }
+            }
+            let response = inner.call(request).await?;
+            Ok(with_revision(response, &source))
+        })
+    }
+}
+
+/// The applied revision after the call: for a write, at least its own.
+fn with_revision<T>(
+    mut response: http::Response<T>,
+    source: &Arc<dyn RevisionSource>,
+) -> http::Response<T> {
+    let revision = *source.applied().borrow();
+    response
+        .headers_mut()
+        .insert(REVISION_HEADER, HeaderValue::from(revision));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> http::HeaderMap {
+        pairs
+            .iter()
+            .map(|(k, v)| {
+                (
+                    http::HeaderName::from_static(k),
+                    HeaderValue::from_static(v),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_call_asks_for_a_revision_the_newest_or_nothing() {
+        assert_eq!(asked(&headers(&[])).ok(), Some(Wait::None));
+        assert_eq!(
+            asked(&headers(&[(MIN_REVISION_HEADER, "42")])).ok(),
+            Some(Wait::AtLeast(42))
+        );
+        assert_eq!(
+            asked(&headers(&[(CONSISTENCY_HEADER, "strong")])).ok(),
+            Some(Wait::Newest)
+        );
+        for (name, bad) in [
+            (MIN_REVISION_HEADER, "-1"),
+            (MIN_REVISION_HEADER, "ten"),
+            (CONSISTENCY_HEADER, "linearizable"),
+        ] {
+            match asked(&headers(&[(name, bad)])) {
+                Err(Error::InvalidArgument(violations)) => assert_eq!(violations[0].field, name),
+                other => panic!("{name}: {bad} gave {other:?}"),
+            }
+        }
+    }
+}
