@@ -48,12 +48,12 @@ if [ -z "${CHROMIUM:-}" ] && [ ! -x /usr/bin/chromium ]; then
   fi
 fi
 echo "chromium: $("${CHROMIUM:-/usr/bin/chromium}" --version 2>&1 | head -1)"
-if [ -z "${ETCD:-}" ] && [ ! -x /usr/bin/etcd ]; then
+if { [ -z "${ETCD:-}" ] && [ ! -x /usr/bin/etcd ]; } || { [ -z "${ETCDCTL:-}" ] && [ ! -x /usr/bin/etcdctl ]; }; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     # The package starts no server here (no systemd); the tests start their own.
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server >/dev/null
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server etcd-client >/dev/null
   else
-    echo "error: etcd is required for tests/replica/: apt-get install etcd-server (as root), or set ETCD" >&2
+    echo "error: etcd and etcdctl are required for tests/replica/: apt-get install etcd-server etcd-client (as root), or set ETCD and ETCDCTL" >&2
     exit 1
   fi
 fi

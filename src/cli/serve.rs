@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use diplomacy::middleware::auth::{self, Scope, Tokens};
 use diplomacy::middleware::consistency::Revisions;
-use diplomacy::replica::{Replica, ReplicaOptions};
+use diplomacy::replica::Replica;
 use diplomacy::server::{self, ServeOptions};
 
-use super::args::DataArgs;
+use super::args::{DataArgs, EtcdArgs};
 use super::memory::return_freed_memory;
 use super::CliResult;
 
@@ -78,25 +78,6 @@ pub struct ServeArgs {
     require_auth_for_reads: bool,
     #[command(flatten)]
     etcd: EtcdArgs,
-}
-
-/// The replicated mode: etcd holds the records, the data dir is this
-/// replica's index of them.
-#[derive(Args)]
-struct EtcdArgs {
-    /// etcd members (`http://host:2379`, comma-separated): run as a replica
-    /// of the records they hold, writing through them. Without it the
-    /// database in --data-dir is the truth (embedded mode).
-    #[arg(long, env = "DIPLOMACY_ETCD_ENDPOINTS", value_delimiter = ',')]
-    etcd_endpoints: Vec<String>,
-    /// Where under etcd's keys the records live.
-    #[arg(
-        long,
-        env = "DIPLOMACY_ETCD_PREFIX",
-        default_value = "/diplomacy/",
-        requires = "etcd_endpoints"
-    )]
-    etcd_prefix: String,
     /// Delete the index in --data-dir and build it again from etcd (when it
     /// was built from another cluster or prefix, or is an embedded database).
     #[arg(long, env = "DIPLOMACY_ETCD_REBUILD", requires = "etcd_endpoints")]
@@ -178,7 +159,7 @@ pub async fn serve(args: ServeArgs) -> CliResult {
         diplomacy::telemetry::admin::metrics_handle();
     }
     let (stop_replica, replica_stopping) = tokio::sync::watch::channel(false);
-    let (store, replica) = if args.etcd.etcd_endpoints.is_empty() {
+    let (store, replica) = if !args.etcd.is_set() {
         let store = server::open_store(&args.data.store_options(!args.no_seed)).await?;
         (store, None)
     } else {
@@ -273,7 +254,7 @@ async fn start_replica(
 ) -> Result<(Arc<diplomacy::store::Store>, Arc<Replica>), Box<dyn std::error::Error + Send + Sync>>
 {
     let data_dir = &args.data.data_dir;
-    if args.etcd.etcd_rebuild {
+    if args.etcd_rebuild {
         let removed = diplomacy::replica::wipe_index(data_dir).map_err(|e| {
             format!(
                 "--etcd-rebuild: cannot remove the index in {}: {e}",
@@ -283,13 +264,9 @@ async fn start_replica(
         tracing::info!(data_dir = %data_dir.display(), removed, "--etcd-rebuild: removed the index; it is built again from etcd");
     }
     let store = server::open_index(&args.data.store_options(false))?;
-    let options = ReplicaOptions {
-        endpoints: args.etcd.etcd_endpoints.clone(),
-        prefix: args.etcd.etcd_prefix.clone(),
-        seed: !args.no_seed,
-    };
+    let options = args.etcd.options(Some(!args.no_seed))?;
     let replica = Replica::start(Arc::clone(&store), &options, stopping).await?;
-    tracing::info!(endpoints = %options.endpoints.join(","), prefix = %options.prefix, "replica of etcd: writes go through it, reads come from the index in {}", data_dir.display());
+    tracing::info!(endpoints = %options.etcd.endpoints.join(","), prefix = %options.prefix, "replica of etcd: writes go through it, reads come from the index in {}", data_dir.display());
     Ok((store, replica))
 }
 

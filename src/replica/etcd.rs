@@ -1,18 +1,57 @@
 //! The etcd client: the calls a replica makes (range, txn, status, watch),
 //! each tried on the next endpoint when one cannot be reached, and every
-//! failure an `Error::Unavailable` naming etcd and the endpoint.
+//! failure an `Error::Unavailable` naming etcd and the endpoint. Client TLS
+//! (a CA, and a client certificate where etcd asks for one) and etcd's own
+//! users: the token a user's password buys is sent with every call, and
+//! bought again when etcd says it expired.
 
 use std::future::Future;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::RwLock;
 use std::time::Duration;
 
-use tonic::transport::{Channel, Endpoint};
+use tonic::metadata::MetadataValue;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 use tonic::{Code, Status};
 
 use crate::error::{Error, Result};
 use crate::pb::etcd::etcdserverpb as rpc;
+use rpc::auth_client::AuthClient;
 use rpc::kv_client::KvClient;
 use rpc::maintenance_client::MaintenanceClient;
+
+/// How to reach etcd and who to be there.
+#[derive(Clone, Debug, Default)]
+pub struct EtcdOptions {
+    /// `http://host:port` or `https://host:port` of each member.
+    pub endpoints: Vec<String>,
+    /// The CA that signed etcd's certificate (PEM), for `https` endpoints.
+    pub ca: Option<PathBuf>,
+    /// A client certificate and its key (PEM), where etcd requires one.
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+    /// An etcd user and its password, where etcd has authentication on.
+    pub user: Option<String>,
+    pub password: Option<String>,
+}
+
+/// Sends the user's token, when there is one, with a call.
+#[derive(Clone)]
+pub struct Token(Option<MetadataValue<tonic::metadata::Ascii>>);
+
+impl tonic::service::Interceptor for Token {
+    fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, Status> {
+        if let Some(token) = &self.0 {
+            request.metadata_mut().insert("token", token.clone());
+        }
+        Ok(request)
+    }
+}
+
+/// A channel to one member, with the token.
+pub type Authed = InterceptedService<Channel, Token>;
 
 /// The longest a unary call to etcd may take. A leader election (the test
 /// cluster's election timeout is 2.5 s) fits in it.
@@ -23,31 +62,119 @@ pub struct Etcd {
     endpoints: Vec<(String, Channel)>,
     /// The endpoint that answered last: tried first.
     current: AtomicUsize,
+    user: Option<(String, String)>,
+    token: RwLock<Option<MetadataValue<tonic::metadata::Ascii>>>,
 }
 
 impl Etcd {
-    /// Channels to `urls` (`http://host:port`), connected on first use.
+    /// Channels to `urls` (plain `http`), connected on first use.
     pub fn new(urls: &[String]) -> Result<Self, String> {
-        if urls.is_empty() {
+        Self::with(&EtcdOptions {
+            endpoints: urls.to_vec(),
+            ..Default::default()
+        })
+    }
+
+    /// Channels to each endpoint (TLS for `https` ones), connected on first
+    /// use; the user's token is bought by `authenticate`.
+    pub fn with(options: &EtcdOptions) -> Result<Self, String> {
+        if options.endpoints.is_empty() {
             return Err("--etcd-endpoints: give at least one URL".into());
         }
-        let endpoints = urls
+        let tls = tls_config(options)?;
+        let endpoints = options
+            .endpoints
             .iter()
             .map(|url| {
-                let endpoint = Endpoint::from_shared(url.clone())
+                let mut endpoint = Endpoint::from_shared(url.clone())
                     .map_err(|e| format!("--etcd-endpoints: `{url}` is not a URL: {e}"))?
                     .connect_timeout(Duration::from_secs(2))
                     .tcp_nodelay(true)
                     .http2_keep_alive_interval(Duration::from_secs(10))
                     .keep_alive_timeout(Duration::from_secs(5))
                     .keep_alive_while_idle(true);
+                if url.starts_with("https://") {
+                    let tls = tls.clone().ok_or_else(|| {
+                        format!("--etcd-ca: `{url}` is https, so give the CA that signed etcd's certificate")
+                    })?;
+                    endpoint = endpoint
+                        .tls_config(tls)
+                        .map_err(|e| format!("TLS to etcd at {url}: {e}"))?;
+                }
                 Ok((url.clone(), endpoint.connect_lazy()))
             })
             .collect::<Result<Vec<_>, String>>()?;
+        let user = match (&options.user, &options.password) {
+            (Some(user), Some(password)) => Some((user.clone(), password.clone())),
+            (Some(user), None) => {
+                return Err(format!(
+                    "--etcd-user {user}: give its password (--etcd-password-file, or DIPLOMACY_ETCD_PASSWORD)"
+                ))
+            }
+            (None, _) => None,
+        };
         Ok(Self {
             endpoints,
             current: AtomicUsize::new(0),
+            user,
+            token: RwLock::new(None),
         })
+    }
+
+    /// Buys a token with the user's password (nothing to do without a
+    /// user). A refusal names etcd, the user and etcd's reason.
+    pub async fn authenticate(&self) -> Result<()> {
+        let Some((user, password)) = &self.user else {
+            return Ok(());
+        };
+        let request = rpc::AuthenticateRequest {
+            name: user.clone(),
+            password: password.clone(),
+        };
+        let mut last = String::new();
+        for (url, channel) in &self.endpoints {
+            let answer = tokio::time::timeout(
+                CALL_TIMEOUT,
+                AuthClient::new(channel.clone()).authenticate(request.clone()),
+            )
+            .await;
+            match answer {
+                Ok(Ok(response)) => {
+                    let token =
+                        MetadataValue::try_from(response.into_inner().token).map_err(|e| {
+                            Error::Unavailable(format!(
+                                "etcd at {url} gave a token that is not a header value: {e}"
+                            ))
+                        })?;
+                    if let Ok(mut slot) = self.token.write() {
+                        *slot = Some(token);
+                    }
+                    return Ok(());
+                }
+                Ok(Err(status)) if status.code() != Code::Unavailable => {
+                    return Err(Error::Unavailable(format!(
+                        "etcd at {url} refused the user {user}: {}",
+                        describe(&status)
+                    )))
+                }
+                Ok(Err(status)) => last = format!("etcd at {url}: {}", describe(&status)),
+                Err(_) => last = format!("etcd at {url}: no answer in {CALL_TIMEOUT:?}"),
+            }
+        }
+        Err(Error::Unavailable(format!(
+            "etcd is unreachable ({}): {last}",
+            self.describe()
+        )))
+    }
+
+    /// The token to send (none without a user).
+    pub fn token(&self) -> Token {
+        Token(self.token.read().ok().and_then(|t| t.clone()))
+    }
+
+    /// `channel` with the token.
+    pub fn authed(&self, channel: Channel) -> Authed {
+        InterceptedService::new(channel, self.token())
     }
 
     /// The endpoints, for messages.
@@ -73,15 +200,18 @@ impl Etcd {
     /// read can; a transaction only when it never left).
     async fn call<T, F, Fut>(&self, what: &str, resend: bool, call: F) -> Result<T>
     where
-        F: Fn(Channel) -> Fut,
+        F: Fn(Authed) -> Fut,
         Fut: Future<Output = Result<tonic::Response<T>, Status>>,
     {
         let start = self.current.load(Ordering::Relaxed);
         let mut last = String::new();
-        for step in 0..self.endpoints.len() {
+        let mut renewed = false;
+        let mut step = 0;
+        while step < self.endpoints.len() {
             let index = (start + step) % self.endpoints.len();
             let (url, channel) = &self.endpoints[index];
-            let failure = match tokio::time::timeout(CALL_TIMEOUT, call(channel.clone())).await {
+            let attempt = call(self.authed(channel.clone()));
+            let failure = match tokio::time::timeout(CALL_TIMEOUT, attempt).await {
                 Ok(Ok(response)) => {
                     self.current.store(index, Ordering::Relaxed);
                     return Ok(response.into_inner());
@@ -90,7 +220,14 @@ impl Etcd {
                 Err(_) => Status::deadline_exceeded(format!("no answer in {CALL_TIMEOUT:?}")),
             };
             crate::replica::metrics::etcd_error();
-            last = format!("etcd at {url}: {what}: {}", failure.message());
+            if !renewed && self.user.is_some() && failure.message().contains("invalid auth token") {
+                // Tokens expire (etcd's --auth-token-ttl): buy another, once.
+                renewed = true;
+                self.authenticate().await?;
+                continue;
+            }
+            step += 1;
+            last = format!("etcd at {url}: {what}: {}", describe(&failure));
             let never_sent =
                 failure.code() == Code::Unavailable && failure.message().contains("connect");
             let retry = match failure.code() {
@@ -170,9 +307,55 @@ impl Etcd {
 fn refused(url: &str, what: &str, status: &Status) -> Error {
     Error::Unavailable(format!(
         "etcd at {url} refused the {what}: {} ({:?})",
-        status.message(),
+        describe(status),
         status.code()
     ))
+}
+
+/// A status's message and the errors under it (a TLS failure says what
+/// was wrong with the certificate only there).
+pub fn describe(status: &Status) -> String {
+    let mut text = status.message().to_string();
+    let mut source = std::error::Error::source(status);
+    while let Some(error) = source {
+        let more = error.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = error.source();
+    }
+    text
+}
+
+/// The TLS settings for `https` endpoints: the CA, and the client
+/// certificate when one is given.
+fn tls_config(options: &EtcdOptions) -> Result<Option<ClientTlsConfig>, String> {
+    let read = |flag: &str, path: &PathBuf| {
+        std::fs::read(path).map_err(|e| format!("{flag}: cannot read {}: {e}", path.display()))
+    };
+    let Some(ca) = &options.ca else {
+        if options.cert.is_some() || options.key.is_some() {
+            return Err(
+                "--etcd-cert and --etcd-key need --etcd-ca (the CA that signed etcd's certificate)"
+                    .into(),
+            );
+        }
+        return Ok(None);
+    };
+    let mut config =
+        ClientTlsConfig::new().ca_certificate(Certificate::from_pem(read("--etcd-ca", ca)?));
+    match (&options.cert, &options.key) {
+        (Some(cert), Some(key)) => {
+            config = config.identity(Identity::from_pem(
+                read("--etcd-cert", cert)?,
+                read("--etcd-key", key)?,
+            ));
+        }
+        (None, None) => {}
+        _ => return Err("--etcd-cert and --etcd-key go together".into()),
+    }
+    Ok(Some(config))
 }
 
 /// The first key after every key that starts with `prefix` (etcd's

@@ -270,16 +270,21 @@ impl Follower {
             .await
             .map_err(|_| Error::Unavailable("the watch request stream closed".into()))?;
         let (url, channel) = self.etcd.channel();
-        let mut stream = match rpc::watch_client::WatchClient::new(channel)
+        let mut stream = match rpc::watch_client::WatchClient::new(self.etcd.authed(channel))
             .watch(ReceiverStream::new(outgoing))
             .await
         {
             Ok(stream) => stream.into_inner(),
             Err(status) => {
-                self.etcd.rotate();
+                if status.message().contains("invalid auth token") {
+                    // Expired: the next attempt goes with a new one.
+                    self.etcd.authenticate().await?;
+                } else {
+                    self.etcd.rotate();
+                }
                 return Err(Error::Unavailable(format!(
                     "etcd at {url}: watch: {}",
-                    status.message()
+                    super::etcd::describe(&status)
                 )));
             }
         };

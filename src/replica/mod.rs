@@ -24,6 +24,7 @@ use std::time::Duration;
 use tokio::sync::{watch, Mutex, Notify};
 
 use self::etcd::Etcd;
+pub use self::etcd::EtcdOptions;
 use self::layout::Layout;
 use crate::error::{Error, Result};
 use crate::middleware::consistency::RevisionSource;
@@ -34,12 +35,14 @@ use crate::store::Store;
 /// How to reach etcd.
 #[derive(Clone, Debug)]
 pub struct ReplicaOptions {
-    /// `http://host:port` of each member.
-    pub endpoints: Vec<String>,
+    /// The members, TLS and user.
+    pub etcd: EtcdOptions,
     /// Where under etcd's keys the records live (ends in `/`).
     pub prefix: String,
-    /// Load the seed dataset when etcd holds no records yet.
-    pub seed: bool,
+    /// Load the built-in countries, and with `Some(true)` the seed dataset,
+    /// when etcd does not say they were loaded (`None`: a data tool, which
+    /// loads nothing).
+    pub builtin: Option<bool>,
 }
 
 /// Shared by the follower, the writes and the consistency layer: whether
@@ -119,21 +122,38 @@ impl Replica {
         stopping: watch::Receiver<bool>,
     ) -> Result<Arc<Self>, String> {
         metrics::register();
-        let etcd = Arc::new(Etcd::new(&options.endpoints)?);
+        let etcd = Arc::new(Etcd::with(&options.etcd)?);
+        let describe_unreachable = |error: &Error| {
+            let text = error.to_string();
+            if text.contains("refused") {
+                format!("etcd refused this replica: {text}")
+            } else {
+                format!("cannot reach etcd at {}: {text}", etcd.describe())
+            }
+        };
+        let authenticated = etcd.authenticate().await;
         let layout = Layout::new(&options.prefix)?;
         let stored = store.etcd_origin().map_err(|e| e.to_string())?;
         let has_index = stored.is_some() && !store.snapshot_pending().map_err(|e| e.to_string())?;
-        let origin = match etcd.newest(layout.prefix()).await {
+        let reached = match authenticated {
+            Ok(()) => etcd.newest(layout.prefix()).await,
+            Err(error) => Err(error),
+        };
+        let origin = match reached {
             Ok((cluster, _)) => {
                 let origin = origin_of(cluster, &options.prefix);
                 check_origin(&store, stored.as_deref(), &origin)?;
                 origin
             }
+            Err(error) if error.to_string().contains("refused") => {
+                // A wrong password or certificate does not mend itself.
+                return Err(describe_unreachable(&error));
+            }
             Err(error) => match stored {
                 None => {
                     return Err(format!(
-                        "cannot reach etcd at {}, and this replica has no index to serve from yet: {error}",
-                        etcd.describe()
+                        "{}; this replica has no index to serve from yet",
+                        describe_unreachable(&error)
                     ))
                 }
                 Some(ref stored) => {
@@ -172,7 +192,18 @@ impl Replica {
             layout,
             progress,
         });
-        tokio::spawn(Arc::clone(&replica).load_builtin(options.seed, stopping));
+        match options.builtin {
+            Some(seed) => {
+                tokio::spawn(Arc::clone(&replica).load_builtin(seed, stopping));
+            }
+            None => {
+                let replica = Arc::clone(&replica);
+                tokio::spawn(async move {
+                    replica.progress.wait_loaded().await;
+                    replica.progress.ready.store(true, Ordering::Release);
+                });
+            }
+        }
         Ok(replica)
     }
 

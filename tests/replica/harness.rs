@@ -23,7 +23,7 @@ use tonic_health::pb::HealthCheckRequest;
 pub const TOKEN: &str = "replica-harness-token-0123456789";
 
 /// The etcd binary: `$ETCD`, else `etcd` on the PATH.
-fn etcd_binary() -> PathBuf {
+pub fn etcd_binary() -> PathBuf {
     if let Some(path) = std::env::var_os("ETCD") {
         return PathBuf::from(path);
     }
@@ -36,7 +36,7 @@ fn etcd_binary() -> PathBuf {
     panic!("etcd is required for the replica tests: apt-get install etcd-server (as root; Debian 12 has 3.4.23), or set ETCD to its path");
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())

@@ -10,6 +10,7 @@
 mod harness;
 #[path = "../common/random.rs"]
 mod random;
+mod secure;
 mod workload;
 
 use std::time::{Duration, Instant};
