@@ -14,8 +14,9 @@ use diplomacy::pb::diplomacy::v1 as pb;
 use diplomacy::server::{self, StoreOptions};
 use diplomacy::store::Store;
 
-use super::args::{DataArgs, ServerArgs};
+use super::args::{DataArgs, EtcdArgs, ServerArgs};
 use super::client::records_client;
+use super::etcd::TemporaryIndex;
 use super::memory::return_freed_memory;
 use super::output::{open_output, Progress};
 use super::serve::checkpoint;
@@ -59,6 +60,12 @@ pub struct ImportArgs {
     remote: ServerArgs,
     #[command(flatten)]
     data: DataArgs,
+    #[command(flatten)]
+    etcd: EtcdArgs,
+    /// etcd's quota in bytes, where etcd does not report it (3.4 does not):
+    /// an import that would not fit is refused before it writes.
+    #[arg(long, env = "DIPLOMACY_ETCD_QUOTA_BYTES", default_value_t = super::etcd::DEFAULT_QUOTA_BYTES, requires = "etcd_endpoints")]
+    etcd_quota_bytes: u64,
     /// Write the valid records and report the invalid ones (default: any
     /// invalid record means nothing is written).
     #[arg(long)]
@@ -91,6 +98,8 @@ pub struct ExportArgs {
     remote: ServerArgs,
     #[command(flatten)]
     data: DataArgs,
+    #[command(flatten)]
+    etcd: EtcdArgs,
     /// Write here instead of standard output.
     #[arg(long)]
     output: Option<PathBuf>,
@@ -168,7 +177,7 @@ pub async fn import(args: ImportArgs) -> CliResult {
             // Read as it is imported, never whole: the file can be larger than memory.
             let source = ingest::JsonLinesFile::new(&args.file)
                 .map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
-            import_into(&args, &source, Opened(None)).await
+            import_into(&args, &source, Opened(None, None)).await
         }
         ImportFormat::CowStates => {
             let file = std::fs::File::open(&args.file)
@@ -275,21 +284,27 @@ fn print_skipped(rows: &[String]) {
 async fn target_countries(
     args: &ImportArgs,
 ) -> Result<(Vec<pb::Country>, Opened), Box<dyn std::error::Error + Send + Sync>> {
+    if args.etcd.is_set() {
+        let index = TemporaryIndex::open(&args.etcd, Some(false)).await?;
+        let countries = every_local_country(&index.store)?;
+        return Ok((countries, Opened(None, Some(index))));
+    }
     match &args.remote.server {
         Some(server) => Ok((
             every_remote_country(server, args.remote.token.as_deref()).await?,
-            Opened(None),
+            Opened(None, None),
         )),
         None => {
             let store = server::open_store(&args.data.store_options(false)).await?;
             let countries = every_local_country(&store)?;
-            Ok((countries, Opened(Some(store))))
+            Ok((countries, Opened(Some(store), None)))
         }
     }
 }
 
-/// A data dir an import opened before reading its input, handed on.
-struct Opened(Option<Arc<Store>>);
+/// A data dir, or an index of etcd, an import opened before reading its
+/// input, handed on.
+struct Opened(Option<Arc<Store>>, Option<TemporaryIndex>);
 
 /// Every country of a data dir.
 fn every_local_country(
@@ -349,6 +364,9 @@ async fn import_into(args: &ImportArgs, source: &impl Source, opened: Opened) ->
         Mode::AllOrNothing
     };
     let progress = Progress::new(0);
+    if args.etcd.is_set() {
+        return import_through_etcd(args, source, opened.1, mode).await;
+    }
     let report = match &args.remote.server {
         Some(server) => {
             let mut count = 0;
@@ -417,6 +435,58 @@ async fn import_into(args: &ImportArgs, source: &impl Source, opened: Opened) ->
                 args.data.data_dir.display()
             );
         }
+    }
+    if report.errors.is_empty() {
+        Ok(())
+    } else if mode == Mode::AllOrNothing && !args.dry_run {
+        Err("nothing was written: fix the records above, or pass --best-effort".into())
+    } else {
+        Err(format!("{} record(s) were not written", report.errors.len()).into())
+    }
+}
+
+/// `import --etcd-endpoints`: the whole input checked against a fresh index
+/// of etcd, refused if it would not fit etcd's quota, then written through
+/// etcd in transactions within its limits.
+async fn import_through_etcd(
+    args: &ImportArgs,
+    source: &impl Source,
+    index: Option<TemporaryIndex>,
+    mode: Mode,
+) -> CliResult {
+    let index = match index {
+        Some(index) => index,
+        None => TemporaryIndex::open(&args.etcd, Some(false)).await?,
+    };
+    if !args.dry_run {
+        let (mut records, mut bytes) = (0u64, 0u64);
+        for record in source.read()?.flatten() {
+            records += 1;
+            bytes += (diplomacy::records::encode_record(&record).len()
+                + diplomacy::records::record_name(&record).len()
+                + args.etcd.etcd_prefix.len()) as u64;
+        }
+        index
+            .check_room(records, bytes, args.etcd_quota_bytes)
+            .await?;
+    }
+    let progress = Progress::new(0);
+    let report = ingest::import(&*index.store, source, mode, args.dry_run, |done, total| {
+        progress.set_total(total);
+        progress.set(done);
+    })
+    .await?;
+    progress.finish();
+    if !report.unreadable.is_empty() {
+        return Err(unreadable_lines(&report.unreadable).into());
+    }
+    let report = diplomacy::api::import_response(report);
+    print_report(&report, args.dry_run, &progress);
+    if !args.dry_run && report.written > 0 {
+        eprintln!(
+            "written through etcd up to revision {0}: readers see the whole import once they reach it (x-diplomacy-min-revision: {0})",
+            report.revision
+        );
     }
     if report.errors.is_empty() {
         Ok(())
@@ -524,6 +594,21 @@ pub async fn export(args: ExportArgs) -> CliResult {
         return export_panel(args).await;
     }
     let mut out = open_output(args.output.as_deref())?;
+    if args.etcd.is_set() {
+        let index = TemporaryIndex::open(&args.etcd, None).await?;
+        for collection in Collection::ALL {
+            for record in index.store.records(collection) {
+                let record = diplomacy::records::without_store_meta(record?);
+                writeln!(out, "{}", ingest::to_json_line(&record)?)?;
+            }
+        }
+        out.flush()?;
+        eprintln!(
+            "exported etcd's records at revision {}",
+            index.store.revision()
+        );
+        return Ok(());
+    }
     match &args.remote.server {
         Some(server) => {
             let mut client = records_client(server, args.remote.token.as_deref())

@@ -9,7 +9,7 @@ use clap::Args;
 use diplomacy::ingest;
 use diplomacy::store::Store;
 
-use super::args::DataArgs;
+use super::args::{DataArgs, EtcdArgs};
 use super::output::open_output;
 use super::CliResult;
 
@@ -17,6 +17,16 @@ use super::CliResult;
 pub struct CheckArgs {
     #[command(flatten)]
     data: DataArgs,
+}
+
+/// `check`'s own flags: with `--etcd-endpoints`, the data dir is a
+/// (stopped) replica's index, compared with etcd too.
+#[derive(Args)]
+pub struct CheckEtcdArgs {
+    #[command(flatten)]
+    check: CheckArgs,
+    #[command(flatten)]
+    etcd: EtcdArgs,
 }
 
 #[derive(Args)]
@@ -66,7 +76,8 @@ pub fn reference(args: ReferenceArgs) -> CliResult {
     Ok(())
 }
 
-pub fn check(args: CheckArgs) -> CliResult {
+pub async fn check(args: CheckEtcdArgs) -> CliResult {
+    let CheckEtcdArgs { check: args, etcd } = args;
     if !args.data.data_dir.join("db").exists() {
         return Err(format!("{} holds no database", args.data.data_dir.display()).into());
     }
@@ -80,6 +91,29 @@ pub fn check(args: CheckArgs) -> CliResult {
         "checked {} records, {} index entries, {} logged changes: {} problem(s)",
         report.records, report.index_entries, report.changes, report.problem_count
     );
+    let mut differences = 0;
+    if etcd.is_set() {
+        let options = etcd.options(None)?;
+        let client = diplomacy::replica::etcd::Etcd::with(&options.etcd)?;
+        client.authenticate().await?;
+        let layout = diplomacy::replica::layout::Layout::new(&options.prefix)?;
+        let comparison = diplomacy::replica::compare::compare(&store, &client, &layout).await?;
+        for difference in comparison.differences.iter().take(1000) {
+            println!("difference: {difference}");
+        }
+        differences = comparison.differences.len();
+        println!(
+            "compared with etcd at revision {}: {} records in etcd, {} difference(s)",
+            comparison.revision, comparison.records, differences
+        );
+    }
+    if differences > 0 {
+        return Err(format!(
+            "{} differs from etcd in {differences} record(s): start a replica on it with --etcd-rebuild",
+            args.data.data_dir.display()
+        )
+        .into());
+    }
     if report.is_consistent() {
         Ok(())
     } else {

@@ -4,6 +4,7 @@
 mod args;
 mod client;
 mod data;
+mod etcd;
 pub mod exit;
 mod maintenance;
 mod memory;
@@ -49,8 +50,9 @@ enum Command {
     Descriptor(maintenance::DescriptorArgs),
     /// Verify every index, reference count and the change log against the
     /// records of a data dir (while no server uses it); exits non-zero on
-    /// any inconsistency.
-    Check(maintenance::CheckArgs),
+    /// any inconsistency. With --etcd-endpoints the data dir is a stopped
+    /// replica's index, also compared with etcd at the revision it applied.
+    Check(maintenance::CheckEtcdArgs),
     /// Write a data dir's database again in key order, in place (while no
     /// server uses it): after a large import sled's files shrink to half or
     /// less and open faster (BENCHMARKS.md). The old files stay in place
@@ -93,7 +95,7 @@ impl Cli {
             Command::Export(args) => Ok(data::export(args).await?),
             Command::Descriptor(args) => Ok(maintenance::descriptor(args)?),
             Command::Reference(args) => Ok(maintenance::reference(args)?),
-            Command::Check(args) => Ok(maintenance::check(args)?),
+            Command::Check(args) => Ok(maintenance::check(args).await?),
             Command::Compact(args) => Ok(maintenance::compact(args)?),
             Command::Relation(args) => query::relation(args).await,
             Command::History(args) => query::history(args).await,

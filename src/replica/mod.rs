@@ -10,6 +10,7 @@
 //! - `follow`: the snapshot and the watch that keep the index in step.
 //! - `metrics`: applied revision, lag, resyncs, etcd errors.
 
+pub mod compare;
 pub mod etcd;
 mod follow;
 pub mod layout;
@@ -211,6 +212,23 @@ impl Replica {
     /// etcd): until then health says NOT_SERVING.
     pub fn is_ready(&self) -> bool {
         self.progress.ready.load(Ordering::Acquire)
+    }
+
+    /// Waits until `is_ready`.
+    pub async fn ready(&self) {
+        while !self.is_ready() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The bytes etcd's database takes, and its quota when etcd reports
+    /// it (3.6 and later; 3.4 does not).
+    pub async fn space(&self) -> Result<(i64, Option<i64>)> {
+        let status = self.etcd.status().await?;
+        Ok((
+            status.db_size,
+            Some(status.db_size_quota).filter(|quota| *quota > 0),
+        ))
     }
 
     /// Once the first snapshot is in: the built-in countries (and the seed

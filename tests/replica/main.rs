@@ -11,6 +11,7 @@ mod harness;
 #[path = "../common/random.rs"]
 mod random;
 mod secure;
+mod tools;
 mod workload;
 
 use std::time::{Duration, Instant};
