@@ -20,12 +20,12 @@ type Failure = Box<dyn std::error::Error + Send + Sync>;
 /// measured against when etcd does not report its own (3.4 does not).
 pub const DEFAULT_QUOTA_BYTES: u64 = 2 << 30;
 
-/// What etcd's database grows by per byte of key and value written once:
-/// measured in BENCHMARKS.md ("etcd's bytes per record") on Debian's 3.4,
-/// rounded up.
-const ETCD_BYTES_PER_BYTE: u64 = 3;
+/// What etcd's database grows by per byte of key and value written once,
+/// with room: measured at 1.4 (BENCHMARKS.md, "etcd's bytes per record":
+/// 331 bytes a record of 240 bytes of key and value, Debian's 3.4).
+const ETCD_BYTES_PER_BYTE: u64 = 2;
 /// And per record, over its key and value.
-const ETCD_BYTES_PER_RECORD: u64 = 256;
+const ETCD_BYTES_PER_RECORD: u64 = 64;
 
 /// A replica's index of etcd in a temporary directory, removed on drop.
 pub struct TemporaryIndex {

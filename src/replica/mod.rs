@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{watch, Mutex, Notify};
+use tokio::sync::{mpsc, watch, Notify};
 
 use self::etcd::Etcd;
 pub use self::etcd::EtcdOptions;
@@ -126,7 +126,7 @@ impl Replica {
         let etcd = Arc::new(Etcd::with(&options.etcd)?);
         let describe_unreachable = |error: &Error| {
             let text = error.to_string();
-            if text.contains("refused") {
+            if text.contains(" refused the ") {
                 format!("etcd refused this replica: {text}")
             } else {
                 format!("cannot reach etcd at {}: {text}", etcd.describe())
@@ -146,7 +146,7 @@ impl Replica {
                 check_origin(&store, stored.as_deref(), &origin)?;
                 origin
             }
-            Err(error) if error.to_string().contains("refused") => {
+            Err(error) if error.to_string().contains(" refused the ") => {
                 // A wrong password or certificate does not mend itself.
                 return Err(describe_unreachable(&error));
             }
@@ -169,15 +169,20 @@ impl Replica {
             progress.set_loaded();
             progress.ready.store(true, Ordering::Release);
         }
+        let (queue, waiting) = mpsc::unbounded_channel();
         store
-            .set_write_path(Arc::new(writes::EtcdWrites {
+            .set_write_path(Arc::new(writes::EtcdWrites { queue }))
+            .map_err(|e| e.to_string())?;
+        tokio::spawn(
+            writes::Committer {
                 store: Arc::downgrade(&store),
                 etcd: Arc::clone(&etcd),
                 layout: layout.clone(),
                 progress: Arc::clone(&progress),
-                turn: Mutex::new(()),
-            }))
-            .map_err(|e| e.to_string())?;
+                queue: waiting,
+            }
+            .run(),
+        );
         let follower = follow::Follower {
             store: Arc::clone(&store),
             etcd: Arc::clone(&etcd),

@@ -10,12 +10,16 @@
 //! truth, so two replicas can never both accept conflicting writes. A
 //! replica that loses the race waits until it has applied the winner and
 //! checks again; a stale etag then answers ABORTED, as it would embedded.
+//! Calls that arrive together share one dry run and one transaction (group
+//! commit), as the embedded writer shares one flush.
 
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use prost::Message;
-use tokio::sync::Mutex;
+use std::collections::HashSet;
+
+use tokio::sync::{mpsc, oneshot};
 
 use super::etcd::Etcd;
 use super::layout::Layout;
@@ -37,19 +41,32 @@ pub const MAX_TXN_BYTES: usize = 1 << 20;
 /// watch when the caller set no deadline (start-up loads).
 const APPLY_WAIT: Duration = Duration::from_secs(120);
 
+/// Calls taken into one transaction at most (each with its records).
+const MAX_CALLS_PER_TXN: usize = 64;
+
+/// The store's write path in a replica: hands each call to the committer.
 pub struct EtcdWrites {
-    pub(super) store: Weak<Store>,
-    pub(super) etcd: Arc<Etcd>,
-    pub(super) layout: Layout,
-    pub(super) progress: Arc<Progress>,
-    /// One write of this replica at a time: they would all compare on the
-    /// same head, and all but one lose.
-    pub(super) turn: Mutex<()>,
+    pub(super) queue: mpsc::UnboundedSender<Pending>,
+}
+
+/// A call waiting for the committer.
+pub(super) struct Pending {
+    ops: Vec<WriteOp>,
+    atomic: bool,
+    reply: oneshot::Sender<Result<Vec<Result<Outcome>>>>,
 }
 
 impl WritePath for EtcdWrites {
     fn write(&self, ops: Vec<WriteOp>, atomic: bool) -> WriteFuture<'_> {
-        Box::pin(self.write_through(ops, atomic))
+        Box::pin(async move {
+            let (reply, answer) = oneshot::channel();
+            self.queue
+                .send(Pending { ops, atomic, reply })
+                .map_err(|_| Error::Unavailable("the replica is shutting down".into()))?;
+            answer
+                .await
+                .map_err(|_| Error::Unavailable("the replica stopped before answering".into()))?
+        })
     }
 }
 
@@ -61,40 +78,131 @@ struct Change {
     outcome: usize,
 }
 
-impl EtcdWrites {
-    async fn write_through(
-        &self,
-        mut ops: Vec<WriteOp>,
-        atomic: bool,
-    ) -> Result<Vec<Result<Outcome>>> {
-        let _turn = self.turn.lock().await;
-        let store = self
-            .store
-            .upgrade()
-            .ok_or_else(|| Error::Unavailable("the store is closing".into()))?;
-        loop {
-            let done = store.submit(ops, atomic, JobKind::DryRun).await?;
-            ops = done.ops;
-            let mut outcomes = done.outcomes;
-            let changes = self.changes_of(&outcomes);
-            if changes.is_empty() {
-                return Ok(outcomes);
+/// Commits the calls waiting, several in one etcd transaction (group
+/// commit): they are checked together, each seeing the ones before it, so
+/// one transaction on one head holds them all; a call that would repeat a
+/// record of one before it, or pass etcd's limits, waits for the next.
+pub(super) struct Committer {
+    pub(super) store: Weak<Store>,
+    pub(super) etcd: Arc<Etcd>,
+    pub(super) layout: Layout,
+    pub(super) progress: Arc<Progress>,
+    pub(super) queue: mpsc::UnboundedReceiver<Pending>,
+}
+
+impl Committer {
+    pub(super) async fn run(mut self) {
+        while let Some(first) = self.queue.recv().await {
+            let mut calls = vec![first];
+            while calls.len() < MAX_CALLS_PER_TXN {
+                match self.queue.try_recv() {
+                    Ok(call) => calls.push(call),
+                    Err(_) => break,
+                }
             }
-            match self.commit(changes, done.revision, &mut outcomes).await? {
-                Committed::Yes(revision) => {
-                    self.wait_applied(&store, revision).await?;
-                    return Ok(outcomes);
+            let Some(store) = self.store.upgrade() else {
+                for call in calls {
+                    let _ = call
+                        .reply
+                        .send(Err(Error::Unavailable("the store is closing".into())));
                 }
-                Committed::Lost(newest) => {
-                    // Another replica wrote first: check again on its state.
-                    self.wait_applied(&store, newest).await?;
-                }
+                return;
+            };
+            while !calls.is_empty() {
+                calls = self.commit_some(&store, calls).await;
             }
         }
     }
 
-    /// The puts and deletes the outcomes ask for.
-    fn changes_of(&self, outcomes: &[Result<Outcome>]) -> Vec<Change> {
+    /// Commits the first of `calls` that fit one transaction and answers
+    /// them; returns the calls still to commit.
+    async fn commit_some(&self, store: &Store, mut calls: Vec<Pending>) -> Vec<Pending> {
+        let sizes: Vec<(usize, bool)> = calls.iter().map(|c| (c.ops.len(), c.atomic)).collect();
+        let ops: Vec<WriteOp> = calls
+            .iter_mut()
+            .flat_map(|c| std::mem::take(&mut c.ops))
+            .collect();
+        let done = match store
+            .submit(
+                ops,
+                false,
+                JobKind::DryRun {
+                    calls: sizes.clone(),
+                },
+            )
+            .await
+        {
+            Ok(done) => done,
+            Err(error) => {
+                answer_all(calls, &error);
+                return Vec::new();
+            }
+        };
+        let mut returned = done.ops.into_iter();
+        for (call, (count, _)) in calls.iter_mut().zip(&sizes) {
+            call.ops = returned.by_ref().take(*count).collect();
+        }
+        let mut results = done.calls;
+        // How many calls this transaction takes.
+        let mut keys = HashSet::new();
+        let (mut records, mut bytes, mut taken) = (0, 0, 0);
+        let mut changes: Vec<Change> = Vec::new();
+        let mut outcomes: Vec<Result<Outcome>> = Vec::new();
+        let mut spans = Vec::new();
+        for result in &mut results {
+            let call_changes = match result {
+                Ok(call_outcomes) => self.changes_of(call_outcomes, outcomes.len()),
+                Err(_) => Vec::new(),
+            };
+            let more: usize = call_changes.iter().map(|c| c.bytes).sum();
+            let repeats = call_changes.iter().any(|c| keys.contains(&c.key));
+            if taken > 0
+                && (records + call_changes.len() > MAX_RECORDS_PER_TXN
+                    || bytes + more > MAX_TXN_BYTES
+                    || repeats)
+            {
+                break;
+            }
+            keys.extend(call_changes.iter().map(|c| c.key.clone()));
+            records += call_changes.len();
+            bytes += more;
+            changes.extend(call_changes);
+            let start = outcomes.len();
+            if let Ok(call_outcomes) = result {
+                outcomes.append(call_outcomes);
+            }
+            spans.push(start..outcomes.len());
+            taken += 1;
+        }
+        let mut later = calls.split_off(taken);
+        results.truncate(taken);
+        if changes.is_empty() {
+            answer(calls, results, outcomes, &spans);
+            return later;
+        }
+        match self.commit(changes, done.revision, &mut outcomes).await {
+            Ok(Committed::Yes(revision)) => match self.wait_applied(store, revision).await {
+                Ok(()) => answer(calls, results, outcomes, &spans),
+                Err(error) => answer_all(calls, &error),
+            },
+            Ok(Committed::Lost(newest)) => {
+                // Another replica wrote first: check them all again on its state.
+                if let Err(error) = self.wait_applied(store, newest).await {
+                    answer_all(calls, &error);
+                    answer_all(later, &error);
+                    return Vec::new();
+                }
+                calls.append(&mut later);
+                return calls;
+            }
+            Err(error) => answer_all(calls, &error),
+        }
+        later
+    }
+
+    /// The puts and deletes the outcomes ask for; `offset` is where the
+    /// outcomes start in the transaction's.
+    fn changes_of(&self, outcomes: &[Result<Outcome>], offset: usize) -> Vec<Change> {
         let mut changes: Vec<Change> = Vec::new();
         for (index, outcome) in outcomes.iter().enumerate() {
             let (record, delete) = match outcome {
@@ -130,7 +238,7 @@ impl EtcdWrites {
                 key,
                 request,
                 bytes,
-                outcome: index,
+                outcome: offset + index,
             });
         }
         changes
@@ -244,6 +352,37 @@ impl EtcdWrites {
                 self.etcd.describe()
             ))),
         }
+    }
+}
+
+/// Each call's answer: its failure, or its outcomes (`spans` of the
+/// transaction's).
+fn answer(
+    calls: Vec<Pending>,
+    results: Vec<Result<Vec<Result<Outcome>>>>,
+    outcomes: Vec<Result<Outcome>>,
+    spans: &[std::ops::Range<usize>],
+) {
+    let mut outcomes: Vec<Option<Result<Outcome>>> = outcomes.into_iter().map(Some).collect();
+    for ((call, result), span) in calls.into_iter().zip(results).zip(spans) {
+        let answer = result.map(|_| {
+            outcomes[span.clone()]
+                .iter_mut()
+                .filter_map(Option::take)
+                .collect()
+        });
+        let _ = call.reply.send(answer);
+    }
+}
+
+/// The same failure for every call.
+fn answer_all(calls: Vec<Pending>, error: &Error) {
+    let message = match error {
+        Error::Unavailable(message) => message.clone(),
+        other => other.to_string(),
+    };
+    for call in calls {
+        let _ = call.reply.send(Err(Error::Unavailable(message.clone())));
     }
 }
 

@@ -40,10 +40,13 @@ pub enum JobKind {
     /// Checked and committed here, each change its own revision (embedded
     /// mode).
     Local,
-    /// Checked against the current state and then dropped: the outcomes, and
-    /// the revision they were computed at. A replica's write, before it goes
-    /// to etcd (`replica`).
-    DryRun,
+    /// Checked against the current state and then dropped: each call's
+    /// outcomes (`Done::calls`), and the revision they were computed at.
+    /// The ops are those of several calls one after the other, each call
+    /// given as its number of ops and whether it is atomic; a call sees the
+    /// calls before it that succeeded. A replica's writes, before they go to
+    /// etcd in one transaction (`replica`).
+    DryRun { calls: Vec<(usize, bool)> },
     /// Changes etcd committed at `revision`, applied in its order: every op
     /// gets that revision (and the same `commit_time` on every replica),
     /// and the store's revision becomes `revision` even when nothing
@@ -79,6 +82,9 @@ pub struct Done {
     pub revision: i64,
     /// A dry run's ops, handed back to be run again or sent on.
     pub ops: Vec<WriteOp>,
+    /// A dry run's result for each call: its outcomes, or (atomic) its
+    /// first failure.
+    pub calls: Vec<Result<Vec<Result<Outcome>>>>,
 }
 
 /// The writer's handle: submit jobs, read the durable revision, subscribe to
@@ -372,21 +378,30 @@ impl<K: KvStore> WriterThread<K> {
         let next_index = *self.next_index.borrow();
         for job in group {
             let layer = WriteSet::over(&base);
+            if let JobKind::DryRun { calls } = &job.kind {
+                // Computed over this group's writes so far, then dropped.
+                let answer = self
+                    .dry_run(&layer, &job.ops, calls)
+                    .map(|(calls, revision)| Done {
+                        outcomes: Vec::new(),
+                        revision,
+                        ops: job.ops,
+                        calls,
+                    });
+                answers.push((job.reply, answer));
+                continue;
+            }
             match self.commit(&layer, &job.ops, job.atomic, &job.kind) {
                 Ok((outcomes, job_changes, revision)) => {
-                    let ops = if matches!(job.kind, JobKind::DryRun) {
-                        job.ops
-                    } else {
-                        layer.merge_into(&base);
-                        changes.extend(job_changes);
-                        Vec::new()
-                    };
+                    layer.merge_into(&base);
+                    changes.extend(job_changes);
                     answers.push((
                         job.reply,
                         Ok(Done {
                             outcomes,
                             revision,
-                            ops,
+                            ops: Vec::new(),
+                            calls: Vec::new(),
                         }),
                     ));
                 }
@@ -486,15 +501,57 @@ impl<K: KvStore> WriterThread<K> {
                 Err(error) => return Err(error),
             }
         }
-        if !changes.is_empty() && !matches!(kind, JobKind::DryRun) {
+        if !changes.is_empty() {
             job.insert(keys::REVISION, &(revision as u64).to_be_bytes());
         }
-        let answered = if matches!(kind, JobKind::DryRun) {
-            stored
-        } else {
-            revision
-        };
-        Ok((outcomes, changes, answered))
+        Ok((outcomes, changes, revision))
+    }
+
+    /// Each call's outcomes over `job` (see `JobKind::DryRun`), and the
+    /// revision they were computed at.
+    #[allow(clippy::type_complexity)]
+    fn dry_run(
+        &self,
+        job: &WriteSet<'_>,
+        ops: &[WriteOp],
+        calls: &[(usize, bool)],
+    ) -> Result<(Vec<Result<Vec<Result<Outcome>>>>, i64)> {
+        let stored = read_u64(job.get(keys::REVISION)?) as i64;
+        let mut revision = stored;
+        let mut results = Vec::with_capacity(calls.len());
+        let mut at = 0;
+        for &(count, atomic) in calls {
+            let end = (at + count).min(ops.len());
+            let call = WriteSet::over(job);
+            let mut outcomes = Vec::with_capacity(end - at);
+            let mut failure = None;
+            for op in &ops[at..end] {
+                let layer = WriteSet::over(&call);
+                match apply(&layer, op, revision + 1) {
+                    Ok(outcome) => {
+                        if !matches!(outcome, Outcome::Unchanged(_) | Outcome::Absent) {
+                            revision += 1;
+                        }
+                        layer.merge_into(&call);
+                        outcomes.push(Ok(outcome));
+                    }
+                    Err(error) if !atomic => outcomes.push(Err(error)),
+                    Err(error) => {
+                        failure = Some(error);
+                        break;
+                    }
+                }
+            }
+            at = end;
+            match failure {
+                Some(error) => results.push(Err(error)),
+                None => {
+                    call.merge_into(job);
+                    results.push(Ok(outcomes));
+                }
+            }
+        }
+        Ok((results, stored))
     }
 
     /// Applies ops committed by etcd at `revision`; see `JobKind::Replicated`.

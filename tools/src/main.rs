@@ -123,6 +123,11 @@ struct BenchArgs {
     /// the median round with the range across rounds.
     #[arg(long, default_value_t = 1)]
     rounds: usize,
+    /// A flag for the server, given as it is (repeatable), e.g.
+    /// `--server-arg=--etcd-endpoints=http://127.0.0.1:2379` to measure a
+    /// replica of etcd whose index is `--data-dir`.
+    #[arg(long = "server-arg", allow_hyphen_values = true)]
+    server_args: Vec<String>,
 }
 
 type CliResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
@@ -231,6 +236,7 @@ async fn measure(args: BenchArgs) -> CliResult {
             typical_pair,
         },
         rounds: args.rounds,
+        server_args: args.server_args,
     };
     println!("{}", session.measure().await?);
     Ok(())

@@ -41,6 +41,8 @@ pub struct Launch<'a> {
     pub relation_cache_mb: usize,
     /// A read-write token, for the write scenario.
     pub token: &'a str,
+    /// More flags, given as they are.
+    pub extra: &'a [String],
 }
 
 /// A started server, stopped with SIGTERM when dropped if not before.
@@ -69,6 +71,7 @@ impl ServerProcess {
             .arg(launch.data_dir)
             .args(["--cache-mb", &launch.cache_mb.to_string()])
             .args(["--relation-cache-mb", &launch.relation_cache_mb.to_string()])
+            .args(launch.extra)
             .env("DIPLOMACY_TOKEN", launch.token)
             .env("RUST_LOG", "warn,diplomacy=info")
             .env("DIPLOMACY_MAX_CONCURRENT_CALLS", "100000");

@@ -23,6 +23,8 @@ pub struct Session {
     pub scenarios: Vec<Scenario>,
     pub load: Load,
     pub rounds: usize,
+    /// More flags for the server (`--server-arg`).
+    pub server_args: Vec<String>,
 }
 
 /// What one session measured of the server.
@@ -97,6 +99,7 @@ impl Session {
                 cache_mb: self.cache_mb,
                 relation_cache_mb: self.relation_cache_mb,
                 token: &self.load.token,
+                extra: &self.server_args,
             },
             Duration::from_secs(900),
         )
