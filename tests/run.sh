@@ -136,5 +136,15 @@ grep -qE '^== ratios: health Check [0-9.]+x the empty tonic server; GetRelation 
   exit 1
 }
 
+step "replicated-mode bench script, smoke run on tiny data (benches/replica.sh quick: no etcd check perf, 1 s scenarios)"
+bash benches/replica.sh 0.001 1 quick | tee "$h2_data/replica.out"
+grep -qE '^reads, GetRelation: replica [0-9,]+ calls/s, embedded [0-9,]+: [0-9.]+x' "$h2_data/replica.out" \
+  && grep -qE '^catch-up: [0-9,]+ records' "$h2_data/replica.out" \
+  && grep -qE "^etcd's bytes per record: " "$h2_data/replica.out" \
+  && [ "$(grep -c 'CreateEvent, durable' "$h2_data/replica.out")" = 4 ] || {
+  echo "error: benches/replica.sh did not print its figures" >&2
+  exit 1
+}
+
 step "Node.js client suite (@grpc/grpc-js + @grpc/proto-loader) and the page in headless Chromium (playwright-core)"
 (cd tests/clients/node && node --test)
