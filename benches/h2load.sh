@@ -7,6 +7,11 @@
 # call of each is first made with `nghttp` and its trailer checked.
 #
 #   benches/h2load.sh DATA_DIR [PAIR_NAME] [REQUESTS]
+#
+# With FLAMEGRAPH=out.svg, the server is also sampled during the GetRelation
+# run (`perf record`, software clock, DWARF call stacks: Debian's
+# linux-perf) and the samples drawn as a flame graph by inferno
+# (`cargo install inferno --root .tools/inferno`; INFERNO names its bin dir).
 set -euo pipefail
 
 data_dir=${1:?usage: benches/h2load.sh DATA_DIR [PAIR_NAME] [REQUESTS]}
@@ -105,5 +110,22 @@ run "health Check, empty tonic server" "$empty_address" /grpc.health.v1.Health/C
 empty_rate=$rate
 run "health Check (baseline)" "$address" /grpc.health.v1.Health/Check "$work/health.bin"
 baseline_rate=$rate
+if [ -n "${FLAMEGRAPH:-}" ]; then
+  inferno=${INFERNO:-.tools/inferno/bin}
+  command -v perf >/dev/null && [ -x "$inferno/inferno-flamegraph" ] || {
+    echo "error: FLAMEGRAPH needs perf (apt-get install linux-perf) and inferno (cargo install inferno --root .tools/inferno)" >&2
+    exit 1
+  }
+  perf record -e cpu-clock -F 997 --call-graph dwarf,16384 -o "$work/perf.data" -p "$server" 2>"$work/perf.log" &
+  perf_pid=$!
+  sleep 0.5
+fi
 run "GetRelation $pair on 2020-01-01" "$address" /diplomacy.v1.RelationService/GetRelation "$work/relation.bin"
+if [ -n "${FLAMEGRAPH:-}" ]; then
+  kill -INT "$perf_pid"
+  wait "$perf_pid" || true
+  perf script -i "$work/perf.data" 2>/dev/null | "$inferno/inferno-collapse-perf" >"$work/folded.txt"
+  "$inferno/inferno-flamegraph" --title "diplomacy: GetRelation $pair under h2load (2x32)" <"$work/folded.txt" >"$FLAMEGRAPH"
+  echo "== flame graph: $FLAMEGRAPH ($(wc -l <"$work/folded.txt") distinct stacks)"
+fi
 echo "== ratios: health Check $(ratio "$baseline_rate" "$empty_rate")x the empty tonic server; GetRelation $(ratio "$rate" "$empty_rate")x the empty server, $(ratio "$rate" "$baseline_rate")x our health Check"

@@ -2,6 +2,7 @@
 //! status codes corrected where tonic's own differ from the gRPC spec.
 
 pub mod auth;
+pub mod browser;
 pub mod consistency;
 pub mod deadline;
 pub mod http_json;

@@ -26,6 +26,7 @@ use crate::api;
 use crate::error::Error;
 use crate::ingest;
 use crate::middleware::auth::{AuthLayer, Tokens};
+use crate::middleware::browser::BrowserOnlyLayer;
 use crate::middleware::consistency::{ConsistencyLayer, EmbeddedRevisions, Revisions};
 use crate::middleware::deadline::DeadlineLayer;
 use crate::middleware::http_json::HttpJsonLayer;
@@ -420,8 +421,12 @@ pub async fn serve(
         .layer(HttpJsonLayer)
         .layer(MetricsLayer::new(options.access_log))
         .layer(StatusFixLayer)
-        .layer(cors(&options.cors_origins)?)
-        .layer(tonic_web::GrpcWebLayer::new())
+        // Only a browser's calls need them.
+        .layer(BrowserOnlyLayer::new(
+            tower::ServiceBuilder::new()
+                .layer(cors(&options.cors_origins)?)
+                .layer(tonic_web::GrpcWebLayer::new()),
+        ))
         .layer(LoadShedLayer::new(limits.max_concurrent_calls))
         .layer(AuthLayer::new(tokens))
         .layer(DeadlineLayer::new(
