@@ -436,13 +436,7 @@ async fn import_into(args: &ImportArgs, source: &impl Source, opened: Opened) ->
             );
         }
     }
-    if report.errors.is_empty() {
-        Ok(())
-    } else if mode == Mode::AllOrNothing && !args.dry_run {
-        Err("nothing was written: fix the records above, or pass --best-effort".into())
-    } else {
-        Err(format!("{} record(s) were not written", report.errors.len()).into())
-    }
+    import_outcome(&report, mode, args.dry_run)
 }
 
 /// `import --etcd-endpoints`: the whole input checked against a fresh index
@@ -488,9 +482,14 @@ async fn import_through_etcd(
             report.revision
         );
     }
+    import_outcome(&report, mode, args.dry_run)
+}
+
+/// An import's exit: an error when any record was not written.
+fn import_outcome(report: &pb::ImportRecordsResponse, mode: Mode, dry_run: bool) -> CliResult {
     if report.errors.is_empty() {
         Ok(())
-    } else if mode == Mode::AllOrNothing && !args.dry_run {
+    } else if mode == Mode::AllOrNothing && !dry_run {
         Err("nothing was written: fix the records above, or pass --best-effort".into())
     } else {
         Err(format!("{} record(s) were not written", report.errors.len()).into())
@@ -596,12 +595,7 @@ pub async fn export(args: ExportArgs) -> CliResult {
     let mut out = open_output(args.output.as_deref())?;
     if args.etcd.is_set() {
         let index = TemporaryIndex::open(&args.etcd, None).await?;
-        for collection in Collection::ALL {
-            for record in index.store.records(collection) {
-                let record = diplomacy::records::without_store_meta(record?);
-                writeln!(out, "{}", ingest::to_json_line(&record)?)?;
-            }
-        }
+        write_records(&index.store, &mut out)?;
         out.flush()?;
         eprintln!(
             "exported etcd's records at revision {}",
@@ -627,15 +621,22 @@ pub async fn export(args: ExportArgs) -> CliResult {
         None => {
             let options = args.data.store_options(false);
             let store = Store::open(&options.data_dir, options.cache_bytes, options.writer)?;
-            for collection in Collection::ALL {
-                for record in store.records(collection) {
-                    let record = diplomacy::records::without_store_meta(record?);
-                    writeln!(out, "{}", ingest::to_json_line(&record)?)?;
-                }
-            }
+            write_records(&store, &mut out)?;
         }
     }
     out.flush()?;
+    Ok(())
+}
+
+/// Every record of `store` as JSON Lines, without its store's revision
+/// and etag, those others name after them.
+fn write_records(store: &Store, out: &mut impl Write) -> CliResult {
+    for collection in Collection::ALL {
+        for record in store.records(collection) {
+            let record = diplomacy::records::without_store_meta(record?);
+            writeln!(out, "{}", ingest::to_json_line(&record)?)?;
+        }
+    }
     Ok(())
 }
 

@@ -22,10 +22,9 @@ pub const REVISION_HEADER: &str = "x-diplomacy-revision";
 pub const MIN_REVISION_HEADER: &str = "x-diplomacy-min-revision";
 pub const CONSISTENCY_HEADER: &str = "x-diplomacy-consistency";
 
-/// Where the revisions come from: the store (embedded), or a replica of etcd.
+/// Where the newest revision comes from: the store (embedded), or etcd (a
+/// replica). The applied one is always the store's (`Store::seen_revision`).
 pub trait RevisionSource: Send + Sync + 'static {
-    /// The applied revision, as it changes.
-    fn applied(&self) -> watch::Receiver<i64>;
     /// The newest revision of the source of truth (a linearizable read of
     /// etcd; the store's own in embedded mode).
     fn newest(&self) -> BoxFuture<i64, Error>;
@@ -35,10 +34,6 @@ pub trait RevisionSource: Send + Sync + 'static {
 pub struct EmbeddedRevisions(pub Arc<Store>);
 
 impl RevisionSource for EmbeddedRevisions {
-    fn applied(&self) -> watch::Receiver<i64> {
-        self.0.seen_revision()
-    }
-
     fn newest(&self) -> BoxFuture<i64, Error> {
         let revision = self.0.revision();
         Box::pin(async move { Ok(revision) })
@@ -57,12 +52,14 @@ impl std::fmt::Debug for Revisions {
 
 #[derive(Clone)]
 pub struct ConsistencyLayer {
+    applied: watch::Receiver<i64>,
     source: Arc<dyn RevisionSource>,
 }
 
 impl ConsistencyLayer {
-    pub fn new(source: Arc<dyn RevisionSource>) -> Self {
-        Self { source }
+    /// `applied`: the store's applied revision (`Store::seen_revision`).
+    pub fn new(applied: watch::Receiver<i64>, source: Arc<dyn RevisionSource>) -> Self {
+        Self { applied, source }
     }
 }
 
@@ -72,6 +69,7 @@ impl<S> Layer<S> for ConsistencyLayer {
     fn layer(&self, inner: S) -> Self::Service {
         Consistency {
             inner,
+            applied: self.applied.clone(),
             source: Arc::clone(&self.source),
         }
     }
@@ -80,6 +78,7 @@ impl<S> Layer<S> for ConsistencyLayer {
 #[derive(Clone)]
 pub struct Consistency<S> {
     inner: S,
+    applied: watch::Receiver<i64>,
     source: Arc<dyn RevisionSource>,
 }
 
@@ -138,10 +137,11 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let source = Arc::clone(&self.source);
+        let mut applied = self.applied.clone();
         Box::pin(async move {
             let wait = match asked(request.headers()) {
                 Ok(wait) => wait,
-                Err(error) => return Ok(with_revision(Status::from(error).into_http(), &source)),
+                Err(error) => return Ok(with_revision(Status::from(error).into_http(), &applied)),
             };
             let target = match wait {
                 Wait::None => None,
@@ -149,19 +149,18 @@ where
                 Wait::Newest => match source.newest().await {
                     Ok(revision) => Some(revision),
                     Err(error) => {
-                        return Ok(with_revision(Status::from(error).into_http(), &source))
+                        return Ok(with_revision(Status::from(error).into_http(), &applied))
                     }
                 },
             };
             if let Some(target) = target {
-                let mut applied = source.applied();
                 if applied.wait_for(|r| *r >= target).await.is_err() {
                     let status = Status::unavailable("the server is shutting down");
-                    return Ok(with_revision(status.into_http(), &source));
+                    return Ok(with_revision(status.into_http(), &applied));
                 }
             }
             let response = inner.call(request).await?;
-            Ok(with_revision(response, &source))
+            Ok(with_revision(response, &applied))
         })
     }
 }
@@ -169,9 +168,9 @@ where
 /// The applied revision after the call: for a write, at least its own.
 fn with_revision<T>(
     mut response: http::Response<T>,
-    source: &Arc<dyn RevisionSource>,
+    applied: &watch::Receiver<i64>,
 ) -> http::Response<T> {
-    let revision = *source.applied().borrow();
+    let revision = *applied.borrow();
     response
         .headers_mut()
         .insert(REVISION_HEADER, HeaderValue::from(revision));

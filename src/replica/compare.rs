@@ -5,11 +5,10 @@
 
 use std::collections::HashSet;
 
-use super::etcd::{prefix_end, Etcd};
+use super::etcd::Etcd;
 use super::layout::{Key, Layout};
 use crate::domain::Collection;
 use crate::error::{Error, Result};
-use crate::pb::etcd::etcdserverpb as rpc;
 use crate::records::{decode_record, meta, without_store_meta};
 use crate::store::Store;
 
@@ -22,8 +21,6 @@ pub struct Comparison {
     pub records: usize,
     pub differences: Vec<String>,
 }
-
-const PAGE: i64 = 1000;
 
 /// Compares `store` (a replica's index, not running) with etcd at the
 /// index's revision.
@@ -40,29 +37,19 @@ pub async fn compare(store: &Store, etcd: &Etcd, layout: &Layout) -> Result<Comp
     comparison.revision = revision;
     let mut held = HashSet::new();
     for collection in Collection::ALL {
-        let prefix = layout.collection(collection);
-        let end = prefix_end(&prefix);
-        let mut from = prefix.clone();
+        let mut pages = etcd.pages(&layout.collection(collection), revision);
         loop {
-            let page = etcd
-                .range(rpc::RangeRequest {
-                    key: from.clone(),
-                    range_end: end.clone(),
-                    limit: PAGE,
-                    revision,
-                    ..Default::default()
-                })
-                .await
-                .map_err(|e| {
-                    if e.to_string().contains("compacted") {
-                        Error::Unavailable(format!(
-                            "etcd has compacted past revision {revision}, the index's: it cannot be compared (a replica on it loads a snapshot when it starts): {e}"
-                        ))
-                    } else {
-                        e
-                    }
-                })?;
-            for kv in &page.kvs {
+            let page = pages.next().await.map_err(|e| {
+                if e.to_string().contains("compacted") {
+                    Error::Unavailable(format!(
+                        "etcd has compacted past revision {revision}, the index's: it cannot be compared (a replica on it loads a snapshot when it starts): {e}"
+                    ))
+                } else {
+                    e
+                }
+            })?;
+            let Some(page) = page else { break };
+            for kv in &page {
                 let Key::Record(collection, id) = layout.parse(&kv.key) else {
                     continue;
                 };
@@ -93,13 +80,6 @@ pub async fn compare(store: &Store, etcd: &Etcd, layout: &Layout) -> Result<Comp
                         }
                     }
                 }
-            }
-            match page.kvs.last() {
-                Some(last) if page.more => {
-                    from = last.key.clone();
-                    from.push(0);
-                }
-                _ => break,
             }
         }
     }

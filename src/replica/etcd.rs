@@ -292,6 +292,17 @@ impl Etcd {
         Ok((header.cluster_id, header.revision))
     }
 
+    /// Every key under `prefix` as it was at `revision`, in pages.
+    pub fn pages(&self, prefix: &[u8], revision: i64) -> Pages<'_> {
+        Pages {
+            etcd: self,
+            from: prefix.to_vec(),
+            end: prefix_end(prefix),
+            revision,
+            done: false,
+        }
+    }
+
     /// The member's status (its database size and quota among it).
     pub async fn status(&self) -> Result<rpc::StatusResponse> {
         self.call("status", true, |channel| async move {
@@ -300,6 +311,46 @@ impl Etcd {
                 .await
         })
         .await
+    }
+}
+
+/// Records read per range page.
+const PAGE: i64 = 1000;
+
+/// The keys under a prefix at one revision, a page at a time
+/// (`Etcd::pages`).
+pub struct Pages<'a> {
+    etcd: &'a Etcd,
+    from: Vec<u8>,
+    end: Vec<u8>,
+    revision: i64,
+    done: bool,
+}
+
+impl Pages<'_> {
+    /// The next page; `None` after the last.
+    pub async fn next(&mut self) -> Result<Option<Vec<crate::pb::etcd::mvccpb::KeyValue>>> {
+        if self.done {
+            return Ok(None);
+        }
+        let page = self
+            .etcd
+            .range(rpc::RangeRequest {
+                key: self.from.clone(),
+                range_end: self.end.clone(),
+                limit: PAGE,
+                revision: self.revision,
+                ..Default::default()
+            })
+            .await?;
+        match page.kvs.last() {
+            Some(last) if page.more => {
+                self.from = last.key.clone();
+                self.from.push(0);
+            }
+            _ => self.done = true,
+        }
+        Ok(Some(page.kvs))
     }
 }
 

@@ -29,9 +29,6 @@ use crate::pb::etcd::mvccpb;
 use crate::records::{decode_record, Record};
 use crate::store::{JobKind, Part, Store, WriteOp};
 
-/// Records read per range page of a snapshot.
-const PAGE: i64 = 1000;
-
 pub struct Follower {
     pub store: Arc<Store>,
     pub etcd: Arc<Etcd>,
@@ -96,63 +93,47 @@ impl Follower {
             Part::SnapshotPage,
         )
         .await?;
+        // Countries go in first without their links, which name countries
+        // perhaps on a later page, then in full (as the seed loads them).
+        let mut linked = Vec::new();
         for collection in Collection::ALL {
-            let prefix = self.layout.collection(collection);
-            let end = prefix_end(&prefix);
-            let mut from = prefix.clone();
-            loop {
-                let page = self
-                    .etcd
-                    .range(rpc::RangeRequest {
-                        key: from.clone(),
-                        range_end: end.clone(),
-                        limit: PAGE,
-                        revision,
-                        ..Default::default()
-                    })
-                    .await?;
-                let mut ops = Vec::with_capacity(page.kvs.len());
-                let mut bare = Vec::new();
-                for kv in &page.kvs {
-                    let Some(record) = self.record_of(kv) else {
+            let mut pages = self
+                .etcd
+                .pages(&self.layout.collection(collection), revision);
+            while let Some(page) = pages.next().await? {
+                let mut ops = Vec::with_capacity(page.len());
+                for kv in &page {
+                    let Some((collection, id, record)) = self.record_of(kv) else {
                         continue;
                     };
                     // Each keeps the revision it last changed at, as on a
                     // replica that applied that change.
                     let changed = Some(kv.mod_revision);
-                    held.insert((collection, record.1.clone()));
-                    if let (id, Record::Country(country)) = (&record.1, &record.2) {
-                        // Links to countries later in the snapshot go in
-                        // once every country is in (as the seed loads them).
-                        if !country.predecessors.is_empty() || !country.successors.is_empty() {
-                            bare.push(put(
-                                Collection::Countries,
-                                id,
-                                Record::Country(pb::Country {
-                                    predecessors: Vec::new(),
-                                    successors: Vec::new(),
-                                    ..country.clone()
-                                }),
-                                changed,
-                            ));
+                    held.insert((collection, id.clone()));
+                    records += 1;
+                    match &record {
+                        Record::Country(country)
+                            if !country.predecessors.is_empty()
+                                || !country.successors.is_empty() =>
+                        {
+                            let bare = Record::Country(pb::Country {
+                                predecessors: Vec::new(),
+                                successors: Vec::new(),
+                                ..country.clone()
+                            });
+                            ops.push(put(collection, &id, bare, changed));
+                            linked.push(put(collection, &id, record, changed));
                         }
+                        _ => ops.push(put(collection, &id, record, changed)),
                     }
-                    ops.push(put(record.0, &record.1, record.2, changed));
-                }
-                records += ops.len();
-                if collection == Collection::Countries {
-                    self.apply(revision, &commit_time, bare, None, Part::SnapshotPage)
-                        .await?;
                 }
                 self.apply(revision, &commit_time, ops, None, Part::SnapshotPage)
                     .await?;
-                match page.kvs.last() {
-                    Some(last) if page.more => {
-                        from = last.key.clone();
-                        from.push(0);
-                    }
-                    _ => break,
-                }
+            }
+            if collection == Collection::Countries {
+                let linked = std::mem::take(&mut linked);
+                self.apply(revision, &commit_time, linked, None, Part::SnapshotPage)
+                    .await?;
             }
         }
         // What the index holds and etcd does not, those naming others first.
@@ -166,7 +147,7 @@ impl Follower {
         gone.sort_by_key(|(collection, _)| {
             std::cmp::Reverse(Collection::ALL.iter().position(|c| c == collection))
         });
-        for chunk in gone.chunks(PAGE as usize) {
+        for chunk in gone.chunks(1000) {
             let ops = chunk
                 .iter()
                 .map(|(collection, id)| delete(*collection, id))

@@ -296,10 +296,6 @@ impl Replica {
 }
 
 impl RevisionSource for Replica {
-    fn applied(&self) -> watch::Receiver<i64> {
-        self.store.seen_revision()
-    }
-
     /// etcd's newest revision, and a progress request so that the index
     /// learns it has it.
     fn newest(&self) -> BoxFuture<i64, Error> {

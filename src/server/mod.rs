@@ -434,7 +434,7 @@ pub async fn serve(
             limits.import_timeout,
         ))
         // Inside the deadline, which bounds a wait for a revision.
-        .layer(ConsistencyLayer::new(revisions))
+        .layer(ConsistencyLayer::new(store.seen_revision(), revisions))
         .add_service(HealthServer::new(HealthService::new(
             health.clone(),
             stopping.clone(),

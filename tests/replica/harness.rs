@@ -129,10 +129,6 @@ impl EtcdCluster {
         urls.join(",")
     }
 
-    pub fn endpoint(&self, i: usize) -> String {
-        format!("http://127.0.0.1:{}", self.members[i].client)
-    }
-
     /// A client of the whole cluster (to compact, or to put a stray key).
     pub fn client(&self) -> Etcd {
         let urls: Vec<String> = self.endpoints().split(',').map(str::to_string).collect();

@@ -146,7 +146,8 @@ impl SecureEtcd {
         etcd
     }
 
-    fn ctl(&self, certs: &Certificates, args: &[&str], user: Option<&str>) -> std::process::Output {
+    /// `etcdctl` on this member, as the client certificate's holder.
+    fn command(&self, certs: &Certificates) -> Command {
         let mut command = Command::new(etcdctl());
         command
             .env("ETCDCTL_API", "3")
@@ -158,6 +159,11 @@ impl SecureEtcd {
             .arg(&certs.client)
             .arg("--key")
             .arg(&certs.client_key);
+        command
+    }
+
+    fn ctl(&self, certs: &Certificates, args: &[&str], user: Option<&str>) -> std::process::Output {
+        let mut command = self.command(certs);
         if let Some(user) = user {
             command.arg("--user").arg(user);
         }
@@ -173,16 +179,8 @@ impl SecureEtcd {
     fn wait_answering(&self, certs: &Certificates) {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            let health = Command::new(etcdctl())
-                .env("ETCDCTL_API", "3")
-                .arg("--endpoints")
-                .arg(&self.endpoint)
-                .arg("--cacert")
-                .arg(&certs.ca)
-                .arg("--cert")
-                .arg(&certs.client)
-                .arg("--key")
-                .arg(&certs.client_key)
+            let health = self
+                .command(certs)
                 .args(["endpoint", "health"])
                 .output()
                 .expect("etcdctl");
