@@ -20,7 +20,7 @@ need node "install Node.js 18+ with npm (Debian: apt-get install nodejs npm)"
 need npm "install npm (Debian: apt-get install npm)"
 need git "install git (Debian: apt-get install git)"
 
-step "system tools: nginx for the proxy test, nghttp2-client for the h2load cross-check, etcd for the replicas (Debian packages)"
+step "system tools: nginx for the proxy test, nghttp2-client for the h2load cross-check, etcd for the replicas, PostgreSQL for the peer (Debian packages)"
 if [ -z "${NGINX:-}" ] && [ ! -x /usr/sbin/nginx ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null
@@ -58,6 +58,19 @@ if { [ -z "${ETCD:-}" ] && [ ! -x /usr/bin/etcd ]; } || { [ -z "${ETCDCTL:-}" ] 
   fi
 fi
 echo "etcd: $("${ETCD:-/usr/bin/etcd}" --version 2>&1 | head -1)"
+# PostgreSQL 15 (server, psql, pgbench) for the PostgreSQL peer: its
+# cross-check in the Python suite and benches/postgres.sh.
+if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || ! command -v pgbench >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    # The package's own cluster is not used: the tests start theirs (benches/postgres/peer.sh).
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  else
+    echo "error: PostgreSQL (postgres, psql, pgbench) is required for the PostgreSQL peer: apt-get install postgresql (as root)" >&2
+    exit 1
+  fi
+fi
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+echo "postgresql: $("$pg_bin/postgres" --version), $(pgbench --version)"
 
 step "test tools: Python packages into .venv, npm packages into tests/clients/node/node_modules"
 if [ ! -x .venv/bin/python ]; then
@@ -143,6 +156,13 @@ grep -qE '^reads, GetRelation: replica [0-9,]+ calls/s, embedded [0-9,]+: [0-9.]
   && grep -qE "^etcd's bytes per record: " "$h2_data/replica.out" \
   && [ "$(grep -c 'CreateEvent, durable' "$h2_data/replica.out")" = 4 ] || {
   echo "error: benches/replica.sh did not print its figures" >&2
+  exit 1
+}
+
+step "PostgreSQL peer bench script, smoke run on tiny data (benches/postgres.sh: PostgreSQL 15 and pgbench beside the load generator)"
+bash benches/postgres.sh 0.001 1 1 | tee "$h2_data/postgres.out"
+grep -qE '^== ratios: [0-9.]+x PostgreSQL.s throughput at the same concurrency' "$h2_data/postgres.out" || {
+  echo "error: benches/postgres.sh printed no ratio to PostgreSQL" >&2
   exit 1
 }
 

@@ -58,6 +58,17 @@ impl PairPicker {
         Self { pairs }
     }
 
+    /// The picker `generate` and `bench` make from `seed`: the first draws
+    /// of a generator seeded with it shuffle the pairs.
+    pub fn seeded(seed: u64, countries: usize) -> Self {
+        Self::new(countries, &mut ChaCha8Rng::seed_from_u64(seed))
+    }
+
+    /// Every pair, in the order `pick` indexes them.
+    pub fn pairs(&self) -> &[(usize, usize)] {
+        &self.pairs
+    }
+
     pub fn pick(&self, rng: &mut ChaCha8Rng) -> (usize, usize) {
         let u: f64 = rng.random();
         let index = ((self.pairs.len() as f64) * u.powi(4)) as usize;

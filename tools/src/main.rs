@@ -35,6 +35,10 @@ enum Command {
     /// data (the built-in states' pairs, newest snapshot years first) for
     /// `diplomacy import --format cow-dipex`.
     GenerateDipex(GenerateDipexArgs),
+    /// Write the pairs the load generator draws from, as CSV (`index,a,b`,
+    /// country codes), in the order its skewed draw indexes them: for
+    /// benches/postgres.sh, whose pgbench script draws as `bench` does.
+    Pairs(PairsArgs),
     /// Start the diplomacy server on a data dir and measure it under load.
     Bench(BenchArgs),
     /// Serve only `grpc.health.v1.Health/Check` with tonic-health and no
@@ -65,6 +69,13 @@ struct GenerateArgs {
     /// Write here instead of standard output.
     #[arg(long)]
     output: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct PairsArgs {
+    /// The seed the data was generated with, as `bench --seed`.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
 }
 
 #[derive(Args)]
@@ -138,6 +149,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Generate(args) => write_generated(args),
             Command::GenerateDipex(args) => write_dipex(args),
+            Command::Pairs(args) => write_pairs(args),
             Command::Bench(args) => tokio::runtime::Runtime::new()
                 .map_err(Into::into)
                 .and_then(|runtime| runtime.block_on(measure(args))),
@@ -154,6 +166,18 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn write_pairs(args: PairsArgs) -> CliResult {
+    let countries = generate::countries();
+    let picker = generate::PairPicker::seeded(args.seed, countries.len());
+    let code = |i: usize| countries[i].trim_start_matches("countries/");
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for (index, (a, b)) in picker.pairs().iter().enumerate() {
+        writeln!(out, "{index},{},{}", code(*a), code(*b))?;
+    }
+    out.flush()?;
+    Ok(())
 }
 
 fn write_dipex(args: GenerateDipexArgs) -> CliResult {

@@ -63,8 +63,8 @@ def _wait_for_ready_file(path, process, timeout=60):
 
 
 class Server:
-    def __init__(self, *extra_args):
-        self.data_dir = tempfile.mkdtemp(prefix="diplomacy-py-data-")
+    def __init__(self, *extra_args, data_dir=None):
+        self.data_dir = data_dir or tempfile.mkdtemp(prefix="diplomacy-py-data-")
         ready_file = pathlib.Path(self.data_dir) / "ready.json"
         self.process = subprocess.Popen(
             [str(_binary()), "serve", "--listen", "127.0.0.1:0", "--data-dir", self.data_dir,

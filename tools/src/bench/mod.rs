@@ -156,8 +156,7 @@ pub async fn run(
         Arc::new(AtomicU64::new(0)),
     );
     let countries = Arc::new(countries());
-    let mut seed_rng = ChaCha8Rng::seed_from_u64(load.seed);
-    let pairs = Arc::new(PairPicker::new(countries.len(), &mut seed_rng));
+    let pairs = Arc::new(PairPicker::seeded(load.seed, countries.len()));
     let cpu_before = server_pid.and_then(process_cpu);
     let client_cpu_before = process_cpu(std::process::id());
     // Written events need ids no earlier run of this process used.
