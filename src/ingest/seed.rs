@@ -12,7 +12,7 @@ use crate::domain::CountryCode;
 use crate::error::{Error, Result};
 use crate::pb::diplomacy::v1 as pb;
 use crate::records::Record;
-use crate::store::{Store, WriteOp};
+use crate::store::{KvStore, Store, WriteOp};
 
 /// The South Caucasus facts the service starts with (see `dataset/`).
 pub const SEED_JSONL: &str = include_str!("../../dataset/south-caucasus.jsonl");
@@ -130,7 +130,7 @@ pub fn seed_records() -> Result<Vec<Record>> {
 
 /// Loads the built-in countries and (when `seed` is set) the seed dataset
 /// into an empty store, durably. Does nothing if the store has records.
-pub async fn initialise(store: &Store, seed: bool) -> Result<usize> {
+pub async fn initialise<K: KvStore>(store: &Store<K>, seed: bool) -> Result<usize> {
     if !store.is_empty()? {
         return Ok(0);
     }
@@ -141,7 +141,7 @@ pub async fn initialise(store: &Store, seed: bool) -> Result<usize> {
 /// holds; running it again changes nothing. Replicas starting together on
 /// an empty etcd may all run it (`replica`): the first writes, the others
 /// find the same records.
-pub async fn load_builtin(store: &Store, seed: bool) -> Result<usize> {
+pub async fn load_builtin<K: KvStore>(store: &Store<K>, seed: bool) -> Result<usize> {
     let mut records = builtin_country_records()?;
     if seed {
         for record in seed_records()? {

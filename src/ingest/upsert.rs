@@ -8,7 +8,7 @@ use crate::records::{
     meta, normalize, record_collection, record_name, same_content, validate_record,
     without_store_meta, Record,
 };
-use crate::store::{Outcome, Store, WriteOp};
+use crate::store::{KvStore, Outcome, Store, WriteOp};
 
 /// Checks a record to be imported: a valid name and valid content.
 pub fn check_import(record: &Record) -> Result<(Collection, String)> {
@@ -78,8 +78,8 @@ pub fn upsert_op(collection: Collection, id: String, record: Record) -> WriteOp 
 }
 
 /// Upserts checked records in batches, each batch one atomic transaction.
-pub async fn upsert_all(
-    store: &Store,
+pub async fn upsert_all<K: KvStore>(
+    store: &Store<K>,
     records: Vec<(Collection, String, Record)>,
 ) -> Result<Vec<Outcome>> {
     let mut outcomes = Vec::with_capacity(records.len());

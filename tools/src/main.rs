@@ -41,6 +41,10 @@ enum Command {
     Pairs(PairsArgs),
     /// Start the diplomacy server on a data dir and measure it under load.
     Bench(BenchArgs),
+    /// Open a data dir's sled database with no service around it and print
+    /// this process's resident memory (`VmRSS` and `VmHWM`, KiB): sled's own
+    /// footprint for those files, which `bench` reports the server against.
+    SledFootprint(SledFootprintArgs),
     /// Serve only `grpc.health.v1.Health/Check` with tonic-health and no
     /// layer of ours: the empty server `bench` measures every scenario
     /// against too (it starts this itself).
@@ -69,6 +73,16 @@ struct GenerateArgs {
     /// Write here instead of standard output.
     #[arg(long)]
     output: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct SledFootprintArgs {
+    /// The data dir (not in use by a server).
+    #[arg(long)]
+    data_dir: PathBuf,
+    /// The page cache, in MiB, as the server is given it.
+    #[arg(long, default_value_t = 64)]
+    cache_mb: u64,
 }
 
 #[derive(Args)]
@@ -150,6 +164,9 @@ fn main() -> ExitCode {
             Command::Generate(args) => write_generated(args),
             Command::GenerateDipex(args) => write_dipex(args),
             Command::Pairs(args) => write_pairs(args),
+            Command::SledFootprint(args) => {
+                bench::footprint::print(&args.data_dir, args.cache_mb).map_err(Into::into)
+            }
             Command::Bench(args) => tokio::runtime::Runtime::new()
                 .map_err(Into::into)
                 .and_then(|runtime| runtime.block_on(measure(args))),

@@ -22,6 +22,7 @@ use diplomacy::pb::diplomacy::v1::relation_service_client::RelationServiceClient
 
 mod digest;
 pub mod empty;
+pub mod footprint;
 pub mod server;
 pub mod session;
 mod table;

@@ -33,8 +33,10 @@ struct Measured {
     table: String,
     /// From start to the first `GetRelation` answer.
     first_answer: Duration,
-    /// Resident memory in KiB at the first answer, after the run, at peak.
+    /// Resident memory in KiB at the first answer (and the peak until
+    /// then), after the run, at peak.
     resident_at_first: String,
+    peak_at_first: String,
     resident_after: String,
     peak: String,
     /// From start to a warm relation cache.
@@ -115,6 +117,7 @@ impl Session {
             table,
             first_answer,
             resident_at_first,
+            peak_at_first,
             resident_after,
             peak,
             warm,
@@ -124,10 +127,30 @@ impl Session {
             let store = Store::open(&self.data_dir, self.cache_mb << 20, Default::default())?;
             store.counts()?.values().sum()
         };
+        // sled alone on the same files, in a process of its own, after the
+        // server let go of them (#30: the server's memory as a ratio to it).
+        let sled_alone = match super::footprint::measure(&self.data_dir, self.cache_mb) {
+            Ok(sled) => {
+                let ratio = |server: &str, sled: u64| {
+                    server.parse::<f64>().map_or("?".into(), |server| {
+                        format!("{:.2}", server / sled.max(1) as f64)
+                    })
+                };
+                format!(
+                    "resident {} KiB after its open, peak {} KiB; the server at its first answer {}x and {}x those",
+                    sled.resident,
+                    sled.peak,
+                    ratio(&resident_at_first, sled.resident),
+                    ratio(&peak_at_first, sled.peak),
+                )
+            }
+            Err(e) => format!("not measured ({e})"),
+        };
         Ok(format!(
             "{table}\nrecords: {records}; on disk before the run: {bytes} bytes ({:.0} bytes/record); \
-             start to first GetRelation answer: {} ms; server resident memory at that answer: {resident_at_first} KiB, \
-             after the run: {resident_after} KiB, peak: {peak} KiB; relation cache warm {:.1} s after start; \
+             start to first GetRelation answer: {} ms; server resident memory at that answer: {resident_at_first} KiB (peak {peak_at_first} KiB), \
+             after the run: {resident_after} KiB, peak: {peak} KiB; sled alone opening the same files: {sled_alone}; \
+             relation cache warm {:.1} s after start; \
              load: {} connections × {} in flight, {:.1} s per scenario, {} round(s); server pid was {pid}",
             bytes as f64 / records.max(1) as f64,
             first_answer.as_millis(),
@@ -156,6 +179,7 @@ impl Session {
             .await?;
         let first_answer = server.started.elapsed();
         let resident_at_first = memory_kib(pid, "VmRSS:");
+        let peak_at_first = memory_kib(pid, "VmHWM:");
         // Measured as a server that has been up a while: its relation cache
         // filled (the busiest pairs first) before the first scenario.
         eprintln!("waiting for the server to warm its relation cache …");
@@ -202,6 +226,7 @@ impl Session {
             table: table(&figures),
             first_answer,
             resident_at_first,
+            peak_at_first,
             resident_after: memory_kib(pid, "VmRSS:"),
             peak: memory_kib(pid, "VmHWM:"),
             warm,
