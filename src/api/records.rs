@@ -27,6 +27,8 @@ const STREAM_BUFFER: usize = 64;
 
 pub struct Records {
     pub store: Arc<Store>,
+    /// Where an `ImportRecords` call spools its records (the data dir).
+    pub spool_dir: std::path::PathBuf,
     /// Turns true when the server starts draining: open watches then end.
     pub stopping: tokio::sync::watch::Receiver<bool>,
 }
@@ -122,14 +124,16 @@ impl RecordService for Records {
         request: Request<Streaming<pb::ImportRecordsRequest>>,
     ) -> Result<Response<pb::ImportRecordsResponse>, Status> {
         let mut stream = request.into_inner();
-        let mut records = Vec::new();
+        // On disk as they arrive: a call holds one message in memory, not
+        // all of it (up to MAX_IMPORT_RECORDS).
+        let mut records = ingest::Spool::new_in(&self.spool_dir)?;
         let mut options = None;
         while let Some(message) = stream.next().await {
             let message = message?;
             options.get_or_insert((message.mode, message.validate_only));
             for (i, record) in message.records.into_iter().enumerate() {
                 match record.kind {
-                    Some(kind) => records.push(kind),
+                    Some(kind) => records.push(kind)?,
                     None => {
                         return Err(Error::invalid(
                             format!("records[{i}]"),
@@ -153,7 +157,8 @@ impl RecordService for Records {
                 return Err(Error::invalid("mode", format!("{mode} is not an import mode")).into())
             }
         };
-        let report = ingest::import(
+        let records = records.finish()?;
+        let mut report = ingest::import(
             self.store.as_ref(),
             &records,
             mode,
@@ -161,6 +166,11 @@ impl RecordService for Records {
             |_, _| {},
         )
         .await?;
+        // Only the spool can be unreadable here, and that is the server's
+        // fault, not the caller's: nothing was written.
+        if let Some(unreadable) = std::mem::take(&mut report.unreadable).into_iter().next() {
+            return Err(unreadable.error.into());
+        }
         Ok(Response::new(import_response(report)))
     }
 

@@ -222,6 +222,7 @@ pub async fn serve(args: ServeArgs) -> CliResult {
                 Arc::clone(replica) as Arc<dyn diplomacy::middleware::consistency::RevisionSource>
             )
         }),
+        spool_dir: Some(args.data.data_dir.clone()),
     };
     #[cfg(feature = "otlp")]
     if let Some(endpoint) = &args.otlp_endpoint {

@@ -13,6 +13,7 @@ mod jsonl;
 mod seed;
 mod source;
 mod sparql_json;
+mod spool;
 pub mod states;
 mod table;
 pub mod ucdp;
@@ -26,4 +27,5 @@ pub use seed::{
     SEED_JSONL,
 };
 pub use source::{Item, LineError, Source};
+pub use spool::{Spool, Spooled};
 pub use upsert::{check_import, upsert_all, upsert_op, BATCH};

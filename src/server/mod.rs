@@ -150,6 +150,9 @@ pub struct ServeOptions {
     /// Where the revisions a call can wait for come from (a replica's etcd);
     /// the store's own when unset.
     pub revisions: Option<Revisions>,
+    /// Where `ImportRecords` spools a call's records: the data dir (room
+    /// for data); the system's temporary dir when unset.
+    pub spool_dir: Option<PathBuf>,
 }
 
 /// A check that the store can be read: true when it can.
@@ -177,6 +180,7 @@ impl Default for ServeOptions {
             admin_address: None,
             access_log: false,
             revisions: None,
+            spool_dir: None,
         }
     }
 }
@@ -480,6 +484,7 @@ pub async fn serve(
         .add_service(configured!(
             RecordServiceServer::new(api::Records {
                 store: Arc::clone(&store),
+                spool_dir: options.spool_dir.clone().unwrap_or_else(std::env::temp_dir),
                 stopping
             }),
             limits

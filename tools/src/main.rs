@@ -41,6 +41,10 @@ enum Command {
     Pairs(PairsArgs),
     /// Start the diplomacy server on a data dir and measure it under load.
     Bench(BenchArgs),
+    /// Write durably and steadily for a long time while sampling the
+    /// server's resident memory every second (#29): does it level off within
+    /// its caches and a fixed overhead? Optionally draws it as an SVG.
+    Soak(SoakArgs),
     /// Open a data dir's sled database with no service around it and print
     /// this process's resident memory (`VmRSS` and `VmHWM`, KiB): sled's own
     /// footprint for those files, which `bench` reports the server against.
@@ -73,6 +77,35 @@ struct GenerateArgs {
     /// Write here instead of standard output.
     #[arg(long)]
     output: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct SoakArgs {
+    /// The server's data dir (made with `generate` and `diplomacy import`).
+    #[arg(long, default_value = "./data")]
+    data_dir: PathBuf,
+    /// The server's page cache, in MiB.
+    #[arg(long, default_value_t = 64)]
+    cache_mb: u64,
+    /// The server's relation cache, in MiB.
+    #[arg(long, default_value_t = 256)]
+    relation_cache_mb: usize,
+    /// The `diplomacy` binary to start (default: the one built beside this
+    /// program).
+    #[arg(long, env = "DIPLOMACY_BIN")]
+    server_bin: Option<PathBuf>,
+    /// The seed the data was generated with (writes name its countries).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// How long to write.
+    #[arg(long, default_value_t = 1800.0)]
+    duration_secs: f64,
+    /// Durable writes in flight.
+    #[arg(long, default_value_t = 8)]
+    writers: usize,
+    /// Draw resident memory over time into this SVG file.
+    #[arg(long)]
+    svg: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -164,6 +197,9 @@ fn main() -> ExitCode {
             Command::Generate(args) => write_generated(args),
             Command::GenerateDipex(args) => write_dipex(args),
             Command::Pairs(args) => write_pairs(args),
+            Command::Soak(args) => tokio::runtime::Runtime::new()
+                .map_err(Into::into)
+                .and_then(|runtime| runtime.block_on(soak(args))),
             Command::SledFootprint(args) => {
                 bench::footprint::print(&args.data_dir, args.cache_mb).map_err(Into::into)
             }
@@ -183,6 +219,23 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+async fn soak(args: SoakArgs) -> CliResult {
+    let report = bench::soak::Soak {
+        server_binary: server_binary(args.server_bin.as_deref())?,
+        data_dir: args.data_dir,
+        cache_mb: args.cache_mb,
+        relation_cache_mb: args.relation_cache_mb,
+        duration: Duration::from_secs_f64(args.duration_secs),
+        writers: args.writers,
+        seed: args.seed,
+        svg: args.svg,
+    }
+    .run()
+    .await?;
+    println!("{}", report.render());
+    Ok(())
 }
 
 fn write_pairs(args: PairsArgs) -> CliResult {

@@ -132,6 +132,88 @@ fn the_generator_and_the_load_generator_run() {
             .unwrap_or_else(|| panic!("no {figure}<KiB> in\n{table}"));
         assert!(kib > 0, "{figure}{kib}");
     }
+    // sled alone on the same files, from a process of its own, and the
+    // server's figures as ratios to it.
+    assert!(
+        table.contains("sled alone opening the same files: resident ")
+            && table.contains("the server at its first answer "),
+        "{table}"
+    );
+}
+
+/// The soak's 60-second form (#29): the sampler, the writes and the report
+/// work, and the picture is drawn; whether memory levels off is the long
+/// run's question (BENCHMARKS.md), not this one's.
+#[test]
+fn a_soak_samples_memory_every_second_while_writing_and_draws_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("generated.jsonl");
+    run_ok(
+        tools()
+            .args(["generate", "--seed", "4", "--scale", "0.001", "--output"])
+            .arg(&file),
+    );
+    let data = dir.path().join("data");
+    run_ok(
+        Command::new(server_binary())
+            .arg("import")
+            .arg(&file)
+            .arg("--data-dir")
+            .arg(&data),
+    );
+    let svg = dir.path().join("soak.svg");
+    let output = run_ok(
+        tools()
+            .args([
+                "soak",
+                "--seed",
+                "4",
+                "--duration-secs",
+                "60",
+                "--writers",
+                "4",
+            ])
+            .arg("--server-bin")
+            .arg(server_binary())
+            .arg("--data-dir")
+            .arg(&data)
+            .arg("--svg")
+            .arg(&svg),
+    );
+    let report = String::from_utf8_lossy(&output.stdout);
+    let verdict = report
+        .lines()
+        .find(|l| l.starts_with("== soak: "))
+        .unwrap_or_else(|| panic!("no verdict in\n{report}"));
+    let number_after = |label: &str| -> f64 {
+        verdict
+            .split(label)
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|n| n.trim_start_matches('+').parse().ok())
+            .unwrap_or_else(|| panic!("no {label:?} in {verdict}"))
+    };
+    let samples = number_after("== soak: ");
+    assert!(
+        (55.0..=62.0).contains(&samples),
+        "a sample a second for 60 s: {verdict}"
+    );
+    assert!(
+        number_after("samples; ") > 0.0,
+        "writes were made: {verdict}"
+    );
+    assert!(verdict.contains(" 0 errors)"), "{verdict}");
+    assert!(
+        verdict.contains("of the budget (384 MiB: caches and 64 MiB fixed)"),
+        "the budget is the two caches and the fixed overhead: {verdict}"
+    );
+    assert!(report.contains("| second | resident MiB |"), "{report}");
+    let picture = std::fs::read_to_string(&svg).expect("the SVG was written");
+    assert!(
+        picture.starts_with("<svg") && picture.contains("polyline"),
+        "a line drawn: {}",
+        &picture[..picture.len().min(300)]
+    );
 }
 
 #[test]

@@ -25,6 +25,7 @@ pub mod empty;
 pub mod footprint;
 pub mod server;
 pub mod session;
+pub mod soak;
 mod table;
 
 pub use table::table;

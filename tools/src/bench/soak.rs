@@ -1,0 +1,227 @@
+//! The soak (#29): steady durable writes against a data dir for a long
+//! time while the server's resident memory is sampled every second. The
+//! verdict is whether memory levels off within the configured budgets: over
+//! the last half of the run it must grow by less than 5% of the sled cache,
+//! the relation cache and a fixed overhead together.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use super::server::{Launch, ServerProcess};
+use super::{run, Figures, Load, Scenario};
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// What a server holds beyond its two caches, in MiB: the runtime, its
+/// threads and connections, the built-in data's countries, sled's own
+/// tables. A server on the built-in data answers its first call holding
+/// about 30 MiB (BENCHMARKS.md); this leaves room for a data dir's.
+pub const FIXED_OVERHEAD_MIB: u64 = 64;
+
+/// How much growth over the run's last half is "levelled off": a share of
+/// the budget.
+pub const LEVELLED_OFF: f64 = 0.05;
+
+/// One soak's settings.
+pub struct Soak {
+    pub server_binary: PathBuf,
+    pub data_dir: PathBuf,
+    pub cache_mb: u64,
+    pub relation_cache_mb: usize,
+    pub duration: Duration,
+    /// Calls in flight, each a durable single-record write.
+    pub writers: usize,
+    pub seed: u64,
+    /// Where to draw resident memory over time (SVG).
+    pub svg: Option<PathBuf>,
+}
+
+/// Resident memory at a moment of the run.
+#[derive(Clone, Copy, Debug)]
+pub struct Sample {
+    pub secs: f64,
+    pub resident_kib: u64,
+}
+
+/// What a soak measured.
+pub struct SoakReport {
+    pub samples: Vec<Sample>,
+    pub writes: Figures,
+    pub budget_mib: u64,
+}
+
+impl SoakReport {
+    /// Growth over the last half of the run, in KiB (the newest sample
+    /// against the first one of the second half).
+    pub fn late_growth_kib(&self) -> i64 {
+        let Some(last) = self.samples.last() else {
+            return 0;
+        };
+        let half = last.secs / 2.0;
+        let middle = self.samples.iter().find(|s| s.secs >= half).unwrap_or(last);
+        last.resident_kib as i64 - middle.resident_kib as i64
+    }
+
+    /// The late growth as a share of the budget.
+    pub fn late_growth_share(&self) -> f64 {
+        self.late_growth_kib() as f64 / (self.budget_mib as f64 * 1024.0)
+    }
+
+    pub fn render(&self) -> String {
+        let mut out = String::from("| second | resident MiB |\n|---:|---:|\n");
+        let step = (self.samples.len() / 10).max(1);
+        for (i, sample) in self.samples.iter().enumerate() {
+            if i % step == 0 || i + 1 == self.samples.len() {
+                out.push_str(&format!(
+                    "| {:.0} | {:.1} |\n",
+                    sample.secs,
+                    sample.resident_kib as f64 / 1024.0
+                ));
+            }
+        }
+        let first = self.samples.first().map_or(0, |s| s.resident_kib);
+        let last = self.samples.last().map_or(0, |s| s.resident_kib);
+        let share = self.late_growth_share();
+        out.push_str(&format!(
+            "\n== soak: {} samples; {} durable writes ({:.0}/s, p99 {:.1} ms, {} errors); resident {:.1} -> {:.1} MiB; \
+             over the last half {:+.1} MiB = {:.1}% of the budget ({} MiB: caches and {} MiB fixed); levelled off (< {:.0}%): {}\n",
+            self.samples.len(),
+            self.writes.calls,
+            self.writes.per_second,
+            self.writes.p99_us as f64 / 1000.0,
+            self.writes.errors,
+            first as f64 / 1024.0,
+            last as f64 / 1024.0,
+            self.late_growth_kib() as f64 / 1024.0,
+            share * 100.0,
+            self.budget_mib,
+            FIXED_OVERHEAD_MIB,
+            LEVELLED_OFF * 100.0,
+            if share < LEVELLED_OFF { "yes" } else { "no" },
+        ));
+        out
+    }
+}
+
+/// Resident memory of `pid` in KiB, from `/proc`.
+fn resident_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+impl Soak {
+    /// Starts the server, writes for `duration` while sampling, stops it.
+    pub async fn run(&self) -> Result<SoakReport, Error> {
+        let token = format!("soak-{}-0123456789", std::process::id());
+        let server = ServerProcess::start(
+            &Launch {
+                binary: &self.server_binary,
+                data_dir: &self.data_dir,
+                cache_mb: self.cache_mb,
+                relation_cache_mb: self.relation_cache_mb,
+                token: &token,
+                extra: &[],
+            },
+            Duration::from_secs(900),
+        )
+        .await?;
+        let pid = server.pid();
+        // From a steady start: the relation cache filled, as in a server
+        // that has been up a while.
+        server.wait_warm(Duration::from_secs(900)).await?;
+        let endpoint =
+            tonic::transport::Endpoint::from_shared(format!("http://{}", server.ready.grpc))?;
+        let channels = vec![endpoint.connect().await?];
+        let load = Load {
+            connections: 1,
+            in_flight: self.writers.max(1),
+            duration: self.duration,
+            seed: self.seed,
+            token,
+            typical_pair: None,
+        };
+        let started = Instant::now();
+        let writes =
+            tokio::spawn(async move { run(Scenario::Writes, &channels, &load, Some(pid)).await });
+        let mut samples = Vec::new();
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        while !writes.is_finished() {
+            tick.tick().await;
+            if let Some(resident_kib) = resident_kib(pid) {
+                samples.push(Sample {
+                    secs: started.elapsed().as_secs_f64(),
+                    resident_kib,
+                });
+            }
+        }
+        let writes = writes.await?;
+        for line in server.stop().await {
+            eprintln!("server: {line}");
+        }
+        let report = SoakReport {
+            samples,
+            writes,
+            budget_mib: self.cache_mb + self.relation_cache_mb as u64 + FIXED_OVERHEAD_MIB,
+        };
+        if let Some(path) = &self.svg {
+            draw(path, &report)?;
+        }
+        Ok(report)
+    }
+}
+
+/// Resident memory over time, with the budget as a line.
+fn draw(path: &std::path::Path, report: &SoakReport) -> Result<(), Error> {
+    use plotters::prelude::*;
+
+    let mib = |kib: u64| kib as f64 / 1024.0;
+    let end = report.samples.last().map_or(1.0, |s| s.secs.max(1.0));
+    let budget = report.budget_mib as f64;
+    let top = report
+        .samples
+        .iter()
+        .map(|s| mib(s.resident_kib))
+        .fold(budget, f64::max)
+        * 1.1;
+    let root = SVGBackend::new(path, (900, 420)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            format!(
+                "Resident memory under steady durable writes ({} writes, {:.0}/s)",
+                report.writes.calls, report.writes.per_second
+            ),
+            ("sans-serif", 18),
+        )
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0.0..end, 0.0..top)?;
+    chart
+        .configure_mesh()
+        .x_desc("seconds")
+        .y_desc("MiB resident")
+        .draw()?;
+    chart
+        .draw_series(LineSeries::new(
+            report.samples.iter().map(|s| (s.secs, mib(s.resident_kib))),
+            &BLUE,
+        ))?
+        .label("server resident memory")
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLUE));
+    chart
+        .draw_series(LineSeries::new([(0.0, budget), (end, budget)], &RED))?
+        .label(format!(
+            "budget: sled cache + relation cache + {FIXED_OVERHEAD_MIB} MiB"
+        ))
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], RED));
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()?;
+    root.present()?;
+    Ok(())
+}
