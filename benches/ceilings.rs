@@ -22,7 +22,7 @@ use diplomacy::domain::Collection;
 use diplomacy::error::Error;
 use diplomacy::ingest::{check_import, initialise, upsert_all};
 use diplomacy::records::Record;
-use diplomacy::store::kv::{Entry, Writes};
+use diplomacy::store::kv::{sled_batch, Entry, Writes};
 use diplomacy::store::{KvRead, KvStore, SledKv, Store, WriterOptions};
 use diplomacy_tools::generate::{generate, Sizes};
 
@@ -122,14 +122,7 @@ fn replay(db: &sled::Db, steps: &[Step]) {
     for step in steps {
         match step {
             Step::Apply(writes) => {
-                let mut batch = sled::Batch::default();
-                for (key, value) in writes {
-                    match value {
-                        Some(value) => batch.insert(key.as_slice(), value.as_slice()),
-                        None => batch.remove(key.as_slice()),
-                    }
-                }
-                db.apply_batch(batch).expect("batch");
+                db.apply_batch(sled_batch(writes)).expect("batch");
             }
             Step::Flush => {
                 db.flush().expect("flush");

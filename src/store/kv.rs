@@ -206,6 +206,21 @@ impl KvRead for SledKv {
     }
 }
 
+/// The sled batch that applies `writes`: what `SledKv` hands sled, and what
+/// the storage benches replay into a bare sled database.
+pub fn sled_batch<'a>(
+    writes: impl IntoIterator<Item = (&'a Vec<u8>, &'a Option<Vec<u8>>)>,
+) -> sled::Batch {
+    let mut batch = sled::Batch::default();
+    for (key, value) in writes {
+        match value {
+            Some(value) => batch.insert(key.as_slice(), value.as_slice()),
+            None => batch.remove(key.as_slice()),
+        }
+    }
+    batch
+}
+
 impl KvStore for SledKv {
     fn scan(
         &self,
@@ -229,13 +244,7 @@ impl KvStore for SledKv {
         if writes.is_empty() {
             return Ok(());
         }
-        let mut batch = sled::Batch::default();
-        for (key, value) in writes {
-            match value {
-                Some(value) => batch.insert(key, value),
-                None => batch.remove(key),
-            }
-        }
+        let batch = sled_batch(&writes);
         // A poisoned gate only means a reader panicked; the data is intact.
         let _exclusive = self.gate.write().unwrap_or_else(|e| e.into_inner());
         self.db.apply_batch(batch).map_err(engine_error)?;

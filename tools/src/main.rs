@@ -79,8 +79,9 @@ struct GenerateArgs {
     output: Option<PathBuf>,
 }
 
+/// The server a measurement starts, and the data it serves.
 #[derive(Args)]
-struct SoakArgs {
+struct ServerUnderTest {
     /// The server's data dir (made with `generate` and `diplomacy import`).
     #[arg(long, default_value = "./data")]
     data_dir: PathBuf,
@@ -94,9 +95,16 @@ struct SoakArgs {
     /// program).
     #[arg(long, env = "DIPLOMACY_BIN")]
     server_bin: Option<PathBuf>,
-    /// The seed the data was generated with (writes name its countries).
+    /// The seed the data was generated with (queries hit its pairs, writes
+    /// name its countries).
     #[arg(long, default_value_t = 1)]
     seed: u64,
+}
+
+#[derive(Args)]
+struct SoakArgs {
+    #[command(flatten)]
+    server: ServerUnderTest,
     /// How long to write.
     #[arg(long, default_value_t = 1800.0)]
     duration_secs: f64,
@@ -140,22 +148,8 @@ struct GenerateDipexArgs {
 
 #[derive(Args)]
 struct BenchArgs {
-    /// The server's data dir (made with `generate` and `diplomacy import`).
-    #[arg(long, default_value = "./data")]
-    data_dir: PathBuf,
-    /// The server's page cache, in MiB.
-    #[arg(long, default_value_t = 64)]
-    cache_mb: u64,
-    /// The server's relation cache, in MiB.
-    #[arg(long, default_value_t = 256)]
-    relation_cache_mb: usize,
-    /// The `diplomacy` binary to start (default: the one built beside this
-    /// program).
-    #[arg(long, env = "DIPLOMACY_BIN")]
-    server_bin: Option<PathBuf>,
-    /// The seed the data was generated with (queries then hit its pairs).
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
+    #[command(flatten)]
+    server: ServerUnderTest,
     /// The scale the data was generated with: names its typical pair, for
     /// the get-relation-typical scenario (left out of `all` without it).
     #[arg(long)]
@@ -223,13 +217,13 @@ fn main() -> ExitCode {
 
 async fn soak(args: SoakArgs) -> CliResult {
     let report = bench::soak::Soak {
-        server_binary: server_binary(args.server_bin.as_deref())?,
-        data_dir: args.data_dir,
-        cache_mb: args.cache_mb,
-        relation_cache_mb: args.relation_cache_mb,
+        server_binary: server_binary(args.server.server_bin.as_deref())?,
+        data_dir: args.server.data_dir,
+        cache_mb: args.server.cache_mb,
+        relation_cache_mb: args.server.relation_cache_mb,
         duration: Duration::from_secs_f64(args.duration_secs),
         writers: args.writers,
-        seed: args.seed,
+        seed: args.server.seed,
         svg: args.svg,
     }
     .run()
@@ -303,7 +297,7 @@ fn write_generated(args: GenerateArgs) -> CliResult {
 async fn measure(args: BenchArgs) -> CliResult {
     let mut scenarios = bench::parse_scenarios(&args.scenarios)?;
     let typical_pair = match args.scale {
-        Some(scale) => generate::typical_pair(args.seed, generate::Sizes::scaled(scale)),
+        Some(scale) => generate::typical_pair(args.server.seed, generate::Sizes::scaled(scale)),
         None if args.scenarios == "all" => {
             scenarios.retain(|s| *s != bench::Scenario::GetRelationTypical);
             None
@@ -316,16 +310,16 @@ async fn measure(args: BenchArgs) -> CliResult {
         None => None,
     };
     let session = Session {
-        server_binary: server_binary(args.server_bin.as_deref())?,
-        data_dir: args.data_dir,
-        cache_mb: args.cache_mb,
-        relation_cache_mb: args.relation_cache_mb,
+        server_binary: server_binary(args.server.server_bin.as_deref())?,
+        data_dir: args.server.data_dir,
+        cache_mb: args.server.cache_mb,
+        relation_cache_mb: args.server.relation_cache_mb,
         scenarios,
         load: Load {
             connections: args.connections.max(1),
             in_flight: args.in_flight.max(1),
             duration: Duration::from_secs_f64(args.duration_secs),
-            seed: args.seed,
+            seed: args.server.seed,
             token: format!("bench-{}-0123456789", std::process::id()),
             typical_pair,
         },

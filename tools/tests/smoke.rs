@@ -31,6 +31,19 @@ fn run_ok(command: &mut Command) -> Output {
     output
 }
 
+/// A data dir under `dir` holding the records of `file`.
+fn imported(file: &Path, dir: &Path) -> PathBuf {
+    let data = dir.join("data");
+    run_ok(
+        Command::new(server_binary())
+            .arg("import")
+            .arg(file)
+            .arg("--data-dir")
+            .arg(&data),
+    );
+    data
+}
+
 #[test]
 fn the_generator_and_the_load_generator_run() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -51,14 +64,7 @@ fn the_generator_and_the_load_generator_run() {
         std::fs::read(&again).expect("read"),
         "deterministic"
     );
-    let data = dir.path().join("data");
-    run_ok(
-        Command::new(server_binary())
-            .arg("import")
-            .arg(&file)
-            .arg("--data-dir")
-            .arg(&data),
-    );
+    let data = imported(&file, dir.path());
     let output = run_ok(
         tools()
             .args([
@@ -153,14 +159,7 @@ fn a_soak_samples_memory_every_second_while_writing_and_draws_it() {
             .args(["generate", "--seed", "4", "--scale", "0.001", "--output"])
             .arg(&file),
     );
-    let data = dir.path().join("data");
-    run_ok(
-        Command::new(server_binary())
-            .arg("import")
-            .arg(&file)
-            .arg("--data-dir")
-            .arg(&data),
-    );
+    let data = imported(&file, dir.path());
     let svg = dir.path().join("soak.svg");
     let output = run_ok(
         tools()
