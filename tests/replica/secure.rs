@@ -199,6 +199,21 @@ fn secret(dir: &Path, name: &str, text: &str) -> String {
     path.display().to_string()
 }
 
+/// A replica's flags for etcd over TLS with client certificate `cert`, as
+/// the user `diplomacy` when a password file is given.
+fn etcd_flags<'a>(
+    ca: &'a str,
+    cert: &'a str,
+    key: &'a str,
+    password_file: Option<&'a str>,
+) -> Vec<&'a str> {
+    let mut flags = vec!["--etcd-ca", ca, "--etcd-cert", cert, "--etcd-key", key];
+    if let Some(file) = password_file {
+        flags.extend(["--etcd-user", "diplomacy", "--etcd-password-file", file]);
+    }
+    flags
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_replica_of_an_etcd_with_tls_and_users_writes_and_a_wrong_secret_is_refused_by_name() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -216,18 +231,7 @@ async fn a_replica_of_an_etcd_with_tls_and_users_writes_and_a_wrong_secret_is_re
     let (stranger, stranger_key) = (path(&certs.stranger), path(&certs.stranger_key));
 
     // All right: TLS with a client certificate, the diplomacy user.
-    let secured = [
-        "--etcd-ca",
-        &ca,
-        "--etcd-cert",
-        &cert,
-        "--etcd-key",
-        &key,
-        "--etcd-user",
-        "diplomacy",
-        "--etcd-password-file",
-        &right_password,
-    ];
+    let secured = etcd_flags(&ca, &cert, &key, Some(&right_password));
     let replica = Replica::start(ReplicaSpec {
         endpoints: &etcd.endpoint,
         data_dir: &dir.path().join("r0"),
@@ -275,18 +279,7 @@ async fn a_replica_of_an_etcd_with_tls_and_users_writes_and_a_wrong_secret_is_re
     let cases: [(&str, Vec<&str>, &[&str]); 4] = [
         (
             "a wrong password",
-            vec![
-                "--etcd-ca",
-                &ca,
-                "--etcd-cert",
-                &cert,
-                "--etcd-key",
-                &key,
-                "--etcd-user",
-                "diplomacy",
-                "--etcd-password-file",
-                &wrong_password,
-            ],
+            etcd_flags(&ca, &cert, &key, Some(&wrong_password)),
             &[
                 "etcd at https://localhost",
                 "refused the user diplomacy",
@@ -295,39 +288,17 @@ async fn a_replica_of_an_etcd_with_tls_and_users_writes_and_a_wrong_secret_is_re
         ),
         (
             "no password at all",
-            vec!["--etcd-ca", &ca, "--etcd-cert", &cert, "--etcd-key", &key],
+            etcd_flags(&ca, &cert, &key, None),
             &["etcd refused this replica", "etcd at https://localhost"],
         ),
         (
             "a CA that did not sign etcd's certificate",
-            vec![
-                "--etcd-ca",
-                &stranger_ca,
-                "--etcd-cert",
-                &cert,
-                "--etcd-key",
-                &key,
-                "--etcd-user",
-                "diplomacy",
-                "--etcd-password-file",
-                &right_password,
-            ],
+            etcd_flags(&stranger_ca, &cert, &key, Some(&right_password)),
             &["etcd at https://localhost", "certificate"],
         ),
         (
             "a client certificate etcd's CA did not sign",
-            vec![
-                "--etcd-ca",
-                &ca,
-                "--etcd-cert",
-                &stranger,
-                "--etcd-key",
-                &stranger_key,
-                "--etcd-user",
-                "diplomacy",
-                "--etcd-password-file",
-                &right_password,
-            ],
+            etcd_flags(&ca, &stranger, &stranger_key, Some(&right_password)),
             &["etcd at https://localhost"],
         ),
     ];

@@ -7,17 +7,12 @@ use std::process::Command;
 
 use diplomacy::store::SledKv;
 
-/// A memory figure of this process from `/proc/self/status`, in KiB.
-fn own_kib(field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with(field))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
+use super::memory_kib;
 
 /// Opens the database and prints `resident KIB peak KIB` (`sled-footprint`).
 pub fn print(data_dir: &Path, cache_mb: u64) -> Result<(), String> {
     let kv = SledKv::open(data_dir, cache_mb << 20).map_err(|e| e.to_string())?;
-    let (resident, peak) = (own_kib("VmRSS:"), own_kib("VmHWM:"));
+    let (resident, peak) = (memory_kib("self", "VmRSS:"), memory_kib("self", "VmHWM:"));
     drop(kv);
     match (resident, peak) {
         (Some(resident), Some(peak)) => {

@@ -138,6 +138,15 @@ pub fn process_cpu(pid: u32) -> Option<Duration> {
     Some(Duration::from_millis(ticks * 10))
 }
 
+/// A memory figure of a process from `/proc/{pid}/status`, in KiB:
+/// `VmRSS:` (resident now) or `VmHWM:` (peak resident). `pid` "self" for
+/// this process.
+pub fn memory_kib(pid: &str, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
 fn bearer(token: &str) -> Option<tonic::metadata::MetadataValue<tonic::metadata::Ascii>> {
     format!("Bearer {token}").parse().ok()
 }

@@ -59,15 +59,10 @@ fn dir_size(dir: &Path) -> u64 {
         .unwrap_or(0)
 }
 
-/// A memory figure of a process from `/proc/{pid}/status`, in KiB:
-/// `VmRSS` (resident now) or `VmHWM` (peak resident).
-fn memory_kib(pid: u32, field: &str) -> String {
-    let read = || -> Option<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-        let line = status.lines().find(|l| l.starts_with(field))?;
-        line.split_whitespace().nth(1)?.parse().ok()
-    };
-    read().map_or("?".into(), |kib| kib.to_string())
+/// A memory figure of process `pid` as the report shows it: KiB, or "?"
+/// where /proc does not tell.
+fn memory_shown(pid: u32, field: &str) -> String {
+    super::memory_kib(&pid.to_string(), field).map_or("?".into(), |kib| kib.to_string())
 }
 
 /// The scenarios in the order they run: each right after a run of the
@@ -178,8 +173,8 @@ impl Session {
             })
             .await?;
         let first_answer = server.started.elapsed();
-        let resident_at_first = memory_kib(pid, "VmRSS:");
-        let peak_at_first = memory_kib(pid, "VmHWM:");
+        let resident_at_first = memory_shown(pid, "VmRSS:");
+        let peak_at_first = memory_shown(pid, "VmHWM:");
         // Measured as a server that has been up a while: its relation cache
         // filled (the busiest pairs first) before the first scenario.
         eprintln!("waiting for the server to warm its relation cache …");
@@ -227,8 +222,8 @@ impl Session {
             first_answer,
             resident_at_first,
             peak_at_first,
-            resident_after: memory_kib(pid, "VmRSS:"),
-            peak: memory_kib(pid, "VmHWM:"),
+            resident_after: memory_shown(pid, "VmRSS:"),
+            peak: memory_shown(pid, "VmHWM:"),
             warm,
         })
     }

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use super::server::{Launch, ServerProcess};
-use super::{run, Figures, Load, Scenario};
+use super::{memory_kib, run, Figures, Load, Scenario};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -103,13 +103,6 @@ impl SoakReport {
     }
 }
 
-/// Resident memory of `pid` in KiB, from `/proc`.
-fn resident_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
 impl Soak {
     /// Starts the server, writes for `duration` while sampling, stops it.
     pub async fn run(&self) -> Result<SoakReport, Error> {
@@ -148,7 +141,7 @@ impl Soak {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         while !writes.is_finished() {
             tick.tick().await;
-            if let Some(resident_kib) = resident_kib(pid) {
+            if let Some(resident_kib) = memory_kib(&pid.to_string(), "VmRSS:") {
                 samples.push(Sample {
                     secs: started.elapsed().as_secs_f64(),
                     resident_kib,
