@@ -111,6 +111,18 @@ struct SoakArgs {
     /// Durable writes in flight.
     #[arg(long, default_value_t = 8)]
     writers: usize,
+    /// GetRelation calls in flight beside the writes (their slowest shows
+    /// the longest pause of reads).
+    #[arg(long, default_value_t = 2)]
+    readers: usize,
+    /// Write new events, so that the data grows, instead of rewriting a
+    /// fixed set.
+    #[arg(long)]
+    growing: bool,
+    /// A flag for the server, as it is (repeatable), e.g.
+    /// `--server-arg=--reopen-after-mb=64`.
+    #[arg(long = "server-arg", allow_hyphen_values = true)]
+    server_args: Vec<String>,
     /// Draw resident memory over time into this SVG file.
     #[arg(long)]
     svg: Option<PathBuf>,
@@ -223,6 +235,9 @@ async fn soak(args: SoakArgs) -> CliResult {
         relation_cache_mb: args.server.relation_cache_mb,
         duration: Duration::from_secs_f64(args.duration_secs),
         writers: args.writers,
+        readers: args.readers,
+        growing: args.growing,
+        server_args: args.server_args,
         seed: args.server.seed,
         svg: args.svg,
     }

@@ -57,7 +57,14 @@ pub enum Scenario {
     ListRelations,
     StreamHistory,
     Writes,
+    /// Durable writes that leave the data the same size: each caller
+    /// creates a window of events, then rewrites them in turn, each time
+    /// to another pair and day (the soak's load).
+    SteadyWrites,
 }
+
+/// Events each caller of `SteadyWrites` rewrites in turn.
+const STEADY_WINDOW: u64 = 16;
 
 impl Scenario {
     pub const ALL: [Scenario; 11] = [
@@ -87,6 +94,7 @@ impl Scenario {
             Scenario::ListRelations => "ListRelations, 50",
             Scenario::StreamHistory => "StreamHistory, busiest pair",
             Scenario::Writes => "CreateEvent, durable",
+            Scenario::SteadyWrites => "UpdateEvent over a fixed set, durable",
         }
     }
 }
@@ -119,6 +127,8 @@ pub struct Figures {
     pub p90_us: u64,
     pub p99_us: u64,
     pub p999_us: u64,
+    /// The slowest call.
+    pub max_us: u64,
     /// Server CPU time per call, in µs (None when not measurable).
     pub cpu_us_per_call: Option<f64>,
     /// The load generator's own CPU time per call, in µs: it shares the
@@ -149,6 +159,15 @@ pub fn memory_kib(pid: &str, field: &str) -> Option<u64> {
 
 fn bearer(token: &str) -> Option<tonic::metadata::MetadataValue<tonic::metadata::Ascii>> {
     format!("Bearer {token}").parse().ok()
+}
+
+/// `message` with the bearer `token`, as writes need.
+fn authorised<T>(token: &str, message: T) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    if let Some(value) = bearer(token) {
+        request.metadata_mut().insert("authorization", value);
+    }
+    request
 }
 
 /// Runs one scenario against `channels`; `server_pid` for CPU figures.
@@ -305,27 +324,54 @@ pub async fn run(
                                 Err(e) => Err(e),
                             }
                         }
-                        Scenario::Writes => {
+                        Scenario::Writes | Scenario::SteadyWrites => {
+                            let (id, lap) = if scenario == Scenario::Writes {
+                                (format!("bench-{}-{run}-{c}-{f}-{n}", std::process::id()), 0)
+                            } else {
+                                (
+                                    format!(
+                                        "soak-{}-{run}-{c}-{f}-{}",
+                                        std::process::id(),
+                                        n % STEADY_WINDOW
+                                    ),
+                                    n / STEADY_WINDOW,
+                                )
+                            };
                             n += 1;
-                            let mut request = tonic::Request::new(pb::CreateEventRequest {
-                                event: Some(pb::Event {
+                            let event = pb::Event {
+                                title: "bench".into(),
+                                kind: pb::EventKind::Other as i32,
+                                start_date: Some(random_date(&mut rng)),
+                                actor: countries[a].clone(),
+                                counterparts: vec![countries[b].clone()],
+                                sources: vec![pb::Source {
                                     title: "bench".into(),
-                                    kind: pb::EventKind::Other as i32,
-                                    start_date: Some(random_date(&mut rng)),
-                                    actor: countries[a].clone(),
-                                    counterparts: vec![countries[b].clone()],
-                                    sources: vec![pb::Source {
-                                        title: "bench".into(),
-                                        ..Default::default()
-                                    }],
                                     ..Default::default()
-                                }),
-                                event_id: format!("bench-{}-{run}-{c}-{f}-{n}", std::process::id()),
-                            });
-                            if let Some(value) = bearer(&token) {
-                                request.metadata_mut().insert("authorization", value);
+                                }],
+                                ..Default::default()
+                            };
+                            if lap == 0 {
+                                let request = pb::CreateEventRequest {
+                                    event: Some(event),
+                                    event_id: id,
+                                };
+                                events
+                                    .create_event(authorised(&token, request))
+                                    .await
+                                    .map(|_| 1)
+                            } else {
+                                let request = pb::UpdateEventRequest {
+                                    event: Some(pb::Event {
+                                        name: format!("events/{id}"),
+                                        ..event
+                                    }),
+                                    update_mask: None,
+                                };
+                                events
+                                    .update_event(authorised(&token, request))
+                                    .await
+                                    .map(|_| 1)
                             }
-                            events.create_event(request).await.map(|_| 1)
                         }
                     };
                     let micros = t0.elapsed().as_micros().max(1) as u64;
@@ -376,6 +422,7 @@ pub async fn run(
         p90_us: histogram.value_at_quantile(0.9),
         p99_us: histogram.value_at_quantile(0.99),
         p999_us: histogram.value_at_quantile(0.999),
+        max_us: histogram.max(),
         cpu_us_per_call: per_call(cpu),
         client_cpu_us_per_call: per_call(client_cpu),
         items_per_second: items.load(Ordering::Relaxed) as f64 / elapsed,
@@ -384,7 +431,8 @@ pub async fn run(
 
 /// Parses `all` or a comma list of scenario names (baseline, get-relation,
 /// get-relation-basic, get-relation-typical, get-relation-busiest-basic,
-/// get-relation-seed, history-page, list-relations, stream-history, writes).
+/// get-relation-seed, history-page, list-relations, stream-history, writes,
+/// writes-steady).
 pub fn parse_scenarios(text: &str) -> Result<Vec<Scenario>, String> {
     if text == "all" {
         return Ok(Scenario::ALL.to_vec());
@@ -402,6 +450,7 @@ pub fn parse_scenarios(text: &str) -> Result<Vec<Scenario>, String> {
             "list-relations" => Scenario::ListRelations,
             "stream-history" => Scenario::StreamHistory,
             "writes" => Scenario::Writes,
+            "writes-steady" => Scenario::SteadyWrites,
             other => return Err(format!("unknown scenario {other:?}")),
         };
         chosen.push(scenario);

@@ -151,7 +151,7 @@ impl ServerProcess {
         std::fs::read_to_string(&self.log_path)
             .unwrap_or_default()
             .lines()
-            .filter(|line| line.contains("checkpoint"))
+            .filter(|line| line.contains("checkpoint") || line.contains("reopen"))
             .map(str::to_string)
             .collect()
     }

@@ -1,8 +1,15 @@
 //! The soak (#29): steady durable writes against a data dir for a long
-//! time while the server's resident memory is sampled every second. The
-//! verdict is whether memory levels off within the configured budgets: over
-//! the last half of the run it must grow by less than 5% of the sled cache,
-//! the relation cache and a fixed overhead together.
+//! time, with reads beside them, while the server's resident memory is
+//! sampled every second. The verdict is whether memory levels off within
+//! the configured budgets: over the last half of the run it must grow by
+//! less than 5% of the sled cache, the relation cache and a fixed overhead
+//! together.
+//!
+//! By default the writes rewrite a fixed set of events, so that the data
+//! stays the size it was and what grows is what the writes leave behind;
+//! `growing` writes new events instead, and the data grows with them. The
+//! slowest read and write, and the database reopenings the server logged
+//! with their pauses, are reported too.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -31,6 +38,12 @@ pub struct Soak {
     pub duration: Duration,
     /// Calls in flight, each a durable single-record write.
     pub writers: usize,
+    /// `GetRelation` calls in flight beside the writes.
+    pub readers: usize,
+    /// New events (the data grows) rather than rewritten ones.
+    pub growing: bool,
+    /// More flags for the server, given as they are.
+    pub server_args: Vec<String>,
     pub seed: u64,
     /// Where to draw resident memory over time (SVG).
     pub svg: Option<PathBuf>,
@@ -47,7 +60,24 @@ pub struct Sample {
 pub struct SoakReport {
     pub samples: Vec<Sample>,
     pub writes: Figures,
+    /// None when the soak ran no readers.
+    pub reads: Option<Figures>,
+    /// The pause of each reopening of the database the server logged.
+    pub reopen_pauses: Vec<Duration>,
     pub budget_mib: u64,
+}
+
+/// The pauses in the server's "reopened the database" log lines
+/// (`pause_ms=N`).
+pub fn reopen_pauses<'a>(log: impl IntoIterator<Item = &'a str>) -> Vec<Duration> {
+    log.into_iter()
+        .filter(|line| line.contains("reopened the database"))
+        .filter_map(|line| {
+            let (_, rest) = line.split_once("pause_ms=")?;
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            digits.parse().ok().map(Duration::from_millis)
+        })
+        .collect()
 }
 
 impl SoakReport {
@@ -82,13 +112,33 @@ impl SoakReport {
         let first = self.samples.first().map_or(0, |s| s.resident_kib);
         let last = self.samples.last().map_or(0, |s| s.resident_kib);
         let share = self.late_growth_share();
+        let ms = |us: u64| us as f64 / 1000.0;
+        let reads = self.reads.as_ref().map_or("no reads".into(), |reads| {
+            format!(
+                "{} GetRelation calls ({:.0}/s, p99 {:.1} ms, slowest {:.1} ms, {} errors)",
+                reads.calls,
+                reads.per_second,
+                ms(reads.p99_us),
+                ms(reads.max_us),
+                reads.errors
+            )
+        });
+        let reopenings = match self.reopen_pauses.iter().max() {
+            Some(longest) => format!(
+                "{} reopenings of the database, the longest pause {} ms",
+                self.reopen_pauses.len(),
+                longest.as_millis()
+            ),
+            None => "no reopening of the database".into(),
+        };
         out.push_str(&format!(
-            "\n== soak: {} samples; {} durable writes ({:.0}/s, p99 {:.1} ms, {} errors); resident {:.1} -> {:.1} MiB; \
+            "\n== soak: {} samples; {} durable writes ({:.0}/s, p99 {:.1} ms, slowest {:.1} ms, {} errors); {reads}; {reopenings}; resident {:.1} -> {:.1} MiB; \
              over the last half {:+.1} MiB = {:.1}% of the budget ({} MiB: caches and {} MiB fixed); levelled off (< {:.0}%): {}\n",
             self.samples.len(),
             self.writes.calls,
             self.writes.per_second,
-            self.writes.p99_us as f64 / 1000.0,
+            ms(self.writes.p99_us),
+            ms(self.writes.max_us),
             self.writes.errors,
             first as f64 / 1024.0,
             last as f64 / 1024.0,
@@ -114,7 +164,7 @@ impl Soak {
                 cache_mb: self.cache_mb,
                 relation_cache_mb: self.relation_cache_mb,
                 token: &token,
-                extra: &[],
+                extra: &self.server_args,
             },
             Duration::from_secs(900),
         )
@@ -134,9 +184,23 @@ impl Soak {
             token,
             typical_pair: None,
         };
+        let scenario = if self.growing {
+            Scenario::Writes
+        } else {
+            Scenario::SteadyWrites
+        };
         let started = Instant::now();
-        let writes =
-            tokio::spawn(async move { run(Scenario::Writes, &channels, &load, Some(pid)).await });
+        let reads = (self.readers > 0).then(|| {
+            let (channels, load) = (
+                channels.clone(),
+                Load {
+                    in_flight: self.readers,
+                    ..load.clone()
+                },
+            );
+            tokio::spawn(async move { run(Scenario::GetRelation, &channels, &load, None).await })
+        });
+        let writes = tokio::spawn(async move { run(scenario, &channels, &load, Some(pid)).await });
         let mut samples = Vec::new();
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         while !writes.is_finished() {
@@ -149,12 +213,19 @@ impl Soak {
             }
         }
         let writes = writes.await?;
-        for line in server.stop().await {
+        let reads = match reads {
+            Some(reads) => Some(reads.await?),
+            None => None,
+        };
+        let logged = server.stop().await;
+        for line in &logged {
             eprintln!("server: {line}");
         }
         let report = SoakReport {
             samples,
             writes,
+            reads,
+            reopen_pauses: reopen_pauses(logged.iter().map(String::as_str)),
             budget_mib: self.cache_mb + self.relation_cache_mb as u64 + FIXED_OVERHEAD_MIB,
         };
         if let Some(path) = &self.svg {
