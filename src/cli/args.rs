@@ -24,12 +24,6 @@ pub struct DataArgs {
     /// Changes the change log keeps for `WatchChanges`.
     #[arg(long, env = "DIPLOMACY_CHANGE_RETENTION", default_value_t = 100_000)]
     pub change_retention: u64,
-    /// MiB written (keys and values) after which the database is closed and
-    /// opened again: sled's memory grows with what is written while it is
-    /// open, and this bounds it. Reads and writes pause for the reopening
-    /// (BENCHMARKS.md has the growth and the pauses). 0: never.
-    #[arg(long, env = "DIPLOMACY_REOPEN_AFTER_MB", default_value_t = 256)]
-    pub reopen_after_mb: u64,
 }
 
 impl DataArgs {
@@ -43,7 +37,6 @@ impl DataArgs {
             writer: WriterOptions {
                 change_retention: self.change_retention,
                 relation_cache_bytes: self.relation_cache_mb << 20,
-                reopen_after_bytes: self.reopen_after_mb << 20,
                 ..WriterOptions::default()
             },
             lock_wait: Duration::ZERO,

@@ -6,9 +6,8 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::ops::Bound;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, RwLock, RwLockReadGuard};
+use std::path::Path;
+use std::sync::{RwLock, RwLockReadGuard};
 use std::time::{Duration, Instant};
 
 use crate::error::Error;
@@ -64,14 +63,6 @@ pub trait KvStore: KvRead + Send + Sync + 'static {
     fn flush(&self) -> Result<(), Error>;
     /// Bytes the database occupies on disk.
     fn size_on_disk(&self) -> Result<u64, Error>;
-    /// Closes the engine and opens it again, to give back the memory it
-    /// keeps for what was written while it was open (sled's grows with
-    /// every write). `Ok(false)`: not now (a scan is still reading), ask
-    /// again later. Reads and writes wait for it. An engine that keeps
-    /// nothing per write has nothing to do.
-    fn reopen(&self) -> Result<bool, Error> {
-        Ok(true)
-    }
 }
 
 /// Pending writes over a base: reads see the pending writes first. Layers
@@ -128,16 +119,8 @@ impl KvRead for WriteSet<'_> {
 /// The sled engine: one tree holds records and indexes; a write set is one
 /// sled batch, atomic on disk.
 pub struct SledKv {
-    /// `None` only while `reopen` is between closing and opening, or after
-    /// an opening that failed (then every call is `UNAVAILABLE`, and the
-    /// next `reopen` tries again).
-    db: RwLock<Option<sled::Db>>,
+    db: sled::Db,
     gate: RwLock<()>,
-    path: PathBuf,
-    cache_bytes: u64,
-    /// Scans still being read: each holds a handle on the database, which
-    /// must all be gone before it can be opened again.
-    open_scans: Arc<AtomicUsize>,
 }
 
 /// What sled's error says when another handle, in this process or another,
@@ -186,54 +169,9 @@ impl SledKv {
             ))
         })?;
         Ok(Self {
-            db: RwLock::new(Some(db)),
+            db,
             gate: RwLock::new(()),
-            path: path.to_path_buf(),
-            cache_bytes,
-            open_scans: Arc::new(AtomicUsize::new(0)),
         })
-    }
-
-    /// The open database, for one call: `UNAVAILABLE` if a reopening failed.
-    fn with_db<T>(&self, read: impl FnOnce(&sled::Db) -> Result<T, Error>) -> Result<T, Error> {
-        // A poisoned lock only means a caller panicked; the handle is intact.
-        let db = self.db.read().unwrap_or_else(|e| e.into_inner());
-        match db.as_ref() {
-            Some(db) => read(db),
-            None => Err(not_open(&self.path)),
-        }
-    }
-}
-
-fn not_open(path: &Path) -> Error {
-    Error::Unavailable(format!(
-        "the database at {} could not be opened again after closing it to give back memory; \
-         the server tries again after the next write, or restart it",
-        path.display()
-    ))
-}
-
-/// How long `reopen` waits for sled to let go of the files: its last handle
-/// releases the lock from a background thread.
-const REOPEN_LOCK_WAIT: Duration = Duration::from_secs(30);
-
-/// A scan, counted in `SledKv::open_scans` until it is dropped.
-struct CountedScan<I> {
-    inner: I,
-    open_scans: Arc<AtomicUsize>,
-}
-
-impl<I: Iterator> Iterator for CountedScan<I> {
-    type Item = I::Item;
-
-    fn next(&mut self) -> Option<I::Item> {
-        self.inner.next()
-    }
-}
-
-impl<I> Drop for CountedScan<I> {
-    fn drop(&mut self) {
-        self.open_scans.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -257,15 +195,14 @@ pub(crate) fn engine_error(error: sled::Error) -> Error {
 
 impl KvRead for SledKv {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, Error> {
-        self.with_db(|db| {
-            db.get(key)
-                .map(|v| v.map(|v| v.to_vec()))
-                .map_err(engine_error)
-        })
+        self.db
+            .get(key)
+            .map(|v| v.map(|v| v.to_vec()))
+            .map_err(engine_error)
     }
 
     fn contains(&self, key: &[u8]) -> Result<bool, Error> {
-        self.with_db(|db| db.contains_key(key).map_err(engine_error))
+        self.db.contains_key(key).map_err(engine_error)
     }
 }
 
@@ -291,29 +228,15 @@ impl KvStore for SledKv {
         upper: Bound<Vec<u8>>,
         reverse: bool,
     ) -> Box<dyn Iterator<Item = Result<Entry, Error>> + Send + '_> {
-        // Counted while the handle is held, so that `reopen`, which takes
-        // the handle exclusively, sees every scan that has one.
-        let db = self.db.read().unwrap_or_else(|e| e.into_inner());
-        let Some(db) = db.as_ref() else {
-            return Box::new(std::iter::once(Err(not_open(&self.path))));
-        };
-        let iter = db.range::<Vec<u8>, _>((lower, upper));
-        self.open_scans.fetch_add(1, Ordering::AcqRel);
-        let open_scans = Arc::clone(&self.open_scans);
+        let iter = self.db.range::<Vec<u8>, _>((lower, upper));
         let map = |item: sled::Result<(sled::IVec, sled::IVec)>| {
             item.map(|(k, v)| (k.to_vec(), v.to_vec()))
                 .map_err(engine_error)
         };
         if reverse {
-            Box::new(CountedScan {
-                inner: iter.rev().map(map),
-                open_scans,
-            })
+            Box::new(iter.rev().map(map))
         } else {
-            Box::new(CountedScan {
-                inner: iter.map(map),
-                open_scans,
-            })
+            Box::new(iter.map(map))
         }
     }
 
@@ -324,7 +247,7 @@ impl KvStore for SledKv {
         let batch = sled_batch(&writes);
         // A poisoned gate only means a reader panicked; the data is intact.
         let _exclusive = self.gate.write().unwrap_or_else(|e| e.into_inner());
-        self.with_db(|db| db.apply_batch(batch).map_err(engine_error))?;
+        self.db.apply_batch(batch).map_err(engine_error)?;
         during();
         Ok(())
     }
@@ -334,31 +257,11 @@ impl KvStore for SledKv {
     }
 
     fn flush(&self) -> Result<(), Error> {
-        self.with_db(|db| db.flush().map(drop).map_err(engine_error))
+        self.db.flush().map(drop).map_err(engine_error)
     }
 
     fn size_on_disk(&self) -> Result<u64, Error> {
-        self.with_db(|db| db.size_on_disk().map_err(engine_error))
-    }
-
-    fn reopen(&self) -> Result<bool, Error> {
-        let mut db = self.db.write().unwrap_or_else(|e| e.into_inner());
-        if self.open_scans.load(Ordering::Acquire) > 0 {
-            return Ok(false);
-        }
-        if let Some(open) = db.as_ref() {
-            // Dropping flushes too, but would only log a failure.
-            open.flush().map_err(engine_error)?;
-        }
-        drop(db.take());
-        let opened = open_db(&self.path, self.cache_bytes, REOPEN_LOCK_WAIT).map_err(|e| {
-            Error::Unavailable(format!(
-                "cannot open the database at {} again: {e}",
-                self.path.display()
-            ))
-        })?;
-        *db = Some(opened);
-        Ok(true)
+        self.db.size_on_disk().map_err(engine_error)
     }
 }
 
@@ -403,59 +306,5 @@ mod tests {
         let result = checkpoint(dir.path(), Duration::from_millis(200));
         assert!(matches!(result, Err(Error::Unavailable(_))), "{result:?}");
         assert!(started.elapsed() >= Duration::from_millis(200));
-    }
-
-    #[test]
-    fn a_reopened_database_keeps_every_write_and_takes_new_ones() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let kv = SledKv::open(dir.path(), 8 << 20).expect("open");
-        let mut writes = Writes::new();
-        writes.insert(b"r/events/e1".to_vec(), Some(b"one".to_vec()));
-        kv.apply(writes).expect("apply");
-        assert!(kv.reopen().expect("reopen"), "nothing was reading");
-        assert_eq!(kv.get(b"r/events/e1").expect("get"), Some(b"one".to_vec()));
-        let mut writes = Writes::new();
-        writes.insert(b"r/events/e2".to_vec(), Some(b"two".to_vec()));
-        kv.apply(writes).expect("apply after reopening");
-        assert_eq!(kv.scan_prefix(b"r/events/").count(), 2);
-    }
-
-    #[test]
-    fn a_reopening_waits_for_the_scans_still_reading() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let kv = SledKv::open(dir.path(), 8 << 20).expect("open");
-        let mut writes = Writes::new();
-        for i in 0..3u8 {
-            writes.insert(vec![b'k', b'/', i], Some(vec![i]));
-        }
-        kv.apply(writes).expect("apply");
-        let mut reading = kv.scan_prefix(b"k/");
-        assert!(reading.next().is_some());
-        assert!(!kv.reopen().expect("reopen"), "deferred while a scan reads");
-        assert_eq!(reading.count(), 2, "the scan reads on, undisturbed");
-        assert!(
-            kv.reopen().expect("reopen"),
-            "done once the scan is dropped"
-        );
-        assert_eq!(kv.scan_prefix(b"k/").count(), 3);
-    }
-
-    #[test]
-    fn reads_during_a_reopening_wait_for_it_and_succeed() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let kv = Arc::new(SledKv::open(dir.path(), 8 << 20).expect("open"));
-        let mut writes = Writes::new();
-        writes.insert(b"k/1".to_vec(), Some(b"v".to_vec()));
-        kv.apply(writes).expect("apply");
-        let reader = {
-            let kv = Arc::clone(&kv);
-            std::thread::spawn(move || {
-                (0..2_000).all(|_| kv.get(b"k/1").ok().flatten().as_deref() == Some(&b"v"[..]))
-            })
-        };
-        for _ in 0..5 {
-            assert!(kv.reopen().expect("reopen"));
-        }
-        assert!(reader.join().expect("reader"), "every read answered");
     }
 }

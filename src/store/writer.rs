@@ -118,10 +118,6 @@ pub struct WriterOptions {
     /// Budget of the in-memory pair indexes relation queries read; the
     /// writer keeps them in step.
     pub relation_cache_bytes: usize,
-    /// Bytes written (keys and values) after which the engine is closed
-    /// and opened again (`KvStore::reopen`), bounding what it keeps in
-    /// memory for them; 0: never.
-    pub reopen_after_bytes: u64,
 }
 
 impl Default for WriterOptions {
@@ -130,7 +126,6 @@ impl Default for WriterOptions {
             change_retention: 100_000,
             watch_buffer: 4096,
             relation_cache_bytes: 256 << 20,
-            reopen_after_bytes: 0,
         }
     }
 }
@@ -157,7 +152,6 @@ impl Writer {
             changes: changes.clone(),
             retention: options.change_retention.max(1),
             next_index: RefCell::new((head, next_index)),
-            reopen_after_bytes: options.reopen_after_bytes,
         };
         let thread = std::thread::Builder::new()
             .name("diplomacy-writer".into())
@@ -265,7 +259,6 @@ struct WriterThread<K> {
     /// The revision of the last change logged and the index its next change
     /// gets (several changes share a revision in a replica's index).
     next_index: RefCell<(i64, usize)>,
-    reopen_after_bytes: u64,
 }
 
 /// Counts (and the revision) are read on most writes and change only
@@ -317,8 +310,6 @@ struct Committed {
     changes: Vec<pb::Change>,
     /// The store's revision once the group is durable.
     revision: i64,
-    /// Bytes of keys and values the group wrote.
-    bytes: u64,
 }
 
 type Reply = oneshot::Sender<Result<Done>>;
@@ -333,12 +324,11 @@ impl<K: KvStore> WriterThread<K> {
             let kv = Arc::clone(&self.kv);
             let durable = Arc::clone(&self.durable_revision);
             let changes = self.changes.clone();
-            let reopen_after = self.reopen_after_bytes;
             std::thread::Builder::new()
                 .name("diplomacy-flush".into())
                 .spawn({
                     let seen = Arc::clone(&self.seen);
-                    move || flush_loop(&*kv, committed, &durable, &seen, &changes, reopen_after)
+                    move || flush_loop(&*kv, committed, &durable, &seen, &changes)
                 })
         };
         let flusher = match flusher {
@@ -423,10 +413,6 @@ impl<K: KvStore> WriterThread<K> {
             .map(|bytes| read_u64(bytes) as i64)
             .unwrap_or_default();
         let writes = base.into_writes();
-        let bytes = writes
-            .iter()
-            .map(|(key, value)| (key.len() + value.as_ref().map_or(0, Vec::len)) as u64)
-            .sum();
         let new_counts: Vec<_> = writes
             .iter()
             .filter(|(key, _)| is_count(key))
@@ -438,12 +424,9 @@ impl<K: KvStore> WriterThread<K> {
                 self.cache.apply(patch);
             }
         });
-        let bytes = if applied.is_ok() {
+        if applied.is_ok() {
             self.counts.borrow_mut().extend(new_counts);
-            bytes
-        } else {
-            0
-        };
+        }
         if let Err(error) = applied {
             // Nothing of the group was written.
             *self.next_index.borrow_mut() = next_index;
@@ -458,7 +441,6 @@ impl<K: KvStore> WriterThread<K> {
             answers,
             changes,
             revision,
-            bytes,
         }
     }
 
@@ -676,22 +658,18 @@ impl<K: KvStore> WriterThread<K> {
 
 /// Flushes committed groups (all that wait, with one flush), then publishes
 /// their changes and answers their callers: an acknowledged write is durable.
-/// Past `reopen_after_bytes` written, it then has the engine reopened.
 fn flush_loop<K: KvStore>(
     kv: &K,
     committed: std::sync::mpsc::Receiver<Committed>,
     durable_revision: &AtomicI64,
     seen: &watch::Sender<i64>,
     changes: &broadcast::Sender<Arc<pb::Change>>,
-    reopen_after_bytes: u64,
 ) {
-    let mut written_since_open = 0u64;
     while let Ok(first) = committed.recv() {
         let mut groups = vec![first];
         groups.extend(committed.try_iter());
         let flushed = kv.flush();
         for group in groups {
-            written_since_open += group.bytes;
             if flushed.is_ok() {
                 durable_revision.fetch_max(group.revision, Ordering::AcqRel);
                 seen.send_if_modified(|seen| {
@@ -715,38 +693,6 @@ fn flush_loop<K: KvStore>(
                 };
                 let _ = reply.send(result);
             }
-        }
-        if reopen_after_bytes > 0 && written_since_open >= reopen_after_bytes {
-            // After the answers: the callers of this group do not wait for it.
-            if reopen(kv, written_since_open) {
-                written_since_open = 0;
-            }
-        }
-    }
-}
-
-/// Has the engine reopened, timing the pause every read and write waits
-/// through; true when done.
-fn reopen<K: KvStore>(kv: &K, written: u64) -> bool {
-    let started = std::time::Instant::now();
-    match kv.reopen() {
-        Ok(true) => {
-            let pause = started.elapsed();
-            metrics::histogram!("diplomacy_store_reopen_seconds").record(pause.as_secs_f64());
-            tracing::info!(
-                pause_ms = pause.as_millis() as u64,
-                written_mib = written >> 20,
-                "reopened the database to give back the memory sled keeps for writes"
-            );
-            true
-        }
-        Ok(false) => {
-            tracing::debug!("reopening the database waits for a scan still reading");
-            false
-        }
-        Err(error) => {
-            tracing::error!(%error, "reopening the database failed; calls fail until the next try");
-            false
         }
     }
 }

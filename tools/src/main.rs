@@ -120,7 +120,7 @@ struct SoakArgs {
     #[arg(long)]
     growing: bool,
     /// A flag for the server, as it is (repeatable), e.g.
-    /// `--server-arg=--reopen-after-mb=64`.
+    /// `--server-arg=--cache-mb=128`.
     #[arg(long = "server-arg", allow_hyphen_values = true)]
     server_args: Vec<String>,
     /// Draw resident memory over time into this SVG file.
@@ -177,10 +177,10 @@ struct BenchArgs {
     in_flight: usize,
     /// `all`, or a comma list: get-relation, get-relation-basic,
     /// get-relation-typical, get-relation-busiest-basic, get-relation-seed,
-    /// history-page,
-    /// list-relations, stream-history, writes (each runs right after a run
-    /// of the empty tonic server and a baseline run of its own, and its
-    /// ratios are against those runs).
+    /// history-page, list-relations, stream-history, writes, writes-steady
+    /// (not in `all`; the soak's load) (each runs right after a run of the
+    /// empty tonic server and a baseline run of its own, and its ratios are
+    /// against those runs).
     #[arg(long, default_value = "all")]
     scenarios: String,
     /// Runs of every scenario (each with its baseline run): the table shows

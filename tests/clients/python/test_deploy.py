@@ -55,6 +55,32 @@ def test_each_workload_drains_within_its_grace_period_and_probes_over_grpc():
         assert container["resources"]["requests"]["memory"], name
 
 
+def mebibytes(quantity):
+    """A Kubernetes memory quantity in MiB (Mi and Gi only: what the
+    manifests use)."""
+    number, unit = re.fullmatch(r"(\d+)(Mi|Gi)", quantity).groups()
+    return int(number) * (1024 if unit == "Gi" else 1)
+
+
+def test_memory_requests_and_limits_come_from_the_figures_written_beside_them():
+    """Each workload states what its memory was measured with (the caches,
+    the data size) and the figures; the request covers the steady figure
+    and the limit is at least 1.4x the peak, for the caches the pod sets."""
+    for name in ("embedded.yaml", "replicas.yaml"):
+        text = (KUBERNETES / name).read_text()
+        comment = text[text.index("# Memory, measured"):text.index("resources:", text.index("# Memory, measured"))]
+        prose = " ".join(line.strip().lstrip("#").strip() for line in comment.splitlines())
+        steady, peak = map(int, re.search(r"steady (\d+) MiB, peak (\d+) MiB", prose).groups())
+        assert re.search(r"sized for about [\d,]+ records", prose), name
+        container = workload(name)["spec"]["template"]["spec"]["containers"][0]
+        variables = env(container)
+        caches = re.search(r"DIPLOMACY_CACHE_MB (\d+), DIPLOMACY_RELATION_CACHE_MB (\d+)", prose).groups()
+        assert caches == (variables["DIPLOMACY_CACHE_MB"], variables["DIPLOMACY_RELATION_CACHE_MB"]), name
+        memory = container["resources"]
+        assert mebibytes(memory["requests"]["memory"]) >= steady, name
+        assert mebibytes(memory["limits"]["memory"]) >= 1.4 * peak, name
+
+
 def test_the_embedded_database_is_one_process_on_a_persistent_volume():
     embedded = workload("embedded.yaml")
     assert embedded["spec"]["replicas"] == 1

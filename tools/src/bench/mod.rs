@@ -122,6 +122,8 @@ pub struct Figures {
     pub scenario: Scenario,
     pub calls: u64,
     pub errors: u64,
+    /// The first failed call's status, where any failed.
+    pub first_error: Option<String>,
     pub per_second: f64,
     pub p50_us: u64,
     pub p90_us: u64,
@@ -180,6 +182,7 @@ pub async fn run(
     let histogram = Arc::new(Mutex::new(
         Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("bounds are valid"),
     ));
+    let first_error: Arc<Mutex<Option<String>>> = Arc::default();
     let (calls, errors, items) = (
         Arc::new(AtomicU64::new(0)),
         Arc::new(AtomicU64::new(0)),
@@ -197,6 +200,7 @@ pub async fn run(
     let mut tasks = Vec::new();
     for (c, channel) in channels.iter().enumerate() {
         for f in 0..load.in_flight {
+            let first_error = Arc::clone(&first_error);
             let (channel, histogram, calls, errors, items) = (
                 channel.clone(),
                 Arc::clone(&histogram),
@@ -381,8 +385,13 @@ pub async fn run(
                             calls.fetch_add(1, Ordering::Relaxed);
                             items.fetch_add(count, Ordering::Relaxed);
                         }
-                        Err(_) => {
-                            errors.fetch_add(1, Ordering::Relaxed);
+                        Err(status) => {
+                            if errors.fetch_add(1, Ordering::Relaxed) == 0 {
+                                if let Ok(mut first) = first_error.lock() {
+                                    *first =
+                                        Some(format!("{:?}: {}", status.code(), status.message()));
+                                }
+                            }
                         }
                     }
                 }
@@ -417,6 +426,7 @@ pub async fn run(
         scenario,
         calls,
         errors: errors.load(Ordering::Relaxed),
+        first_error: first_error.lock().ok().and_then(|first| first.clone()),
         per_second: calls as f64 / elapsed,
         p50_us: histogram.value_at_quantile(0.5),
         p90_us: histogram.value_at_quantile(0.9),

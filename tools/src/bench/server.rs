@@ -151,7 +151,7 @@ impl ServerProcess {
         std::fs::read_to_string(&self.log_path)
             .unwrap_or_default()
             .lines()
-            .filter(|line| line.contains("checkpoint") || line.contains("reopen"))
+            .filter(|line| line.contains("checkpoint"))
             .map(str::to_string)
             .collect()
     }

@@ -7,9 +7,9 @@
 //!
 //! By default the writes rewrite a fixed set of events, so that the data
 //! stays the size it was and what grows is what the writes leave behind;
-//! `growing` writes new events instead, and the data grows with them. The
-//! slowest read and write, and the database reopenings the server logged
-//! with their pauses, are reported too.
+//! `growing` writes new events instead, and the data grows with them (and
+//! the memory sled holds for it). The slowest read and write are reported
+//! too.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -62,22 +62,9 @@ pub struct SoakReport {
     pub writes: Figures,
     /// None when the soak ran no readers.
     pub reads: Option<Figures>,
-    /// The pause of each reopening of the database the server logged.
-    pub reopen_pauses: Vec<Duration>,
+    /// The server's peak resident memory (`VmHWM`), its open included.
+    pub peak_kib: Option<u64>,
     pub budget_mib: u64,
-}
-
-/// The pauses in the server's "reopened the database" log lines
-/// (`pause_ms=N`).
-pub fn reopen_pauses<'a>(log: impl IntoIterator<Item = &'a str>) -> Vec<Duration> {
-    log.into_iter()
-        .filter(|line| line.contains("reopened the database"))
-        .filter_map(|line| {
-            let (_, rest) = line.split_once("pause_ms=")?;
-            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-            digits.parse().ok().map(Duration::from_millis)
-        })
-        .collect()
 }
 
 impl SoakReport {
@@ -113,35 +100,38 @@ impl SoakReport {
         let last = self.samples.last().map_or(0, |s| s.resident_kib);
         let share = self.late_growth_share();
         let ms = |us: u64| us as f64 / 1000.0;
+        let first_error = |figures: &Figures| {
+            figures
+                .first_error
+                .as_ref()
+                .map_or(String::new(), |status| format!(", the first {status}"))
+        };
         let reads = self.reads.as_ref().map_or("no reads".into(), |reads| {
             format!(
-                "{} GetRelation calls ({:.0}/s, p99 {:.1} ms, slowest {:.1} ms, {} errors)",
+                "{} GetRelation calls ({:.0}/s, p99 {:.1} ms, slowest {:.1} ms, {} errors{})",
                 reads.calls,
                 reads.per_second,
                 ms(reads.p99_us),
                 ms(reads.max_us),
-                reads.errors
+                reads.errors,
+                first_error(reads),
             )
         });
-        let reopenings = match self.reopen_pauses.iter().max() {
-            Some(longest) => format!(
-                "{} reopenings of the database, the longest pause {} ms",
-                self.reopen_pauses.len(),
-                longest.as_millis()
-            ),
-            None => "no reopening of the database".into(),
-        };
         out.push_str(&format!(
-            "\n== soak: {} samples; {} durable writes ({:.0}/s, p99 {:.1} ms, slowest {:.1} ms, {} errors); {reads}; {reopenings}; resident {:.1} -> {:.1} MiB; \
+            "\n== soak: {} samples; {} durable writes ({}: {:.0}/s, p99 {:.1} ms, slowest {:.1} ms, {} errors{}); {reads}; resident {:.1} -> {:.1} MiB (peak {}); \
              over the last half {:+.1} MiB = {:.1}% of the budget ({} MiB: caches and {} MiB fixed); levelled off (< {:.0}%): {}\n",
             self.samples.len(),
             self.writes.calls,
+            self.writes.scenario.name(),
             self.writes.per_second,
             ms(self.writes.p99_us),
             ms(self.writes.max_us),
             self.writes.errors,
+            first_error(&self.writes),
             first as f64 / 1024.0,
             last as f64 / 1024.0,
+            self.peak_kib
+                .map_or("?".into(), |kib| format!("{:.1} MiB", kib as f64 / 1024.0)),
             self.late_growth_kib() as f64 / 1024.0,
             share * 100.0,
             self.budget_mib,
@@ -176,6 +166,9 @@ impl Soak {
         let endpoint =
             tonic::transport::Endpoint::from_shared(format!("http://{}", server.ready.grpc))?;
         let channels = vec![endpoint.connect().await?];
+        // A replica of etcd is up before it has caught up with etcd, and
+        // serves relations only once it has.
+        wait_serving(&channels[0], Duration::from_secs(900)).await?;
         let load = Load {
             connections: 1,
             in_flight: self.writers.max(1),
@@ -217,21 +210,43 @@ impl Soak {
             Some(reads) => Some(reads.await?),
             None => None,
         };
-        let logged = server.stop().await;
-        for line in &logged {
+        let peak_kib = memory_kib(&pid.to_string(), "VmHWM:");
+        for line in server.stop().await {
             eprintln!("server: {line}");
         }
         let report = SoakReport {
             samples,
             writes,
             reads,
-            reopen_pauses: reopen_pauses(logged.iter().map(String::as_str)),
+            peak_kib,
             budget_mib: self.cache_mb + self.relation_cache_mb as u64 + FIXED_OVERHEAD_MIB,
         };
         if let Some(path) = &self.svg {
             draw(path, &report)?;
         }
         Ok(report)
+    }
+}
+
+/// Waits until the server reports the relation service SERVING.
+async fn wait_serving(channel: &tonic::transport::Channel, limit: Duration) -> Result<(), Error> {
+    use tonic_health::pb::health_check_response::ServingStatus;
+    let mut health = tonic_health::pb::health_client::HealthClient::new(channel.clone());
+    let deadline = Instant::now() + limit;
+    loop {
+        let status = health
+            .check(tonic_health::pb::HealthCheckRequest {
+                service: "diplomacy.v1.RelationService".into(),
+            })
+            .await
+            .map(|response| response.into_inner().status);
+        if matches!(status, Ok(s) if s == ServingStatus::Serving as i32) {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(format!("the relation service was not SERVING within {limit:?}").into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
@@ -253,8 +268,10 @@ fn draw(path: &std::path::Path, report: &SoakReport) -> Result<(), Error> {
     let mut chart = ChartBuilder::on(&root)
         .caption(
             format!(
-                "Resident memory under steady durable writes ({} writes, {:.0}/s)",
-                report.writes.calls, report.writes.per_second
+                "Resident memory under {} ({} writes, {:.0}/s)",
+                report.writes.scenario.name(),
+                report.writes.calls,
+                report.writes.per_second
             ),
             ("sans-serif", 18),
         )
