@@ -99,6 +99,24 @@ struct ServerUnderTest {
     /// name its countries).
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// A flag for the server, given as it is (repeatable), e.g.
+    /// `--server-arg=--etcd-endpoints=http://127.0.0.1:2379` to measure a
+    /// replica of etcd whose index is `--data-dir`.
+    #[arg(long = "server-arg", allow_hyphen_values = true)]
+    server_args: Vec<String>,
+}
+
+impl ServerUnderTest {
+    /// How to start the server these flags name.
+    fn launch(&self) -> Result<bench::server::Launch, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(bench::server::Launch {
+            binary: server_binary(self.server_bin.as_deref())?,
+            data_dir: self.data_dir.clone(),
+            cache_mb: self.cache_mb,
+            relation_cache_mb: self.relation_cache_mb,
+            extra: self.server_args.clone(),
+        })
+    }
 }
 
 #[derive(Args)]
@@ -119,10 +137,6 @@ struct SoakArgs {
     /// fixed set.
     #[arg(long)]
     growing: bool,
-    /// A flag for the server, as it is (repeatable), e.g.
-    /// `--server-arg=--cache-mb=128`.
-    #[arg(long = "server-arg", allow_hyphen_values = true)]
-    server_args: Vec<String>,
     /// Draw resident memory over time into this SVG file.
     #[arg(long)]
     svg: Option<PathBuf>,
@@ -187,11 +201,6 @@ struct BenchArgs {
     /// the median round with the range across rounds.
     #[arg(long, default_value_t = 1)]
     rounds: usize,
-    /// A flag for the server, given as it is (repeatable), e.g.
-    /// `--server-arg=--etcd-endpoints=http://127.0.0.1:2379` to measure a
-    /// replica of etcd whose index is `--data-dir`.
-    #[arg(long = "server-arg", allow_hyphen_values = true)]
-    server_args: Vec<String>,
 }
 
 type CliResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
@@ -229,15 +238,11 @@ fn main() -> ExitCode {
 
 async fn soak(args: SoakArgs) -> CliResult {
     let report = bench::soak::Soak {
-        server_binary: server_binary(args.server.server_bin.as_deref())?,
-        data_dir: args.server.data_dir,
-        cache_mb: args.server.cache_mb,
-        relation_cache_mb: args.server.relation_cache_mb,
+        server: args.server.launch()?,
         duration: Duration::from_secs_f64(args.duration_secs),
         writers: args.writers,
         readers: args.readers,
         growing: args.growing,
-        server_args: args.server_args,
         seed: args.server.seed,
         svg: args.svg,
     }
@@ -325,10 +330,7 @@ async fn measure(args: BenchArgs) -> CliResult {
         None => None,
     };
     let session = Session {
-        server_binary: server_binary(args.server.server_bin.as_deref())?,
-        data_dir: args.server.data_dir,
-        cache_mb: args.server.cache_mb,
-        relation_cache_mb: args.server.relation_cache_mb,
+        server: args.server.launch()?,
         scenarios,
         load: Load {
             connections: args.connections.max(1),
@@ -339,7 +341,6 @@ async fn measure(args: BenchArgs) -> CliResult {
             typical_pair,
         },
         rounds: args.rounds,
-        server_args: args.server_args,
     };
     println!("{}", session.measure().await?);
     Ok(())

@@ -33,16 +33,14 @@ pub fn server_binary(explicit: Option<&Path>) -> Result<PathBuf, Error> {
     }
 }
 
-/// How to start the server.
-pub struct Launch<'a> {
-    pub binary: &'a Path,
-    pub data_dir: &'a Path,
+/// How to start the server: the binary, the data it serves and its flags.
+pub struct Launch {
+    pub binary: PathBuf,
+    pub data_dir: PathBuf,
     pub cache_mb: u64,
     pub relation_cache_mb: usize,
-    /// A read-write token, for the write scenario.
-    pub token: &'a str,
-    /// More flags, given as they are.
-    pub extra: &'a [String],
+    /// More flags, given as they are (`--server-arg`).
+    pub extra: Vec<String>,
 }
 
 /// A started server, stopped with SIGTERM when dropped if not before.
@@ -56,9 +54,10 @@ pub struct ServerProcess {
 }
 
 impl ServerProcess {
-    /// Starts the server and waits (up to `limit`) for its ready file.
-    pub async fn start(launch: &Launch<'_>, limit: Duration) -> Result<Self, Error> {
-        let mut command = Command::new(launch.binary);
+    /// Starts the server with the read-write `token` (for the writes) and
+    /// waits (up to `limit`) for its ready file.
+    pub async fn start(launch: &Launch, token: &str, limit: Duration) -> Result<Self, Error> {
+        let mut command = Command::new(&launch.binary);
         command
             .args([
                 "serve",
@@ -68,11 +67,11 @@ impl ServerProcess {
                 "0",
             ])
             .arg("--data-dir")
-            .arg(launch.data_dir)
+            .arg(&launch.data_dir)
             .args(["--cache-mb", &launch.cache_mb.to_string()])
             .args(["--relation-cache-mb", &launch.relation_cache_mb.to_string()])
-            .args(launch.extra)
-            .env("DIPLOMACY_TOKEN", launch.token)
+            .args(&launch.extra)
+            .env("DIPLOMACY_TOKEN", token)
             .env("RUST_LOG", "warn,diplomacy=info")
             .env("DIPLOMACY_MAX_CONCURRENT_CALLS", "100000");
         Self::spawn(command, limit).await

@@ -2,7 +2,7 @@
 //! data dir, time its first answer, wait for its relation cache, run every
 //! scenario right after a baseline run of its own, report, stop it.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use diplomacy::pb::diplomacy::v1 as pb;
@@ -16,15 +16,10 @@ type Error = Box<dyn std::error::Error + Send + Sync>;
 
 /// What to measure, and how hard.
 pub struct Session {
-    pub server_binary: PathBuf,
-    pub data_dir: PathBuf,
-    pub cache_mb: u64,
-    pub relation_cache_mb: usize,
+    pub server: Launch,
     pub scenarios: Vec<Scenario>,
     pub load: Load,
     pub rounds: usize,
-    /// More flags for the server (`--server-arg`).
-    pub server_args: Vec<String>,
 }
 
 /// What one session measured of the server.
@@ -88,19 +83,9 @@ impl Session {
     /// Runs the session and returns its report (a Markdown table and a line
     /// of figures about the server).
     pub async fn measure(&self) -> Result<String, Error> {
-        let bytes = dir_size(&self.data_dir);
-        let server = ServerProcess::start(
-            &Launch {
-                binary: &self.server_binary,
-                data_dir: &self.data_dir,
-                cache_mb: self.cache_mb,
-                relation_cache_mb: self.relation_cache_mb,
-                token: &self.load.token,
-                extra: &self.server_args,
-            },
-            Duration::from_secs(900),
-        )
-        .await?;
+        let bytes = dir_size(&self.server.data_dir);
+        let server =
+            ServerProcess::start(&self.server, &self.load.token, Duration::from_secs(900)).await?;
         let pid = server.pid();
         let empty = ServerProcess::empty_tonic(Duration::from_secs(60)).await?;
         let measured = self.measure_on(&server, &empty).await;
@@ -119,12 +104,19 @@ impl Session {
         } = measured?;
         // Counted once the server has stopped and let go of the database.
         let records: u64 = {
-            let store = Store::open(&self.data_dir, self.cache_mb << 20, Default::default())?;
+            let store = Store::open(
+                &self.server.data_dir,
+                self.server.cache_mb << 20,
+                Default::default(),
+            )?;
             store.counts()?.values().sum()
         };
         // sled alone on the same files, in a process of its own, after the
         // server let go of them (#30: the server's memory as a ratio to it).
-        let sled_alone = match super::footprint::measure(&self.data_dir, self.cache_mb) {
+        let sled_alone = match super::footprint::measure(
+            &self.server.data_dir,
+            self.server.cache_mb,
+        ) {
             Ok(sled) => {
                 let ratio = |server: &str, sled: u64| {
                     server.parse::<f64>().map_or("?".into(), |server| {

@@ -31,10 +31,7 @@ pub const LEVELLED_OFF: f64 = 0.05;
 
 /// One soak's settings.
 pub struct Soak {
-    pub server_binary: PathBuf,
-    pub data_dir: PathBuf,
-    pub cache_mb: u64,
-    pub relation_cache_mb: usize,
+    pub server: Launch,
     pub duration: Duration,
     /// Calls in flight, each a durable single-record write.
     pub writers: usize,
@@ -42,8 +39,6 @@ pub struct Soak {
     pub readers: usize,
     /// New events (the data grows) rather than rewritten ones.
     pub growing: bool,
-    /// More flags for the server, given as they are.
-    pub server_args: Vec<String>,
     pub seed: u64,
     /// Where to draw resident memory over time (SVG).
     pub svg: Option<PathBuf>,
@@ -147,18 +142,7 @@ impl Soak {
     /// Starts the server, writes for `duration` while sampling, stops it.
     pub async fn run(&self) -> Result<SoakReport, Error> {
         let token = format!("soak-{}-0123456789", std::process::id());
-        let server = ServerProcess::start(
-            &Launch {
-                binary: &self.server_binary,
-                data_dir: &self.data_dir,
-                cache_mb: self.cache_mb,
-                relation_cache_mb: self.relation_cache_mb,
-                token: &token,
-                extra: &self.server_args,
-            },
-            Duration::from_secs(900),
-        )
-        .await?;
+        let server = ServerProcess::start(&self.server, &token, Duration::from_secs(900)).await?;
         let pid = server.pid();
         // From a steady start: the relation cache filled, as in a server
         // that has been up a while.
@@ -219,7 +203,9 @@ impl Soak {
             writes,
             reads,
             peak_kib,
-            budget_mib: self.cache_mb + self.relation_cache_mb as u64 + FIXED_OVERHEAD_MIB,
+            budget_mib: self.server.cache_mb
+                + self.server.relation_cache_mb as u64
+                + FIXED_OVERHEAD_MIB,
         };
         if let Some(path) = &self.svg {
             draw(path, &report)?;
