@@ -70,7 +70,13 @@ pub fn record_index(collection: Collection, id: &str, record: &Record) -> Record
     let mut partners = BTreeSet::new();
     for milestone in &milestones {
         let date = milestone.date.sort_key();
-        let value = milestone.entry.encode_to_vec();
+        // Trial (#30), removed: the entry is stored once, as its record; the
+        // index keeps only its kind, for filters, and a page rebuilds it.
+        let value = pb::HistoryEntry {
+            kind: milestone.entry.kind,
+            ..Default::default()
+        }
+        .encode_to_vec();
         for code in &milestone.countries {
             let key = keys::join(
                 &keys::country_history(*code),
