@@ -70,13 +70,7 @@ pub fn record_index(collection: Collection, id: &str, record: &Record) -> Record
     let mut partners = BTreeSet::new();
     for milestone in &milestones {
         let date = milestone.date.sort_key();
-        // Trial (#30), removed: the entry is stored once, as its record; the
-        // index keeps only its kind, for filters, and a page rebuilds it.
-        let value = pb::HistoryEntry {
-            kind: milestone.entry.kind,
-            ..Default::default()
-        }
-        .encode_to_vec();
+        let value = milestone.entry.encode_to_vec();
         for code in &milestone.countries {
             let key = keys::join(
                 &keys::country_history(*code),
@@ -89,7 +83,21 @@ pub fn record_index(collection: Collection, id: &str, record: &Record) -> Record
                 &keys::pair(PairFamily::History, *pair),
                 &[&date, &name, &milestone.tag],
             );
-            entries.insert(key, value.clone());
+            // Trial (#30), removed: a pair's entry points at the same entry in one
+            // of its countries' timelines instead of holding a copy.
+            let holder = [pair.low(), pair.high()]
+                .into_iter()
+                .find(|code| milestone.countries.contains(code));
+            let pair_value = match holder {
+                Some(code) => pb::HistoryEntry {
+                    kind: milestone.entry.kind,
+                    countries: vec![code.as_str().to_string()],
+                    ..Default::default()
+                }
+                .encode_to_vec(),
+                None => value.clone(),
+            };
+            entries.insert(key, pair_value);
             partners.insert(*pair);
         }
     }

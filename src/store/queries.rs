@@ -565,8 +565,8 @@ impl<K: KvStore> Store<K> {
                     .map_err(|e| corrupt("history index", e))?
                     .kind;
                 key.drain(..skip);
-                let encoded = if value.len() <= 3 {
-                    self.rebuild_history_entry(&key)?
+                let encoded = if value.len() <= 24 {
+                    self.rebuild_history_entry(&key, &value)?
                 } else {
                     value
                 };
@@ -578,23 +578,18 @@ impl<K: KvStore> Store<K> {
             })
     }
 
-    /// Trial (#30), removed: the entry at `position`
-    /// (`{date}/{collection}/{id}/{tag}`) from its record.
-    fn rebuild_history_entry(&self, position: &[u8]) -> Result<Vec<u8>> {
-        let text = std::str::from_utf8(position)
-            .map_err(|_| corrupt("history index", String::from_utf8_lossy(position)))?;
-        let mut parts = text.splitn(4, '/');
-        let (_, collection, id, tag) = (parts.next(), parts.next(), parts.next(), parts.next());
-        let bad = || corrupt("history index", text);
-        let collection = collection.and_then(Collection::parse).ok_or_else(bad)?;
-        let (id, tag) = (id.ok_or_else(bad)?, tag.ok_or_else(bad)?);
-        let record = self.get(collection, id)?.ok_or_else(bad)?;
-        crate::records::record_facts(&record)
-            .milestones
-            .into_iter()
-            .find(|m| m.tag == tag)
-            .map(|m| m.entry.encode_to_vec())
-            .ok_or_else(bad)
+    /// Trial (#30), removed: a pair's entry from the country timeline `stub` names.
+    fn rebuild_history_entry(&self, position: &[u8], stub: &[u8]) -> Result<Vec<u8>> {
+        let bad = || corrupt("history index", String::from_utf8_lossy(position));
+        let stub = pb::HistoryEntry::decode(stub).map_err(|e| corrupt("history index", e))?;
+        let code = stub
+            .countries
+            .first()
+            .and_then(|c| CountryCode::parse(c))
+            .ok_or_else(bad)?;
+        let mut key = keys::country_history(code);
+        key.extend_from_slice(position);
+        self.kv.get(&key)?.ok_or_else(bad)
     }
 
     /// Every key and value, in order: for export-style scans and `check`.
