@@ -83,21 +83,7 @@ pub fn record_index(collection: Collection, id: &str, record: &Record) -> Record
                 &keys::pair(PairFamily::History, *pair),
                 &[&date, &name, &milestone.tag],
             );
-            // Trial (#30), removed: a pair's entry points at the same entry in one
-            // of its countries' timelines instead of holding a copy.
-            let holder = [pair.low(), pair.high()]
-                .into_iter()
-                .find(|code| milestone.countries.contains(code));
-            let pair_value = match holder {
-                Some(code) => pb::HistoryEntry {
-                    kind: milestone.entry.kind,
-                    countries: vec![code.as_str().to_string()],
-                    ..Default::default()
-                }
-                .encode_to_vec(),
-                None => value.clone(),
-            };
-            entries.insert(key, pair_value);
+            entries.insert(key, value.clone());
             partners.insert(*pair);
         }
     }

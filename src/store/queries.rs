@@ -565,31 +565,12 @@ impl<K: KvStore> Store<K> {
                     .map_err(|e| corrupt("history index", e))?
                     .kind;
                 key.drain(..skip);
-                let encoded = if value.len() <= 24 {
-                    self.rebuild_history_entry(&key, &value)?
-                } else {
-                    value
-                };
                 Ok(StoredHistoryEntry {
                     position: key,
                     kind,
-                    encoded,
+                    encoded: value,
                 })
             })
-    }
-
-    /// Trial (#30), removed: a pair's entry from the country timeline `stub` names.
-    fn rebuild_history_entry(&self, position: &[u8], stub: &[u8]) -> Result<Vec<u8>> {
-        let bad = || corrupt("history index", String::from_utf8_lossy(position));
-        let stub = pb::HistoryEntry::decode(stub).map_err(|e| corrupt("history index", e))?;
-        let code = stub
-            .countries
-            .first()
-            .and_then(|c| CountryCode::parse(c))
-            .ok_or_else(bad)?;
-        let mut key = keys::country_history(code);
-        key.extend_from_slice(position);
-        self.kv.get(&key)?.ok_or_else(bad)
     }
 
     /// Every key and value, in order: for export-style scans and `check`.
