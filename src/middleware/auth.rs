@@ -11,7 +11,7 @@ use subtle::ConstantTimeEq;
 use tonic::Status;
 use tower::{Layer, Service};
 
-use super::BoxFuture;
+use super::answer::Answer;
 use crate::startup::StartupError;
 
 /// What a token allows.
@@ -259,16 +259,11 @@ pub struct AuthService<S> {
 
 impl<S, B> Service<http::Request<B>> for AuthService<S>
 where
-    S: Service<http::Request<B>, Response = http::Response<tonic::body::Body>>
-        + Clone
-        + Send
-        + 'static,
-    S::Future: Send + 'static,
-    B: Send + 'static,
+    S: Service<http::Request<B>, Response = http::Response<tonic::body::Body>>,
 {
     type Response = S::Response;
     type Error = S::Error;
-    type Future = BoxFuture<Self::Response, Self::Error>;
+    type Future = Answer<S::Future, S::Response>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -276,9 +271,9 @@ where
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
         if let Some(status) = refusal(&self.tokens, &request) {
-            return Box::pin(async move { Ok(status.into_http()) });
+            return Answer::now(status.into_http());
         }
-        Box::pin(self.inner.call(request))
+        Answer::inner(self.inner.call(request), ())
     }
 }
 

@@ -4,11 +4,11 @@
 //! a mesh) goes past both layers, which otherwise inspect and rewrap every
 //! request and response (#28: the tax every call pays before a handler).
 
-use std::task::{Context, Poll};
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
 
-use tower::{Layer, Service, ServiceExt};
-
-use super::BoxFuture;
+use tower::{Layer, Service};
 
 /// Puts `web` (the gRPC-Web and CORS layers) in front of the service only
 /// for browsers' calls.
@@ -54,26 +54,55 @@ pub fn from_browser<B>(request: &http::Request<B>) -> bool {
 
 impl<P, W, B> Service<http::Request<B>> for BrowserOnly<P, W>
 where
-    P: Service<http::Request<B>> + Clone + Send + 'static,
-    P::Future: Send + 'static,
-    W: Service<http::Request<B>, Response = P::Response, Error = P::Error> + Clone + Send + 'static,
-    W::Future: Send + 'static,
-    B: Send + 'static,
+    P: Service<http::Request<B>>,
+    W: Service<http::Request<B>, Response = P::Response, Error = P::Error>,
 {
     type Response = P::Response;
     type Error = P::Error;
-    type Future = BoxFuture<P::Response, P::Error>;
+    type Future = Either<P::Future, W::Future>;
 
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        // Each call drives a clone of the service it takes to readiness.
-        Poll::Ready(Ok(()))
+    /// Ready when both are: the request, which picks one, is not known yet.
+    /// Neither holds anything while ready (no buffer or permit below this
+    /// layer), so the one not called loses nothing, and no call pays for a
+    /// clone of the services below.
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        ready!(self.plain.poll_ready(cx))?;
+        self.web.poll_ready(cx)
     }
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
         if from_browser(&request) {
-            Box::pin(self.web.clone().oneshot(request))
+            Either::Web {
+                future: self.web.call(request),
+            }
         } else {
-            Box::pin(self.plain.clone().oneshot(request))
+            Either::Plain {
+                future: self.plain.call(request),
+            }
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The call's future from the service that took it.
+    #[project = EitherProjection]
+    pub enum Either<P, W> {
+        Plain { #[pin] future: P },
+        Web { #[pin] future: W },
+    }
+}
+
+impl<P, W> Future for Either<P, W>
+where
+    P: Future,
+    W: Future<Output = P::Output>,
+{
+    type Output = P::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project() {
+            EitherProjection::Plain { future } => future.poll(cx),
+            EitherProjection::Web { future } => future.poll(cx),
         }
     }
 }

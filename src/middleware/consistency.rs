@@ -6,10 +6,12 @@
 //! strong`). The wait is bounded by the call's deadline (`DeadlineLayer`,
 //! outside this one), which answers DEADLINE_EXCEEDED.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 
-use http::HeaderValue;
+use http::{HeaderName, HeaderValue};
 use tokio::sync::watch;
 use tonic::Status;
 use tower::{Layer, Service};
@@ -21,6 +23,11 @@ use crate::store::Store;
 pub const REVISION_HEADER: &str = "x-diplomacy-revision";
 pub const MIN_REVISION_HEADER: &str = "x-diplomacy-min-revision";
 pub const CONSISTENCY_HEADER: &str = "x-diplomacy-consistency";
+
+// The same names parsed once, for the lookups every call makes.
+const REVISION: HeaderName = HeaderName::from_static(REVISION_HEADER);
+const MIN_REVISION: HeaderName = HeaderName::from_static(MIN_REVISION_HEADER);
+const CONSISTENCY: HeaderName = HeaderName::from_static(CONSISTENCY_HEADER);
 
 /// Where the newest revision comes from: the store (embedded), or etcd (a
 /// replica). The applied one is always the store's (`Store::seen_revision`).
@@ -91,8 +98,8 @@ enum Wait {
 }
 
 fn asked(headers: &http::HeaderMap) -> Result<Wait, Error> {
-    let text = |name: &str| headers.get(name).map(|v| v.to_str().unwrap_or("\u{fffd}"));
-    if let Some(value) = text(CONSISTENCY_HEADER) {
+    let text = |name: HeaderName| headers.get(name).map(|v| v.to_str().unwrap_or("\u{fffd}"));
+    if let Some(value) = text(CONSISTENCY) {
         return match value {
             "strong" => Ok(Wait::Newest),
             "eventual" => Ok(Wait::None),
@@ -102,7 +109,7 @@ fn asked(headers: &http::HeaderMap) -> Result<Wait, Error> {
             )])),
         };
     }
-    match text(MIN_REVISION_HEADER) {
+    match text(MIN_REVISION) {
         None => Ok(Wait::None),
         Some(value) => match value.parse::<i64>() {
             Ok(revision) if revision >= 0 => Ok(Wait::AtLeast(revision)),
@@ -126,23 +133,37 @@ where
 {
     type Response = S::Response;
     type Error = S::Error;
-    type Future = BoxFuture<Self::Response, Self::Error>;
+    type Future = Consistent<S::Future, S::Response, S::Error>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        let wait = match asked(request.headers()) {
+            Ok(wait) => wait,
+            Err(error) => {
+                return Consistent::Now {
+                    response: Some(with_revision(
+                        Status::from(error).into_http(),
+                        &self.applied,
+                    )),
+                }
+            }
+        };
+        if wait == Wait::None {
+            // Most calls: no wait, so no task of our own around the call.
+            return Consistent::Call {
+                future: self.inner.call(request),
+                applied: self.applied.clone(),
+            };
+        }
         // The service polled ready is the one that must take the call.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let source = Arc::clone(&self.source);
         let mut applied = self.applied.clone();
-        Box::pin(async move {
-            let wait = match asked(request.headers()) {
-                Ok(wait) => wait,
-                Err(error) => return Ok(with_revision(Status::from(error).into_http(), &applied)),
-            };
+        let future = Box::pin(async move {
             let target = match wait {
                 Wait::None => None,
                 Wait::AtLeast(revision) => Some(revision),
@@ -161,7 +182,45 @@ where
             }
             let response = inner.call(request).await?;
             Ok(with_revision(response, &applied))
-        })
+        });
+        Consistent::Waiting { future }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A call's answer with the applied revision: refused at once (a bad
+    /// header), called at once, or called after waiting for a revision.
+    #[project = ConsistentProjection]
+    pub enum Consistent<F, T, E> {
+        Now { response: Option<T> },
+        Call {
+            #[pin]
+            future: F,
+            applied: watch::Receiver<i64>,
+        },
+        Waiting { future: BoxFuture<T, E> },
+    }
+}
+
+impl<F, R, E> Future for Consistent<F, http::Response<R>, E>
+where
+    F: Future<Output = Result<http::Response<R>, E>>,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project() {
+            ConsistentProjection::Now { response } => match response.take() {
+                Some(response) => Poll::Ready(Ok(response)),
+                // Not polled again once complete (the Future contract).
+                None => Poll::Pending,
+            },
+            ConsistentProjection::Call { future, applied } => {
+                let response = ready!(future.poll(cx))?;
+                Poll::Ready(Ok(with_revision(response, applied)))
+            }
+            ConsistentProjection::Waiting { future } => future.as_mut().poll(cx),
+        }
     }
 }
 
@@ -173,7 +232,7 @@ fn with_revision<T>(
     let revision = *applied.borrow();
     response
         .headers_mut()
-        .insert(REVISION_HEADER, HeaderValue::from(revision));
+        .insert(REVISION, HeaderValue::from(revision));
     response
 }
 

@@ -4,13 +4,16 @@
 //! CANCELLED). `ImportRecords` streams a whole file in one call, which takes
 //! minutes at full scale: it has a longer limit of its own.
 
-use std::task::{Context, Poll};
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
+use http::HeaderName;
 use tonic::Status;
 use tower::{Layer, Service};
 
-use super::BoxFuture;
+const GRPC_TIMEOUT: HeaderName = HeaderName::from_static("grpc-timeout");
 
 /// Parses a `grpc-timeout` value: up to 8 digits and a unit (H M S m u n).
 pub fn parse_grpc_timeout(value: &str) -> Option<Duration> {
@@ -65,12 +68,11 @@ pub struct Deadline<S> {
 
 impl<S, B> Service<http::Request<B>> for Deadline<S>
 where
-    S: Service<http::Request<B>, Response = http::Response<tonic::body::Body>> + Send,
-    S::Future: Send + 'static,
+    S: Service<http::Request<B>, Response = http::Response<tonic::body::Body>>,
 {
     type Response = S::Response;
     type Error = S::Error;
-    type Future = BoxFuture<Self::Response, Self::Error>;
+    type Future = WithinDeadline<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -79,7 +81,7 @@ where
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
         let asked = request
             .headers()
-            .get("grpc-timeout")
+            .get(GRPC_TIMEOUT)
             .and_then(|v| v.to_str().ok())
             .and_then(parse_grpc_timeout);
         let limit = if request.uri().path() == IMPORT_PATH {
@@ -88,15 +90,38 @@ where
             self.limits.default
         };
         let deadline = asked.map_or(limit, |asked| asked.min(limit));
-        let future = self.inner.call(request);
-        Box::pin(async move {
-            match tokio::time::timeout(deadline, future).await {
-                Ok(response) => response,
-                Err(_) => Ok(Status::deadline_exceeded(format!(
-                    "deadline of {deadline:?} exceeded"
-                ))
-                .into_http()),
-            }
+        WithinDeadline {
+            inner: tokio::time::timeout(deadline, self.inner.call(request)),
+            deadline,
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The inner call's response, or DEADLINE_EXCEEDED once `deadline` has
+    /// passed.
+    pub struct WithinDeadline<F> {
+        #[pin]
+        inner: tokio::time::Timeout<F>,
+        deadline: Duration,
+    }
+}
+
+impl<F, E> Future for WithinDeadline<F>
+where
+    F: Future<Output = Result<http::Response<tonic::body::Body>, E>>,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        Poll::Ready(match ready!(this.inner.poll(cx)) {
+            Ok(response) => response,
+            Err(_) => Ok(Status::deadline_exceeded(format!(
+                "deadline of {:?} exceeded",
+                this.deadline
+            ))
+            .into_http()),
         })
     }
 }

@@ -1,6 +1,7 @@
 //! HTTP-level layers around every gRPC service: who may call what, and
 //! status codes corrected where tonic's own differ from the gRPC spec.
 
+pub mod answer;
 pub mod auth;
 pub mod browser;
 pub mod consistency;

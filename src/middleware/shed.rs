@@ -7,11 +7,11 @@
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tonic::Status;
 use tower::{Layer, Service};
 
-use super::BoxFuture;
+use super::answer::Answer;
 
 #[derive(Clone)]
 pub struct LoadShedLayer {
@@ -49,12 +49,12 @@ pub struct LoadShed<S> {
 
 impl<S, B> Service<http::Request<B>> for LoadShed<S>
 where
-    S: Service<http::Request<B>, Response = http::Response<tonic::body::Body>> + Send,
-    S::Future: Send + 'static,
+    S: Service<http::Request<B>, Response = http::Response<tonic::body::Body>>,
 {
     type Response = S::Response;
     type Error = S::Error;
-    type Future = BoxFuture<Self::Response, Self::Error>;
+    /// Holds the call's permit until the call is over.
+    type Future = Answer<S::Future, S::Response, Option<OwnedSemaphorePermit>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -62,20 +62,15 @@ where
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
         if request.uri().path().starts_with("/grpc.health.v1.Health/") {
-            return Box::pin(self.inner.call(request));
+            return Answer::inner(self.inner.call(request), None);
         }
         let Ok(permit) = Arc::clone(&self.permits).try_acquire_owned() else {
             let status = Status::resource_exhausted(format!(
                 "the server is at its limit of {} concurrent calls: retry with backoff",
                 self.limit
             ));
-            return Box::pin(async move { Ok(status.into_http()) });
+            return Answer::now(status.into_http());
         };
-        let future = self.inner.call(request);
-        Box::pin(async move {
-            let response = future.await;
-            drop(permit);
-            response
-        })
+        Answer::inner(self.inner.call(request), Some(permit))
     }
 }

@@ -11,12 +11,15 @@
 //! "trailers-only": the status is in the response headers, where this layer
 //! rewrites it.
 
-use std::task::{Context, Poll};
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
 
-use http::HeaderValue;
+use http::{HeaderName, HeaderValue};
 use tower::{Layer, Service};
 
-use super::BoxFuture;
+const GRPC_STATUS: HeaderName = HeaderName::from_static("grpc-status");
+const GRPC_MESSAGE: HeaderName = HeaderName::from_static("grpc-message");
 
 /// (tonic's code, start of tonic's message, the code to send instead)
 const FIXES: [(&str, &str, &str); 3] = [
@@ -26,17 +29,17 @@ const FIXES: [(&str, &str, &str); 3] = [
 ];
 
 fn fix_headers(headers: &mut http::HeaderMap) {
-    let Some(code) = headers.get("grpc-status").and_then(|v| v.to_str().ok()) else {
+    let Some(code) = headers.get(GRPC_STATUS).and_then(|v| v.to_str().ok()) else {
         return;
     };
     let message = headers
-        .get("grpc-message")
+        .get(GRPC_MESSAGE)
         .and_then(|v| v.to_str().ok())
         .map(percent_decode)
         .unwrap_or_default();
     for (from, prefix, to) in FIXES {
         if code == from && message.starts_with(prefix) {
-            headers.insert("grpc-status", HeaderValue::from_static(to));
+            headers.insert(GRPC_STATUS, HeaderValue::from_static(to));
             return;
         }
     }
@@ -68,24 +71,41 @@ pub struct StatusFix<S> {
 
 impl<S, B, R> Service<http::Request<B>> for StatusFix<S>
 where
-    S: Service<http::Request<B>, Response = http::Response<R>> + Send,
-    S::Future: Send + 'static,
+    S: Service<http::Request<B>, Response = http::Response<R>>,
 {
     type Response = S::Response;
     type Error = S::Error;
-    type Future = BoxFuture<Self::Response, Self::Error>;
+    type Future = Fixed<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
-        let future = self.inner.call(request);
-        Box::pin(async move {
-            let mut response = future.await?;
-            fix_headers(response.headers_mut());
-            Ok(response)
-        })
+        Fixed {
+            inner: self.inner.call(request),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The inner call's response with its status fixed.
+    pub struct Fixed<F> {
+        #[pin]
+        inner: F,
+    }
+}
+
+impl<F, R, E> Future for Fixed<F>
+where
+    F: Future<Output = Result<http::Response<R>, E>>,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut response = ready!(self.project().inner.poll(cx))?;
+        fix_headers(response.headers_mut());
+        Poll::Ready(Ok(response))
     }
 }
 

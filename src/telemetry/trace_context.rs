@@ -4,7 +4,10 @@
 //! send) becomes the span's parent: its trace id and parent span id are the
 //! span's `trace_id` and `parent_id`, so logs join the caller's trace.
 
-use http::HeaderMap;
+use http::{HeaderMap, HeaderName};
+
+const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
+const TRACESTATE: HeaderName = HeaderName::from_static("tracestate");
 
 /// The caller's trace context.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -20,7 +23,7 @@ fn is_hex(s: &str, len: usize) -> bool {
 
 /// `00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`.
 fn w3c(headers: &HeaderMap) -> Option<TraceContext> {
-    let value = headers.get("traceparent")?.to_str().ok()?;
+    let value = headers.get(TRACEPARENT)?.to_str().ok()?;
     let parts: Vec<&str> = value.trim().split('-').collect();
     match parts.as_slice() {
         [version, trace, parent, flags, ..]
@@ -34,7 +37,7 @@ fn w3c(headers: &HeaderMap) -> Option<TraceContext> {
                 trace_id: trace.to_ascii_lowercase(),
                 parent_id: parent.to_ascii_lowercase(),
                 tracestate: headers
-                    .get("tracestate")
+                    .get(TRACESTATE)
                     .and_then(|v| v.to_str().ok())
                     .map(str::to_string),
             })
