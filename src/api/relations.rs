@@ -357,6 +357,7 @@ fn mediation_to_pb(m: Mediation) -> pb::Mediation {
         end_date: m.end.map(date_to_pb),
         ongoing: m.end.is_none(),
         records: m.records,
+        records_count: count(m.records_count),
     }
 }
 

@@ -17,6 +17,30 @@ pub struct MediationSpan {
     /// Its last day as recorded; `None`: still going on.
     pub end: Option<PartialDate>,
     pub record: String,
+    /// `start`'s first day and `end`'s last, worked out once: a relation
+    /// compares them for every span of the pair on every call.
+    first_day: Date,
+    last_day: Option<Date>,
+}
+
+impl MediationSpan {
+    pub fn new(
+        mediator: String,
+        role: i32,
+        start: PartialDate,
+        end: Option<PartialDate>,
+        record: String,
+    ) -> Self {
+        Self {
+            first_day: start.first_day(),
+            last_day: end.map(|end| end.last_day()),
+            mediator,
+            role,
+            start,
+            end,
+            record,
+        }
+    }
 }
 
 /// A mediator's involvement with a pair in one role, over all its records.
@@ -28,8 +52,11 @@ pub struct Mediation {
     pub start: PartialDate,
     /// The latest end of its records; `None` when one of them is open.
     pub end: Option<PartialDate>,
-    /// Its records, in date order, each once.
+    /// Its records, in date order, each once; only the first and the last
+    /// when the mediations were asked for without every record.
     pub records: Vec<String>,
+    /// How many records it rests on, listed or not.
+    pub records_count: usize,
 }
 
 impl Mediation {
@@ -41,7 +68,9 @@ impl Mediation {
 }
 
 /// The mediations the spans make up (one per mediator and role), those
-/// active `on` a day when it is given, in order of start, then mediator.
+/// active `on` a day when it is given, in order of start, then mediator;
+/// with `every_record`, each lists all its records, else its first and
+/// last.
 ///
 /// The spans come as the `g/` index holds them: those of one mediator and
 /// role side by side, in date order. So each mediation is found in one pass
@@ -50,52 +79,99 @@ impl Mediation {
 pub fn mediations<'a>(
     spans: impl IntoIterator<Item = &'a MediationSpan>,
     on: Option<Date>,
+    every_record: bool,
 ) -> Vec<Mediation> {
-    let mut kept = Vec::new();
-    let mut group: Vec<&MediationSpan> = Vec::new();
+    let mut kept: Vec<(Date, Mediation)> = Vec::new();
+    let mut group: Option<Group<'a>> = None;
     for span in spans {
-        let same = group
-            .first()
-            .is_some_and(|first| first.mediator == span.mediator && first.role == span.role);
-        if !same {
-            kept.extend(mediation_of(&group, on));
-            group.clear();
+        match &mut group {
+            Some(g) if g.first.role == span.role && g.first.mediator == span.mediator => {
+                g.add(span, every_record);
+            }
+            _ => {
+                kept.extend(group.take().and_then(|g| g.mediation(on)));
+                group = Some(Group::new(span, every_record));
+            }
         }
-        group.push(span);
     }
-    kept.extend(mediation_of(&group, on));
-    kept.sort_by(|a, b| {
-        (a.start.first_day(), &a.mediator, a.role).cmp(&(b.start.first_day(), &b.mediator, b.role))
+    kept.extend(group.and_then(|g| g.mediation(on)));
+    kept.sort_by(|(a_start, a), (b_start, b)| {
+        (a_start, &a.mediator, a.role).cmp(&(b_start, &b.mediator, b.role))
     });
-    kept
+    kept.into_iter().map(|(_, mediation)| mediation).collect()
 }
 
-/// One mediator's spans in one role, in date order, as a mediation, if it
-/// is active `on` the day (or no day is given).
-fn mediation_of(spans: &[&MediationSpan], on: Option<Date>) -> Option<Mediation> {
-    let first = spans.first()?;
-    let end = if spans.iter().any(|s| s.end.is_none()) {
-        None
-    } else {
-        spans
-            .iter()
-            .filter_map(|s| s.end)
-            .max_by_key(|end| end.last_day())
-    };
-    let mediation = Mediation {
-        mediator: first.mediator.clone(),
-        role: first.role,
-        start: first.start,
-        end,
-        records: Vec::new(),
-    };
-    if on.is_some_and(|day| !mediation.active_on(day)) {
-        return None;
+/// One mediator's spans in one role as they go by, in date order: what a
+/// mediation needs of them, in one pass (a busy pair has thousands).
+struct Group<'a> {
+    first: &'a MediationSpan,
+    last: &'a MediationSpan,
+    /// The span with the latest end (the last of equals).
+    latest_end: &'a MediationSpan,
+    open: bool,
+    count: usize,
+    /// Every span, when every record is listed.
+    all: Vec<&'a MediationSpan>,
+}
+
+impl<'a> Group<'a> {
+    fn new(span: &'a MediationSpan, every_record: bool) -> Self {
+        Group {
+            first: span,
+            last: span,
+            latest_end: span,
+            open: span.end.is_none(),
+            count: 1,
+            all: if every_record { vec![span] } else { Vec::new() },
+        }
     }
-    Some(Mediation {
-        records: spans.iter().map(|s| s.record.clone()).collect(),
-        ..mediation
-    })
+
+    fn add(&mut self, span: &'a MediationSpan, every_record: bool) {
+        self.last = span;
+        if span.last_day >= self.latest_end.last_day {
+            self.latest_end = span;
+        }
+        self.open |= span.end.is_none();
+        self.count += 1;
+        if every_record {
+            self.all.push(span);
+        }
+    }
+
+    /// The mediation with its first day, if it is active `on` the day (or
+    /// no day is given).
+    fn mediation(self, on: Option<Date>) -> Option<(Date, Mediation)> {
+        let end = if self.open {
+            None
+        } else {
+            self.latest_end.last_day
+        };
+        if let Some(day) = on {
+            if self.first.first_day > day || end.is_some_and(|end| end < day) {
+                return None;
+            }
+        }
+        let listed = if self.all.is_empty() {
+            if self.count == 1 {
+                vec![self.first]
+            } else {
+                vec![self.first, self.last]
+            }
+        } else {
+            self.all
+        };
+        Some((
+            self.first.first_day,
+            Mediation {
+                mediator: self.first.mediator.clone(),
+                role: self.first.role,
+                start: self.first.start,
+                end: if self.open { None } else { self.latest_end.end },
+                records: listed.into_iter().map(|s| s.record.clone()).collect(),
+                records_count: self.count,
+            },
+        ))
+    }
 }
 
 #[cfg(test)]
@@ -103,13 +179,13 @@ mod tests {
     use super::*;
 
     fn span(mediator: &str, start: &str, end: Option<&str>, record: &str) -> MediationSpan {
-        MediationSpan {
-            mediator: mediator.into(),
-            role: 4,
-            start: start.parse().expect("date"),
-            end: end.map(|e| e.parse().expect("date")),
-            record: record.into(),
-        }
+        MediationSpan::new(
+            mediator.into(),
+            4,
+            start.parse().expect("date"),
+            end.map(|e| e.parse().expect("date")),
+            record.into(),
+        )
     }
 
     fn day(text: &str) -> Date {
@@ -134,7 +210,7 @@ mod tests {
                 "meetings/m04",
             ),
         ];
-        let all = mediations(&spans, None);
+        let all = mediations(&spans, None, true);
         assert_eq!(all.len(), 2);
         assert_eq!(all[0].mediator, "actors/osce-minsk-group");
         assert_eq!(all[1].records, ["meetings/m01", "meetings/m04"]);
@@ -149,9 +225,9 @@ mod tests {
             "a year runs to its end"
         );
         assert!(!all[0].active_on(day("2026-01-01")));
-        let on_the_day = mediations(&spans, Some(day("2025-01-01")));
+        let on_the_day = mediations(&spans, Some(day("2025-01-01")), true);
         assert_eq!(on_the_day, all, "both are active on the day");
-        assert!(mediations(&spans, Some(day("2026-01-01"))).is_empty());
+        assert!(mediations(&spans, Some(day("2026-01-01")), true).is_empty());
     }
 
     #[test]
@@ -160,9 +236,36 @@ mod tests {
             span("actors/un", "2001", Some("2001"), "meetings/a"),
             span("actors/un", "2010", None, "events/b"),
         ];
-        let all = mediations(&spans, None);
+        let all = mediations(&spans, None, true);
         assert_eq!(all[0].end, None);
         assert!(all[0].active_on(day("2090-01-01")));
         assert!(!all[0].active_on(day("2000-12-31")));
+    }
+
+    #[test]
+    fn without_every_record_a_mediation_lists_its_first_and_last_and_counts_all() {
+        let spans = [
+            span("countries/US", "2024-07", Some("2024-07"), "meetings/m01"),
+            span("countries/US", "2024-09", Some("2024-09"), "meetings/m02"),
+            span("countries/US", "2025-08", Some("2025-08"), "meetings/m04"),
+            span("countries/TR", "2025", Some("2025"), "meetings/m05"),
+        ];
+        let all = mediations(&spans, None, true);
+        let ends = mediations(&spans, None, false);
+        assert_eq!(
+            all[0].records,
+            ["meetings/m01", "meetings/m02", "meetings/m04"]
+        );
+        assert_eq!(ends[0].records, ["meetings/m01", "meetings/m04"]);
+        assert_eq!((all[0].records_count, ends[0].records_count), (3, 3));
+        assert_eq!(
+            ends[1].records,
+            ["meetings/m05"],
+            "one record is listed once"
+        );
+        assert_eq!(ends[1].records_count, 1);
+        for (a, e) in all.iter().zip(&ends) {
+            assert_eq!((a.start, a.end, &a.mediator), (e.start, e.end, &e.mediator));
+        }
     }
 }

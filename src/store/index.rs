@@ -200,6 +200,9 @@ fn pair_fact_entry(pair: CountryPair, fact: &PairFact, name: &str) -> Option<(Ve
                 end_date: span.end.map(date_to_pb),
                 ongoing: span.end.is_none(),
                 records: vec![span.record.clone()],
+                // Not stored (a span is one record): the bytes stay those
+                // that databases written before the field hold.
+                records_count: 0,
             }
             .encode_to_vec(),
         ),

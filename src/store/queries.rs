@@ -405,7 +405,9 @@ impl<K: KvStore> Store<K> {
             meeting_count,
             latest_meeting,
             mediators: index.mediators_between(from.as_deref(), &until),
-            mediations: index.mediations_on(day),
+            // A view that lists no treaties (BASIC) lists each mediation's
+            // first and last record only.
+            mediations: index.mediations_on(day, listed > 0),
         })
     }
 

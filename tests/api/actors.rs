@@ -105,8 +105,32 @@ async fn mediations_of_the_seed_run_over_their_periods_and_hosts_never_mediate()
         ["meetings/m01", "meetings/m04", "treaties/t07"],
         "both summits and the peace text initialled at the second"
     );
+    assert_eq!(us.records_count, 3);
     assert_eq!(us.start_date, d("2024-07"), "at the precision recorded");
     assert_eq!(us.end_date, d("2025-08-08"));
+    // The BASIC view names a mediation's first and last record and counts
+    // them all: a busy pair's mediators have thousands.
+    let basic = server
+        .relations()
+        .get_relation(GetRelationRequest {
+            name: am_az.into(),
+            as_of: d("2025-01-01"),
+            view: RelationView::Basic as i32,
+        })
+        .await
+        .expect("the BASIC view")
+        .into_inner();
+    let basic_us = basic
+        .mediations
+        .iter()
+        .find(|m| m.mediator == "countries/US")
+        .expect("the same mediations in both views");
+    assert_eq!(basic_us.records, ["meetings/m01", "treaties/t07"]);
+    assert_eq!(basic_us.records_count, 3);
+    assert_eq!(
+        (&basic_us.start_date, &basic_us.end_date, basic_us.role),
+        (&us.start_date, &us.end_date, us.role)
+    );
     let minsk_group = server
         .actors()
         .get_actor(GetActorRequest { name: minsk.into() })

@@ -50,6 +50,13 @@ fn assert_basic_is_full_without_lists(basic: &Relation, full: &Relation) {
     expected.treaties_in_force.clear();
     expected.armed_conflicts.clear();
     expected.treaties_not_in_force.clear();
+    // Of each mediation's records, the first and the last; all counted.
+    for mediation in &mut expected.mediations {
+        assert_eq!(mediation.records_count as usize, mediation.records.len());
+        if let [first, .., last] = &mediation.records[..] {
+            mediation.records = vec![first.clone(), last.clone()];
+        }
+    }
     expected.source_records = basic.source_records.clone();
     assert_eq!(basic, &expected, "{}", full.name);
     for source in &basic.source_records {

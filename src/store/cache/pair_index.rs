@@ -300,13 +300,13 @@ impl PairIndex {
             (PairFamily::Mediation, Some(v)) => {
                 let value = pb::Mediation::decode(v).map_err(|e| corrupt("mediation index", e))?;
                 let damaged = || corrupt("mediation index", String::from_utf8_lossy(rest));
-                let span = MediationSpan {
-                    start: stored_date(value.start_date.as_ref()).ok_or_else(damaged)?,
-                    end: stored_date(value.end_date.as_ref()),
-                    role: value.role,
-                    record: value.records.into_iter().next().ok_or_else(damaged)?,
-                    mediator: value.mediator,
-                };
+                let span = MediationSpan::new(
+                    value.mediator,
+                    value.role,
+                    stored_date(value.start_date.as_ref()).ok_or_else(damaged)?,
+                    stored_date(value.end_date.as_ref()),
+                    value.records.into_iter().next().ok_or_else(damaged)?,
+                );
                 let added = key_bytes + mediation_bytes(&span);
                 let old = self.mediations.insert(rest.into(), span);
                 (
@@ -491,9 +491,10 @@ impl PairIndex {
             + slot_bytes()
     }
 
-    /// The pair's mediations active on `day`, in order of start.
-    pub fn mediations_on(&self, day: time::Date) -> Vec<Mediation> {
-        mediations(self.mediations.values(), Some(day))
+    /// The pair's mediations active on `day`, in order of start; with
+    /// `every_record`, each with all its records, else its first and last.
+    pub fn mediations_on(&self, day: time::Date, every_record: bool) -> Vec<Mediation> {
+        mediations(self.mediations.values(), Some(day), every_record)
     }
 
     /// The fact of `aspect` from `from` (`None`: the border) that holds on
