@@ -63,8 +63,18 @@ impl Mediation {
     /// From the first possible day of its start to the last possible day of
     /// its end (a mediation ended "2025" runs to 2025-12-31).
     pub fn active_on(&self, day: Date) -> bool {
-        self.start.first_day() <= day && self.end.is_none_or(|end| day <= end.last_day())
+        covers(
+            self.start.first_day(),
+            self.end.map(|end| end.last_day()),
+            day,
+        )
     }
+}
+
+/// Whether the days from `first` to `last` (`None`: still going on)
+/// include `day`: the one rule for a mediation being active.
+fn covers(first: Date, last: Option<Date>, day: Date) -> bool {
+    first <= day && last.is_none_or(|last| day <= last)
 }
 
 /// The mediations the spans make up (one per mediator and role), those
@@ -86,7 +96,7 @@ pub fn mediations<'a>(
     for span in spans {
         match &mut group {
             Some(g) if g.first.role == span.role && g.first.mediator == span.mediator => {
-                g.add(span, every_record);
+                g.add(span);
             }
             _ => {
                 kept.extend(group.take().and_then(|g| g.mediation(on)));
@@ -111,7 +121,7 @@ struct Group<'a> {
     open: bool,
     count: usize,
     /// Every span, when every record is listed.
-    all: Vec<&'a MediationSpan>,
+    all: Option<Vec<&'a MediationSpan>>,
 }
 
 impl<'a> Group<'a> {
@@ -122,43 +132,34 @@ impl<'a> Group<'a> {
             latest_end: span,
             open: span.end.is_none(),
             count: 1,
-            all: if every_record { vec![span] } else { Vec::new() },
+            all: every_record.then(|| vec![span]),
         }
     }
 
-    fn add(&mut self, span: &'a MediationSpan, every_record: bool) {
+    fn add(&mut self, span: &'a MediationSpan) {
         self.last = span;
         if span.last_day >= self.latest_end.last_day {
             self.latest_end = span;
         }
         self.open |= span.end.is_none();
         self.count += 1;
-        if every_record {
-            self.all.push(span);
+        if let Some(all) = &mut self.all {
+            all.push(span);
         }
     }
 
     /// The mediation with its first day, if it is active `on` the day (or
     /// no day is given).
     fn mediation(self, on: Option<Date>) -> Option<(Date, Mediation)> {
-        let end = if self.open {
-            None
-        } else {
-            self.latest_end.last_day
-        };
-        if let Some(day) = on {
-            if self.first.first_day > day || end.is_some_and(|end| end < day) {
-                return None;
-            }
+        let ended = (!self.open).then_some(self.latest_end);
+        let last_day = ended.and_then(|span| span.last_day);
+        if on.is_some_and(|day| !covers(self.first.first_day, last_day, day)) {
+            return None;
         }
-        let listed = if self.all.is_empty() {
-            if self.count == 1 {
-                vec![self.first]
-            } else {
-                vec![self.first, self.last]
-            }
-        } else {
-            self.all
+        let listed = match self.all {
+            Some(all) => all,
+            None if self.count == 1 => vec![self.first],
+            None => vec![self.first, self.last],
         };
         Some((
             self.first.first_day,
@@ -166,7 +167,7 @@ impl<'a> Group<'a> {
                 mediator: self.first.mediator.clone(),
                 role: self.first.role,
                 start: self.first.start,
-                end: if self.open { None } else { self.latest_end.end },
+                end: ended.and_then(|span| span.end),
                 records: listed.into_iter().map(|s| s.record.clone()).collect(),
                 records_count: self.count,
             },

@@ -25,7 +25,7 @@ pub const MIN_REVISION_HEADER: &str = "x-diplomacy-min-revision";
 pub const CONSISTENCY_HEADER: &str = "x-diplomacy-consistency";
 
 // The same names parsed once, for the lookups every call makes.
-const REVISION: HeaderName = HeaderName::from_static(REVISION_HEADER);
+pub const REVISION: HeaderName = HeaderName::from_static(REVISION_HEADER);
 const MIN_REVISION: HeaderName = HeaderName::from_static(MIN_REVISION_HEADER);
 const CONSISTENCY: HeaderName = HeaderName::from_static(CONSISTENCY_HEADER);
 

@@ -13,5 +13,9 @@ pub mod status;
 use std::future::Future;
 use std::pin::Pin;
 
+/// The gRPC headers the layers read and write, their names parsed once.
+pub const GRPC_STATUS: http::HeaderName = http::HeaderName::from_static("grpc-status");
+pub const GRPC_MESSAGE: http::HeaderName = http::HeaderName::from_static("grpc-message");
+
 /// The boxed future our layers return.
 pub type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;

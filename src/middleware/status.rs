@@ -15,11 +15,10 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
-use http::{HeaderName, HeaderValue};
+use http::HeaderValue;
 use tower::{Layer, Service};
 
-const GRPC_STATUS: HeaderName = HeaderName::from_static("grpc-status");
-const GRPC_MESSAGE: HeaderName = HeaderName::from_static("grpc-message");
+use super::{GRPC_MESSAGE, GRPC_STATUS};
 
 /// (tonic's code, start of tonic's message, the code to send instead)
 const FIXES: [(&str, &str, &str); 3] = [

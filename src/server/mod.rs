@@ -249,10 +249,10 @@ fn cors(origins: &[String]) -> Result<CorsLayer, StartupError> {
         .allow_methods([http::Method::POST, http::Method::OPTIONS])
         .allow_headers(tower_http::cors::Any)
         .expose_headers([
-            http::HeaderName::from_static("grpc-status"),
-            http::HeaderName::from_static("grpc-message"),
+            crate::middleware::GRPC_STATUS,
+            crate::middleware::GRPC_MESSAGE,
             http::HeaderName::from_static("grpc-status-details-bin"),
-            http::HeaderName::from_static(crate::middleware::consistency::REVISION_HEADER),
+            crate::middleware::consistency::REVISION,
         ]))
 }
 

@@ -20,9 +20,7 @@ use http_body::{Body, Frame};
 use metrics::{Counter, Histogram};
 use tower::{Layer, Service};
 
-use crate::middleware::BoxFuture;
-
-const GRPC_STATUS: http::HeaderName = http::HeaderName::from_static("grpc-status");
+use crate::middleware::{BoxFuture, GRPC_STATUS};
 
 /// The gRPC code names, by number.
 const CODES: [&str; 17] = [
