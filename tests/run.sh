@@ -14,11 +14,18 @@ need() {
   }
 }
 
+# A cold run writes several GB under target/; incremental caches would add
+# about 450 MB per test binary and are of no use to a one-off run.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+
 need cargo "install Rust with rustup (https://rustup.rs)"
 need python3 "install Python 3.9+ with venv (Debian: apt-get install python3 python3-venv)"
 need node "install Node.js 18+ with npm (Debian: apt-get install nodejs npm)"
 need npm "install npm (Debian: apt-get install npm)"
 need git "install git (Debian: apt-get install git)"
+
+step "disk: free space where target/ is written (a cold run leaves about 2.5 GB there, 2026-12-07)"
+df -h . | tail -1
 
 step "system tools: nginx for the proxy test, nghttp2-client for the h2load cross-check, etcd for the replicas, PostgreSQL for the peer (Debian packages)"
 if [ -z "${NGINX:-}" ] && [ ! -x /usr/sbin/nginx ]; then
@@ -168,3 +175,6 @@ grep -qE '^== ratios: [0-9.]+x PostgreSQL.s throughput at the same concurrency' 
 
 step "Node.js client suite (@grpc/grpc-js + @grpc/proto-loader) and the page in headless Chromium (playwright-core)"
 (cd tests/clients/node && node --test)
+
+step "disk: what this run left under target/"
+du -sh target
