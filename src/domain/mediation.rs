@@ -17,10 +17,6 @@ pub struct MediationSpan {
     /// Its last day as recorded; `None`: still going on.
     pub end: Option<PartialDate>,
     pub record: String,
-    /// `start`'s first day and `end`'s last, worked out once: a relation
-    /// compares them for every span of the pair on every call.
-    first_day: Date,
-    last_day: Option<Date>,
 }
 
 impl MediationSpan {
@@ -32,8 +28,6 @@ impl MediationSpan {
         record: String,
     ) -> Self {
         Self {
-            first_day: start.first_day(),
-            last_day: end.map(|end| end.last_day()),
             mediator,
             role,
             start,
@@ -77,102 +71,136 @@ fn covers(first: Date, last: Option<Date>, day: Date) -> bool {
     first <= day && last.is_none_or(|last| day <= last)
 }
 
-/// The mediations the spans make up (one per mediator and role), those
-/// active `on` a day when it is given, in order of start, then mediator;
-/// with `every_record`, each lists all its records, else its first and
-/// last.
-///
-/// The spans come as the `g/` index holds them: those of one mediator and
-/// role side by side, in date order. So each mediation is found in one pass
-/// and only the ones kept get their records copied: a busy pair has
-/// thousands of spans and a relation is answered on every call.
-pub fn mediations<'a>(
-    spans: impl IntoIterator<Item = &'a MediationSpan>,
-    on: Option<Date>,
-    every_record: bool,
-) -> Vec<Mediation> {
-    let mut kept: Vec<(Date, Mediation)> = Vec::new();
-    let mut group: Option<Group<'a>> = None;
-    for span in spans {
-        match &mut group {
-            Some(g) if g.first.role == span.role && g.first.mediator == span.mediator => {
-                g.add(span);
-            }
-            _ => {
-                kept.extend(group.take().and_then(|g| g.mediation(on)));
-                group = Some(Group::new(span, every_record));
-            }
-        }
-    }
-    kept.extend(group.and_then(|g| g.mediation(on)));
-    kept.sort_by(|(a_start, a), (b_start, b)| {
-        (a_start, &a.mediator, a.role).cmp(&(b_start, &b.mediator, b.role))
-    });
-    kept.into_iter().map(|(_, mediation)| mediation).collect()
-}
-
-/// One mediator's spans in one role as they go by, in date order: what a
-/// mediation needs of them, in one pass (a busy pair has thousands).
-struct Group<'a> {
-    first: &'a MediationSpan,
-    last: &'a MediationSpan,
-    /// The span with the latest end (the last of equals).
-    latest_end: &'a MediationSpan,
-    open: bool,
+/// One mediator's mediation of a pair in one role, summed up from its spans
+/// taken in date order: all that a relation needs of it but the records
+/// between its first and its last. The relation cache keeps one per
+/// mediator and role, kept up as spans come and go, so that a call reads a
+/// busy pair's few hundred summaries instead of its thousands of spans.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MediationSummary {
+    mediator: String,
+    role: i32,
+    start: PartialDate,
+    /// `start`'s first day.
+    first_day: Date,
+    first_record: String,
+    last_record: String,
+    /// How many spans (records) it sums up.
     count: usize,
-    /// Every span, when every record is listed.
-    all: Option<Vec<&'a MediationSpan>>,
+    /// Whether one of its spans is still going on.
+    open: bool,
+    /// The latest end among its spans, with its last day (of equal last
+    /// days, the later span's).
+    latest_end: Option<(PartialDate, Date)>,
 }
 
-impl<'a> Group<'a> {
-    fn new(span: &'a MediationSpan, every_record: bool) -> Self {
-        Group {
-            first: span,
-            last: span,
-            latest_end: span,
-            open: span.end.is_none(),
+impl MediationSummary {
+    pub fn new(span: &MediationSpan) -> Self {
+        Self {
+            mediator: span.mediator.clone(),
+            role: span.role,
+            start: span.start,
+            first_day: span.start.first_day(),
+            first_record: span.record.clone(),
+            last_record: span.record.clone(),
             count: 1,
-            all: every_record.then(|| vec![span]),
+            open: span.end.is_none(),
+            latest_end: span.end.map(|end| (end, end.last_day())),
         }
     }
 
-    fn add(&mut self, span: &'a MediationSpan) {
-        self.last = span;
-        if span.last_day >= self.latest_end.last_day {
-            self.latest_end = span;
-        }
-        self.open |= span.end.is_none();
+    /// Whether `span` is of this mediation (the same mediator and role).
+    pub fn is_of(&self, span: &MediationSpan) -> bool {
+        self.role == span.role && self.mediator == span.mediator
+    }
+
+    /// Takes in the next span of the same mediator and role, in date order.
+    pub fn add(&mut self, span: &MediationSpan) {
+        self.last_record.clone_from(&span.record);
         self.count += 1;
-        if let Some(all) = &mut self.all {
-            all.push(span);
+        self.open |= span.end.is_none();
+        if let Some(end) = span.end {
+            let last_day = end.last_day();
+            if self.latest_end.is_none_or(|(_, latest)| last_day >= latest) {
+                self.latest_end = Some((end, last_day));
+            }
         }
     }
 
-    /// The mediation with its first day, if it is active `on` the day (or
-    /// no day is given).
-    fn mediation(self, on: Option<Date>) -> Option<(Date, Mediation)> {
-        let ended = (!self.open).then_some(self.latest_end);
-        let last_day = ended.and_then(|span| span.last_day);
-        if on.is_some_and(|day| !covers(self.first.first_day, last_day, day)) {
-            return None;
+    /// Its end and that end's last day; `None` while a span goes on.
+    fn end(&self) -> Option<(PartialDate, Date)> {
+        if self.open {
+            None
+        } else {
+            self.latest_end
         }
-        let listed = match self.all {
-            Some(all) => all,
-            None if self.count == 1 => vec![self.first],
-            None => vec![self.first, self.last],
-        };
-        Some((
-            self.first.first_day,
-            Mediation {
-                mediator: self.first.mediator.clone(),
-                role: self.first.role,
-                start: self.first.start,
-                end: ended.and_then(|span| span.end),
-                records: listed.into_iter().map(|s| s.record.clone()).collect(),
-                records_count: self.count,
-            },
-        ))
     }
+
+    pub fn active_on(&self, day: Date) -> bool {
+        covers(self.first_day, self.end().map(|(_, last)| last), day)
+    }
+
+    /// Its first and last record; one when it rests on one record.
+    pub fn ends(&self) -> Vec<String> {
+        if self.count == 1 {
+            vec![self.first_record.clone()]
+        } else {
+            vec![self.first_record.clone(), self.last_record.clone()]
+        }
+    }
+
+    /// The text it holds, for what it weighs in a cache.
+    pub fn texts(&self) -> [&String; 3] {
+        [&self.mediator, &self.first_record, &self.last_record]
+    }
+
+    /// As a mediation that lists `records`.
+    fn mediation(&self, records: Vec<String>) -> Mediation {
+        Mediation {
+            mediator: self.mediator.clone(),
+            role: self.role,
+            start: self.start,
+            end: self.end().map(|(end, _)| end),
+            records,
+            records_count: self.count,
+        }
+    }
+}
+
+/// Sums up spans as the `g/` index holds them, those of one mediator and
+/// role side by side in date order: one summary for each mediator and role.
+pub fn summarize<'a>(spans: impl IntoIterator<Item = &'a MediationSpan>) -> Vec<MediationSummary> {
+    let mut summaries: Vec<MediationSummary> = Vec::new();
+    for span in spans {
+        match summaries.last_mut() {
+            Some(summary) if summary.is_of(span) => summary.add(span),
+            _ => summaries.push(MediationSummary::new(span)),
+        }
+    }
+    summaries
+}
+
+/// The mediations active on `day`, in order of start, then mediator and
+/// role, each listing the records that `records` gives for its summary
+/// (every record, or its `ends`). A summary comes with a handle `records`
+/// may use to find its spans.
+pub fn mediations_on<'a, H>(
+    summaries: impl IntoIterator<Item = (H, &'a MediationSummary)>,
+    day: Date,
+    records: impl Fn(H, &MediationSummary) -> Vec<String>,
+) -> Vec<Mediation> {
+    let mut active: Vec<(H, &MediationSummary)> = summaries
+        .into_iter()
+        .filter(|(_, summary)| summary.active_on(day))
+        .collect();
+    // A mediator and role have one summary: no two compare equal.
+    active.sort_unstable_by(|(_, a), (_, b)| {
+        (a.first_day, &a.mediator, a.role).cmp(&(b.first_day, &b.mediator, b.role))
+    });
+    active
+        .into_iter()
+        .map(|(handle, summary)| summary.mediation(records(handle, summary)))
+        .collect()
 }
 
 #[cfg(test)]
@@ -193,6 +221,24 @@ mod tests {
         text.parse::<PartialDate>().expect("date").first_day()
     }
 
+    /// The mediations on `day`, each with every record of its spans.
+    fn with_every_record(spans: &[MediationSpan], on: Date) -> Vec<Mediation> {
+        let summaries = summarize(spans);
+        mediations_on(summaries.iter().map(|s| ((), s)), on, |(), summary| {
+            spans
+                .iter()
+                .filter(|span| summary.is_of(span))
+                .map(|span| span.record.clone())
+                .collect()
+        })
+    }
+
+    /// The mediations on `day`, each with its first and last record.
+    fn with_ends(spans: &[MediationSpan], on: Date) -> Vec<Mediation> {
+        let summaries = summarize(spans);
+        mediations_on(summaries.iter().map(|s| ((), s)), on, |(), s| s.ends())
+    }
+
     #[test]
     fn a_mediation_runs_from_its_first_record_to_its_last() {
         // As the index holds them: by mediator, then date.
@@ -211,24 +257,30 @@ mod tests {
                 "meetings/m04",
             ),
         ];
-        let all = mediations(&spans, None, true);
-        assert_eq!(all.len(), 2);
+        let all = with_every_record(&spans, day("2025-01-01"));
+        assert_eq!(all.len(), 2, "both are active on the day");
         assert_eq!(all[0].mediator, "actors/osce-minsk-group");
         assert_eq!(all[1].records, ["meetings/m01", "meetings/m04"]);
-        assert!(
-            all[1].active_on(day("2024-07-01")),
-            "from the first day of July"
-        );
-        assert!(all[1].active_on(day("2025-01-01")), "between its records");
-        assert!(!all[1].active_on(day("2025-08-09")), "ended with its last");
-        assert!(
-            all[0].active_on(day("2025-12-31")),
-            "a year runs to its end"
-        );
-        assert!(!all[0].active_on(day("2026-01-01")));
-        let on_the_day = mediations(&spans, Some(day("2025-01-01")), true);
-        assert_eq!(on_the_day, all, "both are active on the day");
-        assert!(mediations(&spans, Some(day("2026-01-01")), true).is_empty());
+        assert_eq!(all[1].end, Some("2025-08-08".parse().expect("date")));
+        let summaries = summarize(&spans);
+        for (text, osce, us) in [
+            ("2024-06-30", true, false),
+            ("2024-07-01", true, true),
+            ("2025-08-08", true, true),
+            ("2025-08-09", true, false),
+            ("2025-12-31", true, false),
+            ("2026-01-01", false, false),
+        ] {
+            let on = day(text);
+            assert_eq!(
+                (all[0].active_on(on), all[1].active_on(on)),
+                (osce, us),
+                "on {text}: a month runs from its first day, a year to its end"
+            );
+            let summed: Vec<bool> = summaries.iter().map(|s| s.active_on(on)).collect();
+            assert_eq!(summed, [osce, us], "a summary is active as its mediation");
+        }
+        assert!(with_every_record(&spans, day("2026-01-01")).is_empty());
     }
 
     #[test]
@@ -236,11 +288,24 @@ mod tests {
         let spans = [
             span("actors/un", "2001", Some("2001"), "meetings/a"),
             span("actors/un", "2010", None, "events/b"),
+            span("actors/un", "2012", Some("2012"), "meetings/c"),
         ];
-        let all = mediations(&spans, None, true);
-        assert_eq!(all[0].end, None);
-        assert!(all[0].active_on(day("2090-01-01")));
-        assert!(!all[0].active_on(day("2000-12-31")));
+        let going = with_every_record(&spans, day("2090-01-01"));
+        assert_eq!(going.len(), 1);
+        assert_eq!(going[0].end, None);
+        assert!(with_every_record(&spans, day("2000-12-31")).is_empty());
+    }
+
+    #[test]
+    fn the_latest_end_is_the_end_whichever_record_comes_last() {
+        let spans = [
+            span("actors/un", "2001", Some("2009"), "events/long"),
+            span("actors/un", "2003-05", Some("2003-05"), "meetings/short"),
+        ];
+        let on = with_ends(&spans, day("2005-01-01"));
+        assert_eq!(on.len(), 1, "active between its records' ends");
+        assert_eq!(on[0].end, Some("2009".parse().expect("date")));
+        assert_eq!(on[0].records, ["events/long", "meetings/short"]);
     }
 
     #[test]
@@ -251,8 +316,9 @@ mod tests {
             span("countries/US", "2025-08", Some("2025-08"), "meetings/m04"),
             span("countries/TR", "2025", Some("2025"), "meetings/m05"),
         ];
-        let all = mediations(&spans, None, true);
-        let ends = mediations(&spans, None, false);
+        let on = day("2025-08-01");
+        let all = with_every_record(&spans, on);
+        let ends = with_ends(&spans, on);
         assert_eq!(
             all[0].records,
             ["meetings/m01", "meetings/m02", "meetings/m04"]
@@ -268,5 +334,19 @@ mod tests {
         for (a, e) in all.iter().zip(&ends) {
             assert_eq!((a.start, a.end, &a.mediator), (e.start, e.end, &e.mediator));
         }
+    }
+
+    #[test]
+    fn mediations_come_in_order_of_start_then_mediator() {
+        let spans = [
+            span("actors/b", "2001", None, "events/1"),
+            span("countries/AA", "2001", None, "events/2"),
+            span("countries/ZZ", "1999", None, "events/3"),
+        ];
+        let order: Vec<String> = with_ends(&spans, day("2002-01-01"))
+            .into_iter()
+            .map(|m| m.mediator)
+            .collect();
+        assert_eq!(order, ["countries/ZZ", "actors/b", "countries/AA"]);
     }
 }

@@ -183,15 +183,12 @@ fn pair_fact_entry(pair: CountryPair, fact: &PairFact, name: &str) -> Option<(Ve
         ),
         PairFact::Mediation(span) => (
             keys::join(
-                &keys::pair(PairFamily::Mediation, pair),
-                // A mediator's entries side by side, by date: a relation
-                // finds each mediation in one pass over the pair's entries.
                 &[
-                    &span.mediator,
-                    &span.role.to_string(),
-                    &span.start.sort_key(),
-                    name,
-                ],
+                    keys::pair(PairFamily::Mediation, pair),
+                    keys::mediation_group(&span.mediator, span.role),
+                ]
+                .concat(),
+                &[&span.start.sort_key(), name],
             ),
             pb::Mediation {
                 mediator: span.mediator.clone(),

@@ -295,6 +295,12 @@ pub fn join(prefix: &[u8], parts: &[&str]) -> Vec<u8> {
     key
 }
 
+/// What the `g/` keys of one mediator in one role share after the pair,
+/// `{mediator}/{role}/`: its entries lie side by side, in date order.
+pub fn mediation_group(mediator: &str, role: i32) -> Vec<u8> {
+    format!("{mediator}/{role}/").into_bytes()
+}
+
 /// First key of `prefix` dated on or after `day`.
 pub fn from_day(prefix: &[u8], day: Date) -> Vec<u8> {
     join(prefix, &[&day_key(day)])

@@ -138,6 +138,14 @@ impl<V> SortedMap<V> {
         None
     }
 
+    pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut V> {
+        let head = head(key);
+        let b = self.block_for(head, key);
+        let block = self.blocks.get_mut(b)?;
+        let at = block.binary_search_by(|e| e.cmp_to(head, key)).ok()?;
+        Some(&mut block[at].value)
+    }
+
     pub fn remove(&mut self, key: &[u8]) -> Option<V> {
         let head = head(key);
         let b = self.block_for(head, key);
@@ -172,6 +180,22 @@ impl<V> SortedMap<V> {
             .map(|e| (&*e.key, &e.value))
     }
 
+    /// The entries whose key is `bound` or above, lowest key first.
+    pub fn from(&self, bound: &[u8]) -> impl Iterator<Item = (&[u8], &V)> {
+        let (block, within) = self.end_before(bound);
+        let partial = self.blocks.get(block).map_or(&[][..], |b| &b[within..]);
+        let rest = self.blocks.get(block + 1..).unwrap_or_default();
+        partial
+            .iter()
+            .chain(rest.iter().flatten())
+            .map(|e| (&*e.key, &e.value))
+    }
+
+    /// Every entry, in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &V)> {
+        self.blocks.iter().flatten().map(|e| (&*e.key, &e.value))
+    }
+
     /// Every value, in key order.
     pub fn values(&self) -> impl Iterator<Item = &V> {
         self.blocks.iter().flatten().map(|e| &e.value)
@@ -180,6 +204,11 @@ impl<V> SortedMap<V> {
     /// The lowest key.
     pub fn first_key(&self) -> Option<&[u8]> {
         self.blocks.first()?.first().map(|e| &*e.key)
+    }
+
+    /// The highest key.
+    pub fn last_key(&self) -> Option<&[u8]> {
+        self.blocks.last()?.last().map(|e| &*e.key)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -309,6 +338,7 @@ mod tests {
             prop_assert!(map.blocks.iter().all(|b| !b.is_empty() && b.len() <= BLOCK));
             prop_assert_eq!(map.is_empty(), model.is_empty());
             prop_assert_eq!(map.first_key(), model.keys().next().map(|k| k.as_bytes()));
+            prop_assert_eq!(map.last_key(), model.keys().next_back().map(|k| k.as_bytes()));
             for bound in bounds {
                 let bound = key_text(bound);
                 let got: Vec<(String, u8)> = map
@@ -320,7 +350,24 @@ mod tests {
                 prop_assert_eq!(map.count_before(bound.as_bytes()), want.len());
                 prop_assert_eq!(got, want);
                 prop_assert_eq!(map.get(bound.as_bytes()), model.get(&bound));
+                let got: Vec<(String, u8)> = map
+                    .from(bound.as_bytes())
+                    .map(|(k, v)| (String::from_utf8_lossy(k).into_owned(), *v))
+                    .collect();
+                let want: Vec<(String, u8)> =
+                    model.range(bound.clone()..).map(|(k, v)| (k.clone(), *v)).collect();
+                prop_assert_eq!(got, want);
+                if let (Some(v), Some(w)) = (map.get_mut(bound.as_bytes()), model.get_mut(&bound)) {
+                    *v = v.wrapping_add(1);
+                    *w = w.wrapping_add(1);
+                }
             }
+            let all: Vec<(String, u8)> = map
+                .iter()
+                .map(|(k, v)| (String::from_utf8_lossy(k).into_owned(), *v))
+                .collect();
+            let want: Vec<(String, u8)> = model.into_iter().collect();
+            prop_assert_eq!(all, want);
         }
     }
 }

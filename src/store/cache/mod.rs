@@ -305,6 +305,7 @@ mod tests {
     use prost::Message;
 
     use super::*;
+    use crate::domain::mediation::{summarize, MediationSummary};
     use crate::error::Error;
     use crate::pb::diplomacy::v1 as pb;
     use crate::store::index::{StatusValue, TreatyValue};
@@ -404,12 +405,61 @@ mod tests {
         assert_eq!(index.mediators_between(None, b"200112319"), vec![ru]);
     }
 
+    #[test]
+    fn a_mediator_counts_in_a_period_when_one_of_its_entries_is_in_it() {
+        let mut index = PairIndex::default();
+        let entries = [
+            "199001010/events/a",
+            "200001010/events/b",
+            "201001010/events/c",
+        ];
+        for rest in entries {
+            index
+                .set(
+                    PairFamily::Mediator,
+                    format!("FR/{rest}").as_bytes(),
+                    Some(b""),
+                )
+                .expect("set");
+        }
+        let fr = CountryCode::parse("FR").expect("code");
+        let bounds: Vec<String> = (1985..=2015)
+            .step_by(5)
+            .map(|y| format!("{y}06309"))
+            .collect();
+        for from in &bounds {
+            for until in bounds.iter().filter(|until| *until > from) {
+                let within = entries
+                    .iter()
+                    .any(|e| e.as_bytes() >= from.as_bytes() && e.as_bytes() < until.as_bytes());
+                let named = index.mediators_between(Some(from.as_bytes()), until.as_bytes());
+                assert_eq!(named == vec![fr], within, "from {from} until {until}");
+            }
+        }
+    }
+
     fn date(year: i32, month: i32) -> Option<crate::pb::google::r#type::Date> {
         Some(crate::pb::google::r#type::Date {
             year,
             month,
             day: 0,
         })
+    }
+
+    /// The mediators and roles of `busy_pair`'s mediations.
+    const MEDIATIONS: [(&str, i32); 4] = [
+        ("countries/FR", 4),
+        ("actors/un", 4),
+        ("countries/US", 5),
+        ("countries/FR", 5),
+    ];
+
+    /// The `g/` key (after the pair) of `busy_pair`'s `i`th mediation,
+    /// dated as `dated` (a key of another family) is.
+    fn mediation_rest(i: usize, dated: &str) -> String {
+        let (mediator, role) = MEDIATIONS[i % MEDIATIONS.len()];
+        let group = crate::store::keys::mediation_group(mediator, role);
+        format!("{}{dated}", String::from_utf8_lossy(&group))
     }
 
     /// A pair with `n` facts of each kind, as loading it would set them.
@@ -463,6 +513,23 @@ mod tests {
                     PairFamily::Mediator,
                     format!("{}/{}", ["FR", "RU", "US"][i % 3], rest("meetings")),
                     Vec::new(),
+                ),
+                (
+                    PairFamily::Mediation,
+                    mediation_rest(i, &rest("meetings")),
+                    {
+                        let (mediator, role) = MEDIATIONS[i % MEDIATIONS.len()];
+                        pb::Mediation {
+                            mediator: mediator.into(),
+                            role,
+                            start_date: date(year, 1),
+                            end_date: (i % 5 != 0).then(|| date(year + 1, 0)).flatten(),
+                            ongoing: i % 5 == 0,
+                            records: vec![format!("meetings/meetings-{i:06}")],
+                            records_count: 0,
+                        }
+                        .encode_to_vec()
+                    },
                 ),
             ];
             for (family, rest, value) in sets {
@@ -535,6 +602,77 @@ mod tests {
         let shrunk = touched_buffers(&index);
         assert_eq!(index.weight(), before);
         assert!(grown > shrunk, "the grown buffers were counted");
+    }
+
+    /// The summaries a pair keeps, and those its spans make in one pass.
+    fn summaries_kept_and_made(
+        index: &PairIndex,
+    ) -> (Vec<MediationSummary>, Vec<MediationSummary>) {
+        let kept = index.mediation_summaries.values().cloned().collect();
+        (kept, summarize(index.mediations.values()))
+    }
+
+    #[test]
+    fn mediation_summaries_follow_their_spans_as_they_come_and_go() {
+        // Past 70 mediations the years start again: spans come out of order.
+        for n in [3, 70, 300] {
+            let mut index = busy_pair(n);
+            let (kept, made) = summaries_kept_and_made(&index);
+            assert_eq!(kept.len(), MEDIATIONS.len().min(n));
+            assert_eq!(kept, made, "{n} spans set");
+            let weight = index.weight();
+            for i in (0..n).step_by(3) {
+                let rest = mediation_rest(
+                    i,
+                    &format!(
+                        "{}0{}013/meetings/meetings-{i:06}",
+                        1950 + (i % 70),
+                        i % 9 + 1
+                    ),
+                );
+                index
+                    .set(PairFamily::Mediation, rest.as_bytes(), None)
+                    .expect("remove");
+            }
+            let (kept, made) = summaries_kept_and_made(&index);
+            assert_eq!(kept, made, "a third of {n} spans removed");
+            assert!(index.weight() < weight, "removing gives back its weight");
+        }
+        let mut index = busy_pair(8);
+        let spans: Vec<Box<[u8]>> = index.mediations.iter().map(|(key, _)| key.into()).collect();
+        for rest in spans {
+            index
+                .set(PairFamily::Mediation, &rest, None)
+                .expect("remove");
+        }
+        assert!(
+            index.mediation_summaries.is_empty(),
+            "no spans, no summaries"
+        );
+        assert!(index.mediations_on(time::Date::MAX, true).is_empty());
+    }
+
+    #[test]
+    fn a_relation_lists_each_active_mediation_from_its_summary() {
+        let index = busy_pair(300);
+        // 2020-01-01: the open spans (every fifth) keep all four going.
+        let day = time::Date::from_calendar_date(2020, time::Month::January, 1).expect("day");
+        let full = index.mediations_on(day, true);
+        let basic = index.mediations_on(day, false);
+        assert_eq!(full.len(), MEDIATIONS.len());
+        for (full, basic) in full.iter().zip(&basic) {
+            assert_eq!(full.records_count, full.records.len());
+            assert_eq!(basic.records_count, full.records_count);
+            let ends = [full.records.first(), full.records.last()];
+            assert_eq!(basic.records.iter().map(Some).collect::<Vec<_>>(), ends);
+            assert_eq!(
+                (&full.mediator, full.role, full.start, full.end),
+                (&basic.mediator, basic.role, basic.start, basic.end)
+            );
+            assert_eq!(full.end, None, "an open span keeps it going");
+        }
+        let spans = index.mediations.values().count();
+        assert_eq!(full.iter().map(|m| m.records_count).sum::<usize>(), spans);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::sync::RwLock;
 use prost::Message;
 
 use crate::convert::stored_date;
-use crate::domain::mediation::{mediations, Mediation, MediationSpan};
+use crate::domain::mediation::{self, summarize, Mediation, MediationSpan, MediationSummary};
 use crate::domain::relation::{conflict_days, DaySpan, NotInForce, StatusFact, TreatyInterval};
 use crate::domain::standing::{Aspect, StandingFact, NO_DIRECTION};
 use crate::domain::{CountryCode, CountryPair, PartialDate, Precision};
@@ -65,6 +65,10 @@ pub struct PairIndex {
     /// keyed `{mediator}/{role}/{start}/{record}`: a mediator's entries side
     /// by side, in date order.
     pub(in crate::store) mediations: SortedMap<MediationSpan>,
+    /// Each mediator's mediation in each role, summed up from its spans,
+    /// keyed as they are (`keys::mediation_group`): a relation reads these,
+    /// not the spans, on every call.
+    pub(in crate::store) mediation_summaries: SortedMap<MediationSummary>,
     /// Recognition, representation and border facts (`e/`), keyed
     /// `{aspect}/{FROM}/{date}/{record}`: one direction of one aspect is a
     /// date-ordered run.
@@ -137,6 +141,15 @@ impl CachedConflict {
 
 fn mediation_bytes(span: &MediationSpan) -> usize {
     allocation(span.mediator.capacity()) + allocation(span.record.capacity())
+}
+
+fn summary_bytes(group: &[u8], summary: &MediationSummary) -> usize {
+    allocation(group.len())
+        + summary
+            .texts()
+            .iter()
+            .map(|text| allocation(text.capacity()))
+            .sum::<usize>()
 }
 
 fn standing_bytes(fact: &StandingFact) -> usize {
@@ -307,12 +320,20 @@ impl PairIndex {
                     stored_date(value.end_date.as_ref()),
                     value.records.into_iter().next().ok_or_else(damaged)?,
                 );
+                let group = keys::mediation_group(&span.mediator, span.role);
                 let added = key_bytes + mediation_bytes(&span);
                 let old = self.mediations.insert(rest.into(), span);
-                (
-                    added,
-                    old.map_or(0, |old| key_bytes + mediation_bytes(&old)),
-                )
+                let replaced = old.is_some();
+                let removed = old.map_or(0, |old| key_bytes + mediation_bytes(&old));
+                // Loading gives a mediation's spans in order: each is added
+                // to its summary. Any other change sums the group up again.
+                let (summary_added, summary_removed) =
+                    if !replaced && self.last_of_group(rest, &group) {
+                        self.extend_summary(&group, rest)
+                    } else {
+                        self.resummarize(&group)
+                    };
+                (added + summary_added, removed + summary_removed)
             }
             (PairFamily::Standing, Some(v)) => {
                 let fact = standing_of_rest(rest, v)?;
@@ -326,12 +347,14 @@ impl PairIndex {
                     .remove(rest)
                     .map_or(0, |old| key_bytes + standing_bytes(&old)),
             ),
-            (PairFamily::Mediation, None) => (
-                0,
-                self.mediations
-                    .remove(rest)
-                    .map_or(0, |old| key_bytes + mediation_bytes(&old)),
-            ),
+            (PairFamily::Mediation, None) => match self.mediations.remove(rest) {
+                Some(old) => {
+                    let group = keys::mediation_group(&old.mediator, old.role);
+                    let (added, removed) = self.resummarize(&group);
+                    (added, removed + key_bytes + mediation_bytes(&old))
+                }
+                None => (0, 0),
+            },
             (PairFamily::Status, None) => (0, self.remove_status(rest)),
             (PairFamily::Treaty, None) => (0, self.remove_treaty(rest)),
             (PairFamily::Conflict, None) => (0, self.remove_conflict(rest)),
@@ -357,6 +380,57 @@ impl PairIndex {
         };
         self.owned = (self.owned + added).saturating_sub(removed);
         Ok(())
+    }
+
+    /// Whether no span of `group` sorts after the one keyed `rest`.
+    fn last_of_group(&self, rest: &[u8], group: &[u8]) -> bool {
+        self.mediations
+            .from(rest)
+            .nth(1)
+            .is_none_or(|(key, _)| !key.starts_with(group))
+    }
+
+    /// Adds the span keyed `rest`, the last of `group`, to the group's
+    /// summary; the bytes (added, removed).
+    fn extend_summary(&mut self, group: &[u8], rest: &[u8]) -> (usize, usize) {
+        let Some(span) = self.mediations.get(rest) else {
+            return (0, 0);
+        };
+        match self.mediation_summaries.get_mut(group) {
+            Some(summary) => {
+                let before = summary_bytes(group, summary);
+                summary.add(span);
+                (summary_bytes(group, summary), before)
+            }
+            None => {
+                let summary = MediationSummary::new(span);
+                let added = summary_bytes(group, &summary);
+                self.mediation_summaries.insert(group.into(), summary);
+                (added, 0)
+            }
+        }
+    }
+
+    /// Sums `group`'s spans up again (none left: no summary); the bytes
+    /// (added, removed).
+    fn resummarize(&mut self, group: &[u8]) -> (usize, usize) {
+        let spans = self
+            .mediations
+            .from(group)
+            .take_while(|(key, _)| key.starts_with(group))
+            .map(|(_, span)| span);
+        // The spans of one group make one summary.
+        let summary = summarize(spans).into_iter().next();
+        let removed = self
+            .mediation_summaries
+            .remove(group)
+            .map_or(0, |old| summary_bytes(group, &old));
+        let added = summary.map_or(0, |summary| {
+            let added = summary_bytes(group, &summary);
+            self.mediation_summaries.insert(group.into(), summary);
+            added
+        });
+        (added, removed)
     }
 
     /// Removes a status fact; the bytes it owned.
@@ -451,6 +525,7 @@ impl PairIndex {
         self.meetings.shrink_to_fit();
         self.mediators.shrink_to_fit();
         self.mediations.shrink_to_fit();
+        self.mediation_summaries.shrink_to_fit();
         self.standings.shrink_to_fit();
         for (_, entries) in &mut self.mediators {
             entries.shrink_to_fit();
@@ -477,6 +552,7 @@ impl PairIndex {
             + self.partial_ends.buffer_bytes()
             + self.meetings.buffer_bytes()
             + self.mediations.buffer_bytes()
+            + self.mediation_summaries.buffer_bytes()
             + self.standings.buffer_bytes()
             + buffer(&self.mediators)
             + self
@@ -494,7 +570,18 @@ impl PairIndex {
     /// The pair's mediations active on `day`, in order of start; with
     /// `every_record`, each with all its records, else its first and last.
     pub fn mediations_on(&self, day: time::Date, every_record: bool) -> Vec<Mediation> {
-        mediations(self.mediations.values(), Some(day), every_record)
+        let summaries = self.mediation_summaries.iter();
+        mediation::mediations_on(summaries, day, |group, summary| {
+            if every_record {
+                self.mediations
+                    .from(group)
+                    .take_while(|(key, _)| key.starts_with(group))
+                    .map(|(_, span)| span.record.clone())
+                    .collect()
+            } else {
+                summary.ends()
+            }
+        })
     }
 
     /// The fact of `aspect` from `from` (`None`: the border) that holds on
@@ -545,13 +632,22 @@ impl PairIndex {
     pub fn mediators_between(&self, from: Option<&[u8]>, until: &[u8]) -> Vec<CountryCode> {
         self.mediators
             .iter()
-            .filter(|(_, entries)| match (entries.first_key(), from) {
-                (None, _) => false,
-                // A busy pair has hundreds of mediators, most of them first
-                // named after `from`: one comparison each.
-                (Some(first), None) => first < until,
-                (Some(first), Some(from)) if first >= from => first < until,
-                (Some(_), Some(from)) => entries.count_before(until) > entries.count_before(from),
+            .filter(|(_, entries)| {
+                let (Some(first), Some(last)) = (entries.first_key(), entries.last_key()) else {
+                    return false;
+                };
+                // A busy pair has hundreds of mediators: its first and last
+                // entry decide for most, a search for the rest.
+                match from {
+                    None => first < until,
+                    Some(from) if first >= from => first < until,
+                    Some(from) if last < from => false,
+                    Some(_) if last < until => true,
+                    Some(from) => entries
+                        .from(from)
+                        .next()
+                        .is_some_and(|(key, ())| key < until),
+                }
             })
             .map(|(code, _)| *code)
             .collect()
