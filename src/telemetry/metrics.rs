@@ -134,19 +134,12 @@ impl MethodTable {
     }
 }
 
-/// One call's bookkeeping; records `handled` once.
+/// One call's bookkeeping once its handler has answered; records
+/// `handled` once.
 struct Call {
-    metrics: Arc<MethodMetrics>,
-    started: Instant,
+    start: Started,
     handled: bool,
-    access_log: bool,
     span: tracing::Span,
-    #[cfg(feature = "otlp")]
-    export: Option<(
-        Option<super::trace_context::TraceContext>,
-        std::time::SystemTime,
-        String,
-    )>,
 }
 
 impl Call {
@@ -156,29 +149,32 @@ impl Call {
             return;
         }
         self.handled = true;
-        let elapsed = self.started.elapsed();
+        let elapsed = self.start.started.elapsed();
         let name = CODES.get(code).copied().unwrap_or("Unknown");
-        if self.access_log {
+        if self.start.access_log {
             self.span.record("grpc_code", name);
             self.span
                 .record("duration_ms", elapsed.as_secs_f64() * 1000.0);
             tracing::info!(parent: &self.span, "handled");
         }
-        if let Some(counter) = self.metrics.handled.get(code) {
+        if let Some(counter) = self.start.metrics.handled.get(code) {
             counter.increment(1);
         }
-        self.metrics.handling.record(elapsed.as_secs_f64());
+        self.start.metrics.handling.record(elapsed.as_secs_f64());
         #[cfg(feature = "otlp")]
-        if let Some((context, start, peer)) = self.export.take() {
+        if let Some((context, start, peer)) = self.start.export.take() {
             super::otlp::record(super::otlp::FinishedCall {
                 context,
-                name: format!("{}/{}", self.metrics.service, self.metrics.method),
+                name: format!(
+                    "{}/{}",
+                    self.start.metrics.service, self.start.metrics.method
+                ),
                 start,
                 end: start + elapsed,
                 attributes: vec![
                     ("rpc.system", "grpc".to_string()),
-                    ("rpc.service", self.metrics.service.clone()),
-                    ("rpc.method", self.metrics.method.clone()),
+                    ("rpc.service", self.start.metrics.service.clone()),
+                    ("rpc.method", self.start.metrics.method.clone()),
                     ("rpc.grpc.status_code", name.to_string()),
                     ("net.peer.name", peer),
                 ],
@@ -442,7 +438,7 @@ where
     }
 }
 
-/// A call's bookkeeping until its handler answers.
+/// What a call's bookkeeping knows from its start.
 struct Started {
     metrics: Arc<MethodMetrics>,
     started: Instant,
@@ -488,13 +484,9 @@ where
         };
         let sent = started.metrics.sent.clone();
         let mut call = Call {
-            metrics: started.metrics,
-            started: started.started,
+            start: started,
             handled: false,
-            access_log: started.access_log,
             span: this.span.clone(),
-            #[cfg(feature = "otlp")]
-            export: started.export,
         };
         if let Some(status) = response.headers().get(GRPC_STATUS) {
             // Trailers-only: the call is over.
