@@ -19,24 +19,6 @@ pub struct MediationSpan {
     pub record: String,
 }
 
-impl MediationSpan {
-    pub fn new(
-        mediator: String,
-        role: i32,
-        start: PartialDate,
-        end: Option<PartialDate>,
-        record: String,
-    ) -> Self {
-        Self {
-            mediator,
-            role,
-            start,
-            end,
-            record,
-        }
-    }
-}
-
 /// A mediator's involvement with a pair in one role, over all its records.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Mediation {
@@ -208,13 +190,13 @@ mod tests {
     use super::*;
 
     fn span(mediator: &str, start: &str, end: Option<&str>, record: &str) -> MediationSpan {
-        MediationSpan::new(
-            mediator.into(),
-            4,
-            start.parse().expect("date"),
-            end.map(|e| e.parse().expect("date")),
-            record.into(),
-        )
+        MediationSpan {
+            mediator: mediator.into(),
+            role: 4,
+            start: start.parse().expect("date"),
+            end: end.map(|e| e.parse().expect("date")),
+            record: record.into(),
+        }
     }
 
     fn day(text: &str) -> Date {

@@ -89,20 +89,19 @@ pub struct Consistency<S> {
     source: Arc<dyn RevisionSource>,
 }
 
-/// What a call asked to wait for.
+/// What a call asked to wait for, when it asked to wait.
 #[derive(Debug, PartialEq)]
 enum Wait {
-    None,
     AtLeast(i64),
     Newest,
 }
 
-fn asked(headers: &http::HeaderMap) -> Result<Wait, Error> {
+fn asked(headers: &http::HeaderMap) -> Result<Option<Wait>, Error> {
     let text = |name: HeaderName| headers.get(name).map(|v| v.to_str().unwrap_or("\u{fffd}"));
     if let Some(value) = text(CONSISTENCY) {
         return match value {
-            "strong" => Ok(Wait::Newest),
-            "eventual" => Ok(Wait::None),
+            "strong" => Ok(Some(Wait::Newest)),
+            "eventual" => Ok(None),
             other => Err(Error::InvalidArgument(vec![FieldViolation::new(
                 CONSISTENCY_HEADER,
                 format!("must be `strong` or `eventual`, not `{other}`"),
@@ -110,9 +109,9 @@ fn asked(headers: &http::HeaderMap) -> Result<Wait, Error> {
         };
     }
     match text(MIN_REVISION) {
-        None => Ok(Wait::None),
+        None => Ok(None),
         Some(value) => match value.parse::<i64>() {
-            Ok(revision) if revision >= 0 => Ok(Wait::AtLeast(revision)),
+            Ok(revision) if revision >= 0 => Ok(Some(Wait::AtLeast(revision))),
             _ => Err(Error::InvalidArgument(vec![FieldViolation::new(
                 MIN_REVISION_HEADER,
                 format!("must be a revision (a whole number, 0 or more), not `{value}`"),
@@ -151,13 +150,13 @@ where
                 }
             }
         };
-        if wait == Wait::None {
+        let Some(wait) = wait else {
             // Most calls: no wait, so no task of our own around the call.
             return Consistent::Call {
                 future: self.inner.call(request),
                 applied: self.applied.clone(),
             };
-        }
+        };
         // The service polled ready is the one that must take the call.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
@@ -165,20 +164,17 @@ where
         let mut applied = self.applied.clone();
         let future = Box::pin(async move {
             let target = match wait {
-                Wait::None => None,
-                Wait::AtLeast(revision) => Some(revision),
+                Wait::AtLeast(revision) => revision,
                 Wait::Newest => match source.newest().await {
-                    Ok(revision) => Some(revision),
+                    Ok(revision) => revision,
                     Err(error) => {
                         return Ok(with_revision(Status::from(error).into_http(), &applied))
                     }
                 },
             };
-            if let Some(target) = target {
-                if applied.wait_for(|r| *r >= target).await.is_err() {
-                    let status = Status::unavailable("the server is shutting down");
-                    return Ok(with_revision(status.into_http(), &applied));
-                }
+            if applied.wait_for(|r| *r >= target).await.is_err() {
+                let status = Status::unavailable("the server is shutting down");
+                return Ok(with_revision(status.into_http(), &applied));
             }
             let response = inner.call(request).await?;
             Ok(with_revision(response, &applied))
@@ -254,14 +250,19 @@ mod tests {
 
     #[test]
     fn a_call_asks_for_a_revision_the_newest_or_nothing() {
-        assert_eq!(asked(&headers(&[])).ok(), Some(Wait::None));
+        assert_eq!(asked(&headers(&[])).ok(), Some(None));
         assert_eq!(
             asked(&headers(&[(MIN_REVISION_HEADER, "42")])).ok(),
-            Some(Wait::AtLeast(42))
+            Some(Some(Wait::AtLeast(42)))
         );
         assert_eq!(
             asked(&headers(&[(CONSISTENCY_HEADER, "strong")])).ok(),
-            Some(Wait::Newest)
+            Some(Some(Wait::Newest))
+        );
+        assert_eq!(
+            asked(&headers(&[(CONSISTENCY_HEADER, "eventual")])).ok(),
+            Some(None),
+            "eventual waits for nothing"
         );
         for (name, bad) in [
             (MIN_REVISION_HEADER, "-1"),

@@ -193,13 +193,13 @@ fn mediation_facts(
         };
         let own_start = stored_date(involvement.start_date.as_ref());
         let own_end = stored_date(involvement.end_date.as_ref());
-        let span = MediationSpan::new(
-            involvement.participant.clone(),
-            involvement.role,
-            own_start.unwrap_or(start),
-            own_end.or(if own_start.is_some() { None } else { end }),
-            record.to_string(),
-        );
+        let span = MediationSpan {
+            mediator: involvement.participant.clone(),
+            role: involvement.role,
+            start: own_start.unwrap_or(start),
+            end: own_end.or(if own_start.is_some() { None } else { end }),
+            record: record.to_string(),
+        };
         for pair in pairs {
             if participant.country().is_some_and(|c| pair.contains(c)) {
                 continue;

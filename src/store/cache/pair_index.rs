@@ -313,13 +313,13 @@ impl PairIndex {
             (PairFamily::Mediation, Some(v)) => {
                 let value = pb::Mediation::decode(v).map_err(|e| corrupt("mediation index", e))?;
                 let damaged = || corrupt("mediation index", String::from_utf8_lossy(rest));
-                let span = MediationSpan::new(
-                    value.mediator,
-                    value.role,
-                    stored_date(value.start_date.as_ref()).ok_or_else(damaged)?,
-                    stored_date(value.end_date.as_ref()),
-                    value.records.into_iter().next().ok_or_else(damaged)?,
-                );
+                let span = MediationSpan {
+                    mediator: value.mediator,
+                    role: value.role,
+                    start: stored_date(value.start_date.as_ref()).ok_or_else(damaged)?,
+                    end: stored_date(value.end_date.as_ref()),
+                    record: value.records.into_iter().next().ok_or_else(damaged)?,
+                };
                 let group = keys::mediation_group(&span.mediator, span.role);
                 let added = key_bytes + mediation_bytes(&span);
                 let old = self.mediations.insert(rest.into(), span);
