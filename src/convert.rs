@@ -1,6 +1,8 @@
 //! Conversions between wire types and domain types that several layers share.
 
+use crate::domain::mediation::Mediation;
 use crate::domain::{DateError, PartialDate};
+use crate::pb::diplomacy::v1 as pb;
 use crate::pb::google::r#type::Date;
 
 /// A wire date as a domain date, checked.
@@ -24,6 +26,19 @@ pub fn date_to_pb(date: PartialDate) -> Date {
         year: date.year(),
         month: i32::from(date.month()),
         day: i32::from(date.day()),
+    }
+}
+
+/// A mediation on the wire. Counts past `i32::MAX` are sent as that.
+pub fn mediation_to_pb(m: Mediation) -> pb::Mediation {
+    pb::Mediation {
+        mediator: m.mediator,
+        role: m.role,
+        start_date: Some(date_to_pb(m.start)),
+        end_date: m.end.map(date_to_pb),
+        ongoing: m.end.is_none(),
+        records: m.records,
+        records_count: i32::try_from(m.records_count).unwrap_or(i32::MAX),
     }
 }
 

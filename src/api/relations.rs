@@ -11,7 +11,6 @@ use tonic::{Request, Response, Status};
 use super::page;
 use super::resources::{ensure_known, existing_country, short};
 use crate::convert::{date_from_pb, date_to_pb};
-use crate::domain::mediation::Mediation;
 use crate::domain::names::{parse_relation_name, PairNameError};
 use crate::domain::relation::{DiplomaticStatus, MAX_LISTED};
 use crate::domain::standing::StandingFact;
@@ -262,13 +261,8 @@ pub fn relation_of(
             since: facts.border.as_ref().map(|f| date_to_pb(f.date)),
             record: facts.border.map(|f| f.record).unwrap_or_default(),
         }),
-        mediations_count: count(facts.mediations.len()),
-        mediations: facts
-            .mediations
-            .into_iter()
-            .take(MAX_LISTED)
-            .map(mediation_to_pb)
-            .collect(),
+        mediations_count: count(facts.mediations_count),
+        mediations: facts.mediations.into_iter().map(RawMessage).collect(),
     })
 }
 
@@ -347,18 +341,6 @@ fn directed<T>(
         answer(pair.low().name(), pair.high().name(), low),
         answer(pair.high().name(), pair.low().name(), high),
     ]
-}
-
-fn mediation_to_pb(m: Mediation) -> pb::Mediation {
-    pb::Mediation {
-        mediator: m.mediator,
-        role: m.role,
-        start_date: Some(date_to_pb(m.start)),
-        end_date: m.end.map(date_to_pb),
-        ongoing: m.end.is_none(),
-        records: m.records,
-        records_count: count(m.records_count),
-    }
 }
 
 fn country_name(code: CountryCode) -> Bytes {

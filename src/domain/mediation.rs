@@ -2,6 +2,8 @@
 //! first recorded mediation of the pair to its last, and whether it is
 //! active on a day. A host is a venue and never mediates.
 
+use std::cmp::Ordering;
+
 use time::Date;
 
 use super::PartialDate;
@@ -122,6 +124,16 @@ impl MediationSummary {
         covers(self.first_day, self.end().map(|(_, last)| last), day)
     }
 
+    /// The order a relation lists mediations in: by start, then mediator
+    /// and role. A mediator and role have one summary: no two are equal.
+    pub fn listing_order(&self, other: &Self) -> Ordering {
+        (self.first_day, &self.mediator, self.role).cmp(&(
+            other.first_day,
+            &other.mediator,
+            other.role,
+        ))
+    }
+
     /// Its first and last record; one when it rests on one record.
     pub fn ends(&self) -> Vec<String> {
         if self.count == 1 {
@@ -136,8 +148,9 @@ impl MediationSummary {
         [&self.mediator, &self.first_record, &self.last_record]
     }
 
-    /// As a mediation that lists `records`.
-    fn mediation(&self, records: Vec<String>) -> Mediation {
+    /// As a mediation that lists `records`: every record of its spans, or
+    /// its `ends`.
+    pub fn mediation(&self, records: Vec<String>) -> Mediation {
         Mediation {
             mediator: self.mediator.clone(),
             role: self.role,
@@ -162,29 +175,6 @@ pub fn summarize<'a>(spans: impl IntoIterator<Item = &'a MediationSpan>) -> Vec<
     summaries
 }
 
-/// The mediations active on `day`, in order of start, then mediator and
-/// role, each listing the records that `records` gives for its summary
-/// (every record, or its `ends`). A summary comes with a handle `records`
-/// may use to find its spans.
-pub fn mediations_on<'a, H>(
-    summaries: impl IntoIterator<Item = (H, &'a MediationSummary)>,
-    day: Date,
-    records: impl Fn(H, &MediationSummary) -> Vec<String>,
-) -> Vec<Mediation> {
-    let mut active: Vec<(H, &MediationSummary)> = summaries
-        .into_iter()
-        .filter(|(_, summary)| summary.active_on(day))
-        .collect();
-    // A mediator and role have one summary: no two compare equal.
-    active.sort_unstable_by(|(_, a), (_, b)| {
-        (a.first_day, &a.mediator, a.role).cmp(&(b.first_day, &b.mediator, b.role))
-    });
-    active
-        .into_iter()
-        .map(|(handle, summary)| summary.mediation(records(handle, summary)))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,22 +193,38 @@ mod tests {
         text.parse::<PartialDate>().expect("date").first_day()
     }
 
+    /// The summaries of `spans` active on `day`, in listing order.
+    fn active_on(spans: &[MediationSpan], on: Date) -> Vec<MediationSummary> {
+        let mut active: Vec<MediationSummary> = summarize(spans)
+            .into_iter()
+            .filter(|summary| summary.active_on(on))
+            .collect();
+        active.sort_by(MediationSummary::listing_order);
+        active
+    }
+
     /// The mediations on `day`, each with every record of its spans.
     fn with_every_record(spans: &[MediationSpan], on: Date) -> Vec<Mediation> {
-        let summaries = summarize(spans);
-        mediations_on(summaries.iter().map(|s| ((), s)), on, |(), summary| {
-            spans
-                .iter()
-                .filter(|span| summary.is_of(span))
-                .map(|span| span.record.clone())
-                .collect()
-        })
+        active_on(spans, on)
+            .into_iter()
+            .map(|summary| {
+                summary.mediation(
+                    spans
+                        .iter()
+                        .filter(|span| summary.is_of(span))
+                        .map(|span| span.record.clone())
+                        .collect(),
+                )
+            })
+            .collect()
     }
 
     /// The mediations on `day`, each with its first and last record.
     fn with_ends(spans: &[MediationSpan], on: Date) -> Vec<Mediation> {
-        let summaries = summarize(spans);
-        mediations_on(summaries.iter().map(|s| ((), s)), on, |(), s| s.ends())
+        active_on(spans, on)
+            .into_iter()
+            .map(|summary| summary.mediation(summary.ends()))
+            .collect()
     }
 
     #[test]

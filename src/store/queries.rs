@@ -13,7 +13,6 @@ use super::cache::{newest_first, PairIndex};
 use super::keys::{self, PairFamily};
 use super::{corrupt, read_u64, KvStore, Store};
 use crate::convert::date_to_pb;
-use crate::domain::mediation::Mediation;
 use crate::domain::relation::{
     leaves_open, status_from_newest, NotInForceStanding, StatusOutcome, MAX_LISTED,
 };
@@ -52,8 +51,11 @@ pub struct PairFacts {
     pub treaties_not_in_force: Vec<pb::TreatyNotInForce>,
     /// How many there are, listed or not.
     pub treaties_not_in_force_count: usize,
-    /// Mediations active on the day, in order of start.
-    pub mediations: Vec<Mediation>,
+    /// Mediations active on the day, in order of start: the first
+    /// `MAX_LISTED`, each an encoded `pb::Mediation`.
+    pub mediations: Vec<Bytes>,
+    /// How many mediations are active on the day, listed or not.
+    pub mediations_count: usize,
     /// Recognition on the day: the pair's lower code's of the higher, then
     /// the reverse.
     pub recognitions: [Option<StandingFact>; 2],
@@ -389,6 +391,9 @@ impl<K: KvStore> Store<K> {
                     .push((fact.date.first_day(), fact.record.clone()));
             }
         }
+        // A view that lists no treaties (BASIC) lists each mediation's
+        // first and last record only.
+        let (mediations_count, mediations) = index.mediations_on(day, listed > 0, MAX_LISTED);
         Ok(PairFacts {
             notes: notes.in_order(),
             recognitions,
@@ -404,10 +409,9 @@ impl<K: KvStore> Store<K> {
             armed_conflicts_count,
             meeting_count,
             latest_meeting,
-            mediators: index.mediators_between(from.as_deref(), &until),
-            // A view that lists no treaties (BASIC) lists each mediation's
-            // first and last record only.
-            mediations: index.mediations_on(day, listed > 0),
+            mediators: index.mediators_between(since, day),
+            mediations,
+            mediations_count,
         })
     }
 

@@ -51,6 +51,11 @@ const MIRRORED: &[Mirrored] = &[
         mirror: Mirror::Full { left_out: &[] },
     },
     Mirrored {
+        message: "diplomacy.v1.Mediation",
+        through: through::<RawMessage>,
+        mirror: Mirror::Full { left_out: &[] },
+    },
+    Mirrored {
         message: "diplomacy.v1.ListHistoryResponse",
         through: through::<ListHistoryResponse>,
         mirror: Mirror::Full { left_out: &[] },

@@ -5,7 +5,7 @@ use prost::encoding::{self, DecodeContext, WireType};
 use prost::DecodeError;
 
 /// A message kept as its encoding: a `diplomacy.v1.HistoryEntry`,
-/// `TreatySummary` or `ConflictSummary`. `Bytes`, so that the listed
+/// `TreatySummary`, `ConflictSummary` or `Mediation`. `Bytes`, so that the listed
 /// summaries of one relation can share one buffer.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RawMessage(pub Bytes);

@@ -3,7 +3,8 @@
 //!
 //! A history entry is kept in the store as the encoding of
 //! `diplomacy.v1.HistoryEntry`, which is what the client receives, and the
-//! relation cache keeps each treaty and conflict summary as its encoding.
+//! relation cache keeps each treaty and conflict summary, and each
+//! mediation as the BASIC view lists it, as its encoding.
 //! `RelationService`'s server code is generated a second time (`build.rs`)
 //! with `HistoryEntry`, `ListHistoryResponse`, `Relation` and
 //! `ListRelationsResponse` mapped to the types below, so a response is the
@@ -29,8 +30,8 @@ pub struct ListHistoryResponse {
     pub next_page_token: String,
 }
 
-/// `diplomacy.v1.Relation` with its listed treaties and conflicts as the
-/// relation cache keeps them. Field numbers and types must match
+/// `diplomacy.v1.Relation` with its listed treaties, conflicts and
+/// mediations as the relation cache keeps them. Field numbers and types must match
 /// `proto/diplomacy/v1/relation.proto`, whose comments say what each holds;
 /// the repeated names are `bytes` here (the same encoding as `string`), so
 /// that they can be static country names and pieces of the listed
@@ -82,8 +83,9 @@ pub struct Relation {
     pub treaties_not_in_force: Vec<pb::TreatyNotInForce>,
     #[prost(int32, tag = "21")]
     pub treaties_not_in_force_count: i32,
+    /// Encoded `Mediation` messages.
     #[prost(message, repeated, tag = "22")]
-    pub mediations: Vec<pb::Mediation>,
+    pub mediations: Vec<RawMessage>,
     #[prost(int32, tag = "23")]
     pub mediations_count: i32,
     #[prost(message, repeated, tag = "24")]
@@ -324,7 +326,11 @@ mod tests {
             uncertain_records: names(&expected.uncertain_records),
             treaties_not_in_force: expected.treaties_not_in_force.clone(),
             treaties_not_in_force_count: expected.treaties_not_in_force_count,
-            mediations: expected.mediations.clone(),
+            mediations: expected
+                .mediations
+                .iter()
+                .map(|m| RawMessage(m.encode_to_vec().into()))
+                .collect(),
             mediations_count: expected.mediations_count,
             recognitions: expected.recognitions.clone(),
             representations: expected.representations.clone(),

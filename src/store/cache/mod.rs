@@ -17,6 +17,7 @@
 mod codec;
 #[cfg(test)]
 mod heap_probe;
+mod mediations;
 mod pair_index;
 
 use std::collections::HashMap;
@@ -304,6 +305,7 @@ pub(super) fn load_pair<K: KvStore>(kv: &K, pair: CountryPair) -> Result<PairInd
 mod tests {
     use prost::Message;
 
+    use super::mediations::CachedMediation;
     use super::*;
     use crate::domain::mediation::{summarize, MediationSummary};
     use crate::error::Error;
@@ -397,12 +399,22 @@ mod tests {
             .expect("set");
         let ru = CountryCode::parse("RU").expect("code");
         let fr = CountryCode::parse("FR").expect("code");
-        assert_eq!(index.mediators_between(None, b"199612319"), vec![fr]);
-        assert_eq!(index.mediators_between(None, b"200112319"), vec![fr, ru]);
+        assert_eq!(index.mediators_between(None, on(1996, 12, 31)), vec![fr]);
+        assert_eq!(
+            index.mediators_between(None, on(2001, 12, 31)),
+            vec![fr, ru]
+        );
         index
             .set(PairFamily::Mediator, b"FR/199501010/meetings/b", None)
             .expect("remove");
-        assert_eq!(index.mediators_between(None, b"200112319"), vec![ru]);
+        assert_eq!(index.mediators_between(None, on(2001, 12, 31)), vec![ru]);
+        assert!(
+            index
+                .set(PairFamily::Mediator, b"FR/1995x1010/meetings/c", Some(b""))
+                .is_err(),
+            "a key without its date is damage"
+        );
+        assert_eq!(index.mediators_between(None, on(2001, 12, 31)), vec![ru]);
     }
 
     #[test]
@@ -423,19 +435,31 @@ mod tests {
                 .expect("set");
         }
         let fr = CountryCode::parse("FR").expect("code");
-        let bounds: Vec<String> = (1985..=2015)
-            .step_by(5)
-            .map(|y| format!("{y}06309"))
-            .collect();
-        for from in &bounds {
-            for until in bounds.iter().filter(|until| *until > from) {
-                let within = entries
-                    .iter()
-                    .any(|e| e.as_bytes() >= from.as_bytes() && e.as_bytes() < until.as_bytes());
-                let named = index.mediators_between(Some(from.as_bytes()), until.as_bytes());
-                assert_eq!(named == vec![fr], within, "from {from} until {until}");
-            }
+        let dated = [on(1990, 1, 1), on(2000, 1, 1), on(2010, 1, 1)];
+        // Every fifth year's midsummer, and each entry's day and the days
+        // either side of it.
+        let mut bounds: Vec<time::Date> = (1985..=2015).step_by(5).map(|y| on(y, 6, 30)).collect();
+        for day in dated {
+            bounds.extend(
+                [day.previous_day(), Some(day), day.next_day()]
+                    .into_iter()
+                    .flatten(),
+            );
         }
+        for from in &bounds {
+            for day in bounds.iter().filter(|day| *day >= from) {
+                let within = dated.iter().any(|d| from <= d && d <= day);
+                let named = index.mediators_between(Some(*from), *day);
+                assert_eq!(named == vec![fr], within, "from {from} to {day}");
+            }
+            let named = index.mediators_between(None, *from);
+            assert_eq!(named == vec![fr], dated[0] <= *from, "up to {from}");
+        }
+    }
+
+    fn on(year: i32, month: u8, day: u8) -> time::Date {
+        let month = time::Month::try_from(month).expect("month");
+        time::Date::from_calendar_date(year, month, day).expect("day")
     }
 
     fn date(year: i32, month: i32) -> Option<crate::pb::google::r#type::Date> {
@@ -604,12 +628,27 @@ mod tests {
         assert!(grown > shrunk, "the grown buffers were counted");
     }
 
-    /// The summaries a pair keeps, and those its spans make in one pass.
+    /// The summaries a pair keeps, and those its spans make in one pass, in
+    /// listing order.
     fn summaries_kept_and_made(
         index: &PairIndex,
     ) -> (Vec<MediationSummary>, Vec<MediationSummary>) {
-        let kept = index.mediation_summaries.values().cloned().collect();
-        (kept, summarize(index.mediations.values()))
+        let kept: Vec<MediationSummary> = index
+            .mediation_summaries
+            .iter()
+            .map(|kept| kept.summary.clone())
+            .collect();
+        // What the BASIC view sends is kept as the summary's encoding.
+        for kept in &index.mediation_summaries {
+            assert_eq!(
+                kept,
+                &CachedMediation::new(&kept.group, kept.summary.clone())
+            );
+        }
+        // Kept in listing order, which no two summaries tie in.
+        let mut made = summarize(index.mediations.values());
+        made.sort_by(MediationSummary::listing_order);
+        (kept, made)
     }
 
     #[test]
@@ -649,7 +688,7 @@ mod tests {
             index.mediation_summaries.is_empty(),
             "no spans, no summaries"
         );
-        assert!(index.mediations_on(time::Date::MAX, true).is_empty());
+        assert_eq!(index.mediations_on(time::Date::MAX, true, 100), (0, vec![]));
     }
 
     #[test]
@@ -657,22 +696,47 @@ mod tests {
         let index = busy_pair(300);
         // 2020-01-01: the open spans (every fifth) keep all four going.
         let day = time::Date::from_calendar_date(2020, time::Month::January, 1).expect("day");
-        let full = index.mediations_on(day, true);
-        let basic = index.mediations_on(day, false);
+        let decoded = |(count, listed): (usize, Vec<bytes::Bytes>)| {
+            let listed: Vec<pb::Mediation> = listed
+                .iter()
+                .map(|m| pb::Mediation::decode(&m[..]).expect("a mediation"))
+                .collect();
+            assert_eq!(count, listed.len(), "all are listed under the limit");
+            listed
+        };
+        let full = decoded(index.mediations_on(day, true, 100));
+        let basic = decoded(index.mediations_on(day, false, 100));
         assert_eq!(full.len(), MEDIATIONS.len());
+        let (count, first) = index.mediations_on(day, false, 1);
+        assert_eq!(
+            (count, first.len()),
+            (MEDIATIONS.len(), 1),
+            "counted past the limit"
+        );
+        assert_eq!(
+            pb::Mediation::decode(&first[0][..]).expect("mediation"),
+            basic[0]
+        );
         for (full, basic) in full.iter().zip(&basic) {
-            assert_eq!(full.records_count, full.records.len());
+            assert_eq!(full.records_count as usize, full.records.len());
             assert_eq!(basic.records_count, full.records_count);
             let ends = [full.records.first(), full.records.last()];
             assert_eq!(basic.records.iter().map(Some).collect::<Vec<_>>(), ends);
             assert_eq!(
-                (&full.mediator, full.role, full.start, full.end),
-                (&basic.mediator, basic.role, basic.start, basic.end)
+                (&full.mediator, full.role, full.start_date, full.end_date),
+                (
+                    &basic.mediator,
+                    basic.role,
+                    basic.start_date,
+                    basic.end_date
+                )
             );
-            assert_eq!(full.end, None, "an open span keeps it going");
+            assert_eq!(full.end_date, None, "an open span keeps it going");
+            assert!(full.ongoing && basic.ongoing);
         }
         let spans = index.mediations.values().count();
-        assert_eq!(full.iter().map(|m| m.records_count).sum::<usize>(), spans);
+        let counted: i32 = full.iter().map(|m| m.records_count).sum();
+        assert_eq!(counted as usize, spans);
     }
 
     #[test]

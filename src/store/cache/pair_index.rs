@@ -4,10 +4,11 @@
 
 use std::sync::RwLock;
 
+use bytes::Bytes;
 use prost::Message;
 
-use crate::convert::stored_date;
-use crate::domain::mediation::{self, summarize, Mediation, MediationSpan, MediationSummary};
+use crate::convert::{mediation_to_pb, stored_date};
+use crate::domain::mediation::{summarize, MediationSpan, MediationSummary};
 use crate::domain::relation::{conflict_days, DaySpan, NotInForce, StatusFact, TreatyInterval};
 use crate::domain::standing::{Aspect, StandingFact, NO_DIRECTION};
 use crate::domain::{CountryCode, CountryPair, PartialDate, Precision};
@@ -23,6 +24,7 @@ use crate::store::sorted::{allocation, buffer, SortedMap};
 use crate::wire::partial::summary_name;
 
 use super::codec::{mediator_of, meeting_rest, meeting_summary, record_of_rest};
+use super::mediations::{day_number, CachedMediation, MediatorEntries};
 use super::Slot;
 
 /// What a cached pair costs beyond its entries: its slot in the pair map
@@ -59,16 +61,18 @@ pub struct PairIndex {
     /// binary search, each with what its summary adds to its key
     /// (`meeting_rest`).
     pub(in crate::store) meetings: SortedMap<Box<[u8]>>,
-    /// Per mediator in code order, its `{date}/{record}` entries, sorted.
-    pub(in crate::store) mediators: Vec<(CountryCode, SortedMap<()>)>,
+    /// Per mediator in code order, its `{date}/{record}` entries.
+    pub(in crate::store) mediators: Vec<(CountryCode, MediatorEntries)>,
     /// Each record's mediators and facilitators with their days (`g/`),
     /// keyed `{mediator}/{role}/{start}/{record}`: a mediator's entries side
     /// by side, in date order.
     pub(in crate::store) mediations: SortedMap<MediationSpan>,
-    /// Each mediator's mediation in each role, summed up from its spans,
-    /// keyed as they are (`keys::mediation_group`): a relation reads these,
-    /// not the spans, on every call.
-    pub(in crate::store) mediation_summaries: SortedMap<MediationSummary>,
+    /// Each mediator's mediation in each role, summed up from its spans, in
+    /// the order a relation lists them (`MediationSummary::listing_order`):
+    /// a relation reads these, not the spans, on every call, and lists the
+    /// active ones as they come. A few hundred at most: a write finds its
+    /// mediation's by a pass.
+    pub(in crate::store) mediation_summaries: Vec<CachedMediation>,
     /// Recognition, representation and border facts (`e/`), keyed
     /// `{aspect}/{FROM}/{date}/{record}`: one direction of one aspect is a
     /// date-ordered run.
@@ -141,15 +145,6 @@ impl CachedConflict {
 
 fn mediation_bytes(span: &MediationSpan) -> usize {
     allocation(span.mediator.capacity()) + allocation(span.record.capacity())
-}
-
-fn summary_bytes(group: &[u8], summary: &MediationSummary) -> usize {
-    allocation(group.len())
-        + summary
-            .texts()
-            .iter()
-            .map(|text| allocation(text.capacity()))
-            .sum::<usize>()
 }
 
 fn standing_bytes(fact: &StandingFact) -> usize {
@@ -298,17 +293,17 @@ impl PairIndex {
             }
             (PairFamily::Mediator, Some(_)) => {
                 let (code, rest) = mediator_of(rest)?;
+                let day = MediatorEntries::day_of(rest)
+                    .ok_or_else(|| corrupt("mediator index", String::from_utf8_lossy(rest)))?;
                 let at = match self.mediators.binary_search_by_key(&code, |(c, _)| *c) {
                     Ok(at) => at,
                     Err(at) => {
-                        self.mediators.insert(at, (code, SortedMap::default()));
+                        self.mediators
+                            .insert(at, (code, MediatorEntries::default()));
                         at
                     }
                 };
-                match self.mediators[at].1.insert(rest.into(), ()) {
-                    Some(()) => (0, 0),
-                    None => (allocation(rest.len()), 0),
-                }
+                (self.mediators[at].1.insert(rest, day), 0)
             }
             (PairFamily::Mediation, Some(v)) => {
                 let value = pb::Mediation::decode(v).map_err(|e| corrupt("mediation index", e))?;
@@ -371,7 +366,7 @@ impl PairIndex {
                     return Ok(());
                 };
                 let entries = &mut self.mediators[at].1;
-                let removed = entries.remove(rest).map_or(0, |()| allocation(rest.len()));
+                let removed = entries.remove(rest);
                 if entries.is_empty() {
                     self.mediators.remove(at);
                 }
@@ -396,17 +391,17 @@ impl PairIndex {
         let Some(span) = self.mediations.get(rest) else {
             return (0, 0);
         };
-        match self.mediation_summaries.get_mut(group) {
-            Some(summary) => {
-                let before = summary_bytes(group, summary);
-                summary.add(span);
-                (summary_bytes(group, summary), before)
+        // A later span of the group leaves its place in the listing order.
+        match self.mediation_summary(group) {
+            Some(at) => {
+                let kept = &mut self.mediation_summaries[at];
+                let before = kept.owned_bytes();
+                kept.add(span);
+                (kept.owned_bytes(), before)
             }
             None => {
-                let summary = MediationSummary::new(span);
-                let added = summary_bytes(group, &summary);
-                self.mediation_summaries.insert(group.into(), summary);
-                (added, 0)
+                let kept = CachedMediation::new(group, MediationSummary::new(span));
+                (self.insert_summary(kept), 0)
             }
         }
     }
@@ -422,15 +417,29 @@ impl PairIndex {
         // The spans of one group make one summary.
         let summary = summarize(spans).into_iter().next();
         let removed = self
-            .mediation_summaries
-            .remove(group)
-            .map_or(0, |old| summary_bytes(group, &old));
+            .mediation_summary(group)
+            .map_or(0, |at| self.mediation_summaries.remove(at).owned_bytes());
         let added = summary.map_or(0, |summary| {
-            let added = summary_bytes(group, &summary);
-            self.mediation_summaries.insert(group.into(), summary);
-            added
+            self.insert_summary(CachedMediation::new(group, summary))
         });
         (added, removed)
+    }
+
+    /// Where `group`'s summary is in `mediation_summaries`.
+    fn mediation_summary(&self, group: &[u8]) -> Option<usize> {
+        self.mediation_summaries
+            .iter()
+            .position(|kept| *kept.group == *group)
+    }
+
+    /// Puts a summary in its place in the listing order; the bytes it owns.
+    fn insert_summary(&mut self, kept: CachedMediation) -> usize {
+        let at = self.mediation_summaries.partition_point(|other| {
+            other.summary.listing_order(&kept.summary) == std::cmp::Ordering::Less
+        });
+        let added = kept.owned_bytes();
+        self.mediation_summaries.insert(at, kept);
+        added
     }
 
     /// Removes a status fact; the bytes it owned.
@@ -552,7 +561,7 @@ impl PairIndex {
             + self.partial_ends.buffer_bytes()
             + self.meetings.buffer_bytes()
             + self.mediations.buffer_bytes()
-            + self.mediation_summaries.buffer_bytes()
+            + buffer(&self.mediation_summaries)
             + self.standings.buffer_bytes()
             + buffer(&self.mediators)
             + self
@@ -567,21 +576,53 @@ impl PairIndex {
             + slot_bytes()
     }
 
-    /// The pair's mediations active on `day`, in order of start; with
-    /// `every_record`, each with all its records, else its first and last.
-    pub fn mediations_on(&self, day: time::Date, every_record: bool) -> Vec<Mediation> {
-        let summaries = self.mediation_summaries.iter();
-        mediation::mediations_on(summaries, day, |group, summary| {
+    /// The pair's mediations active on `day`, in order of start: how many,
+    /// and the first `limit` of them, each an encoded `pb::Mediation`
+    /// (pieces of one buffer). With `every_record` each lists all its
+    /// records, else its first and last, as kept.
+    pub fn mediations_on(
+        &self,
+        day: time::Date,
+        every_record: bool,
+        limit: usize,
+    ) -> (usize, Vec<Bytes>) {
+        let mut count = 0;
+        let mut buffer = Vec::new();
+        let mut ends = Vec::new();
+        // Kept in listing order: the first active ones are the listed.
+        for kept in &self.mediation_summaries {
+            if !kept.summary.active_on(day) {
+                continue;
+            }
+            count += 1;
+            if count > limit {
+                continue;
+            }
             if every_record {
-                self.mediations
+                let group = &kept.group[..];
+                let records = self
+                    .mediations
                     .from(group)
                     .take_while(|(key, _)| key.starts_with(group))
                     .map(|(_, span)| span.record.clone())
-                    .collect()
+                    .collect();
+                mediation_to_pb(kept.summary.mediation(records)).encode_raw(&mut buffer);
             } else {
-                summary.ends()
+                buffer.extend_from_slice(&kept.basic);
             }
-        })
+            ends.push(buffer.len());
+        }
+        let buffer = Bytes::from(buffer);
+        let mut start = 0;
+        let pieces = ends
+            .into_iter()
+            .map(|end| {
+                let piece = buffer.slice(start..end);
+                start = end;
+                piece
+            })
+            .collect();
+        (count, pieces)
     }
 
     /// The fact of `aspect` from `from` (`None`: the border) that holds on
@@ -627,28 +668,14 @@ impl PairIndex {
         Ok((count, latest))
     }
 
-    /// Mediators with an entry keyed from `from` (inclusive; `None`: the
-    /// first) to before `until`, in code order.
-    pub fn mediators_between(&self, from: Option<&[u8]>, until: &[u8]) -> Vec<CountryCode> {
+    /// Mediators with an entry dated from `from` (inclusive; `None`: the
+    /// first) to `day` (inclusive), in code order.
+    pub fn mediators_between(&self, from: Option<time::Date>, day: time::Date) -> Vec<CountryCode> {
+        let from = from.map(day_number);
+        let last = day_number(day);
         self.mediators
             .iter()
-            .filter(|(_, entries)| {
-                let (Some(first), Some(last)) = (entries.first_key(), entries.last_key()) else {
-                    return false;
-                };
-                // A busy pair has hundreds of mediators: its first and last
-                // entry decide for most, a search for the rest.
-                match from {
-                    None => first < until,
-                    Some(from) if first >= from => first < until,
-                    Some(from) if last < from => false,
-                    Some(_) if last < until => true,
-                    Some(from) => entries
-                        .from(from)
-                        .next()
-                        .is_some_and(|(key, ())| key < until),
-                }
-            })
+            .filter(|(_, entries)| entries.any_within(from, last))
             .map(|(code, _)| *code)
             .collect()
     }
