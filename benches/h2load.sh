@@ -8,6 +8,9 @@
 #
 #   benches/h2load.sh DATA_DIR [PAIR_NAME] [REQUESTS]
 #
+# With VIEW=basic, GetRelation asks for the BASIC view (default: the view
+# left unset, which is FULL).
+#
 # With FLAMEGRAPH=out.svg, the server is also sampled during the GetRelation
 # run (`perf record`, software clock, DWARF call stacks: Debian's
 # linux-perf) and the samples drawn as a flame graph by inferno
@@ -32,9 +35,14 @@ work=$(mktemp -d)
 trap 'kill "$server" "${empty:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
 
 # gRPC frames: a zero flag byte, a big-endian length, the protobuf message.
-python3 - "$work" "$pair" <<'EOF'
+view=${VIEW:-full}
+case "$view" in
+  full | basic) ;;
+  *) echo "error: VIEW is full or basic, not $view" >&2; exit 2 ;;
+esac
+python3 - "$work" "$pair" "$view" <<'EOF'
 import sys
-work, pair = sys.argv[1], sys.argv[2].encode()
+work, pair, view = sys.argv[1], sys.argv[2].encode(), sys.argv[3]
 def frame(msg):
     return bytes([0]) + len(msg).to_bytes(4, "big") + msg
 def varint(n):
@@ -47,6 +55,8 @@ def varint(n):
             return bytes(out)
 date = b"\x08" + varint(2020) + b"\x10\x01\x18\x01"  # google.type.Date 2020-01-01
 get_relation = b"\x0a" + varint(len(pair)) + pair + b"\x12" + varint(len(date)) + date
+if view == "basic":
+    get_relation += b"\x18\x01"  # view = RELATION_VIEW_BASIC
 open(f"{work}/health.bin", "wb").write(frame(b""))
 open(f"{work}/relation.bin", "wb").write(frame(get_relation))
 EOF
@@ -120,7 +130,7 @@ if [ -n "${FLAMEGRAPH:-}" ]; then
   perf_pid=$!
   sleep 0.5
 fi
-run "GetRelation $pair on 2020-01-01" "$address" /diplomacy.v1.RelationService/GetRelation "$work/relation.bin"
+run "GetRelation $pair on 2020-01-01, $view view" "$address" /diplomacy.v1.RelationService/GetRelation "$work/relation.bin"
 if [ -n "${FLAMEGRAPH:-}" ]; then
   kill -INT "$perf_pid"
   wait "$perf_pid" || true
