@@ -29,7 +29,12 @@ pub fn date_to_pb(date: PartialDate) -> Date {
     }
 }
 
-/// A mediation on the wire. Counts past `i32::MAX` are sent as that.
+/// A count on the wire (`int32`): past `i32::MAX`, sent as that.
+pub fn count_to_pb(n: usize) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+/// A mediation on the wire.
 pub fn mediation_to_pb(m: Mediation) -> pb::Mediation {
     pb::Mediation {
         mediator: m.mediator,
@@ -38,7 +43,7 @@ pub fn mediation_to_pb(m: Mediation) -> pb::Mediation {
         end_date: m.end.map(date_to_pb),
         ongoing: m.end.is_none(),
         records: m.records,
-        records_count: i32::try_from(m.records_count).unwrap_or(i32::MAX),
+        records_count: count_to_pb(m.records_count),
     }
 }
 

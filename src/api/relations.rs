@@ -10,7 +10,7 @@ use tonic::{Request, Response, Status};
 
 use super::page;
 use super::resources::{ensure_known, existing_country, short};
-use crate::convert::{date_from_pb, date_to_pb};
+use crate::convert::{count_to_pb, date_from_pb, date_to_pb};
 use crate::domain::names::{parse_relation_name, PairNameError};
 use crate::domain::relation::{DiplomaticStatus, MAX_LISTED};
 use crate::domain::standing::StandingFact;
@@ -215,12 +215,12 @@ pub fn relation_of(
         treaties_in_force,
         allied,
         armed_conflicts,
-        meeting_count: count(facts.meeting_count),
+        meeting_count: count_to_pb(facts.meeting_count),
         latest_meeting: facts.latest_meeting,
         mediators: facts.mediators.into_iter().map(country_name).collect(),
         source_records,
-        treaties_in_force_count: count(facts.treaties_in_force_count),
-        armed_conflicts_count: count(facts.armed_conflicts_count),
+        treaties_in_force_count: count_to_pb(facts.treaties_in_force_count),
+        armed_conflicts_count: count_to_pb(facts.armed_conflicts_count),
         nonexistent_countries: Vec::new(),
         answered_for,
         changed_within: notes
@@ -232,7 +232,7 @@ pub fn relation_of(
             .map(|n| Bytes::from(n.to_owned()))
             .collect(),
         treaties_not_in_force: facts.treaties_not_in_force,
-        treaties_not_in_force_count: count(facts.treaties_not_in_force_count),
+        treaties_not_in_force_count: count_to_pb(facts.treaties_not_in_force_count),
         recognitions: directed(pair, facts.recognitions, |from, to, fact| pb::Recognition {
             recognizer: from,
             recognized: to,
@@ -261,7 +261,7 @@ pub fn relation_of(
             since: facts.border.as_ref().map(|f| date_to_pb(f.date)),
             record: facts.border.map(|f| f.record).unwrap_or_default(),
         }),
-        mediations_count: count(facts.mediations_count),
+        mediations_count: count_to_pb(facts.mediations_count),
         mediations: facts.mediations.into_iter().map(RawMessage).collect(),
     })
 }
@@ -348,10 +348,6 @@ fn country_name(code: CountryCode) -> Bytes {
         std::borrow::Cow::Borrowed(name) => Bytes::from_static(name.as_bytes()),
         std::borrow::Cow::Owned(name) => Bytes::from(name),
     }
-}
-
-fn count(n: usize) -> i32 {
-    i32::try_from(n).unwrap_or(i32::MAX)
 }
 
 /// A checked history query, shared by `ListHistory` and `StreamHistory`.

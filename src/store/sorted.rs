@@ -183,11 +183,6 @@ impl<V> SortedMap<V> {
             .map(|e| (&*e.key, &e.value))
     }
 
-    /// Every entry, in key order.
-    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &V)> {
-        self.blocks.iter().flatten().map(|e| (&*e.key, &e.value))
-    }
-
     /// Every value, in key order.
     pub fn values(&self) -> impl Iterator<Item = &V> {
         self.blocks.iter().flatten().map(|e| &e.value)
@@ -239,7 +234,7 @@ mod tests {
         assert_eq!(map.count_before(b"b"), 1, "the bound is exclusive");
         assert_eq!(map.remove(b"a"), Some(1));
         assert_eq!(map.remove(b"a"), None);
-        assert_eq!(map.iter().next(), Some((&b"b"[..], &20)));
+        assert_eq!(map.from(b"").next(), Some((&b"b"[..], &20)));
     }
 
     #[test]
@@ -339,7 +334,7 @@ mod tests {
                 prop_assert_eq!(got, want);
             }
             let all: Vec<(String, u8)> = map
-                .iter()
+                .from(b"")
                 .map(|(k, v)| (String::from_utf8_lossy(k).into_owned(), *v))
                 .collect();
             let want: Vec<(String, u8)> = model.into_iter().collect();

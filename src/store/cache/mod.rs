@@ -678,7 +678,11 @@ mod tests {
             assert!(index.weight() < weight, "removing gives back its weight");
         }
         let mut index = busy_pair(8);
-        let spans: Vec<Box<[u8]>> = index.mediations.iter().map(|(key, _)| key.into()).collect();
+        let spans: Vec<Box<[u8]>> = index
+            .mediations
+            .from(b"")
+            .map(|(key, _)| key.into())
+            .collect();
         for rest in spans {
             index
                 .set(PairFamily::Mediation, &rest, None)
@@ -707,6 +711,13 @@ mod tests {
         let full = decoded(index.mediations_on(day, true, 100));
         let basic = decoded(index.mediations_on(day, false, 100));
         assert_eq!(full.len(), MEDIATIONS.len());
+        let before_all =
+            time::Date::from_calendar_date(1900, time::Month::January, 1).expect("day");
+        assert_eq!(
+            index.mediations_on(before_all, false, 100),
+            (0, vec![]),
+            "none is active before its start"
+        );
         let (count, first) = index.mediations_on(day, false, 1);
         assert_eq!(
             (count, first.len()),
