@@ -8,18 +8,26 @@
 #
 #   benches/h2load.sh DATA_DIR [PAIR_NAME] [REQUESTS]
 #
-# With VIEW=basic, GetRelation asks for the BASIC view (default: the view
-# left unset, which is FULL).
+# Each figure is the median of ROUNDS (default 3) rounds of REQUESTS calls
+# a run (default 300,000: runs of 50,000 last half a second, within the
+# machine's drift), the three kinds of run alternating as the load
+# generator's do; beside calls a second, the server's CPU a call (all its
+# threads', from schedstat) during each run.
 #
-# With FLAMEGRAPH=out.svg, the server is also sampled during the GetRelation
-# run (`perf record`, software clock, DWARF call stacks: Debian's
+# With VIEW=basic, GetRelation asks for the BASIC view (default: the view
+# left unset, which is FULL). AS_OF is its date (default 2020-01-01), or
+# `spread`: 1 July of every fifth year from 1945 to 2025, the span the load
+# generator draws its dates from, the calls split evenly among them.
+#
+# With FLAMEGRAPH=out.svg, the server is also sampled during the last round's
+# GetRelation run (`perf record`, software clock, DWARF call stacks: Debian's
 # linux-perf) and the samples drawn as a flame graph by inferno
 # (`cargo install inferno --root .tools/inferno`; INFERNO names its bin dir).
 set -euo pipefail
 
 data_dir=${1:?usage: benches/h2load.sh DATA_DIR [PAIR_NAME] [REQUESTS]}
 pair=${2:-countries/AM/relations/AZ}
-requests=${3:-50000}
+requests=${3:-300000}
 bin=${DIPLOMACY_BIN:-target/release/diplomacy}
 tools=${DIPLOMACY_TOOLS_BIN:-$(dirname "$bin")/diplomacy-tools}
 for tool in h2load nghttp python3; do
@@ -40,9 +48,10 @@ case "$view" in
   full | basic) ;;
   *) echo "error: VIEW is full or basic, not $view" >&2; exit 2 ;;
 esac
-python3 - "$work" "$pair" "$view" <<'EOF'
-import sys
-work, pair, view = sys.argv[1], sys.argv[2].encode(), sys.argv[3]
+as_of=${AS_OF:-2020-01-01}
+python3 - "$work" "$pair" "$view" "$as_of" <<'EOF'
+import re, sys
+work, pair, view, as_of = sys.argv[1], sys.argv[2].encode(), sys.argv[3], sys.argv[4]
 def frame(msg):
     return bytes([0]) + len(msg).to_bytes(4, "big") + msg
 def varint(n):
@@ -53,13 +62,23 @@ def varint(n):
         out.append(b | (0x80 if n else 0))
         if not n:
             return bytes(out)
-date = b"\x08" + varint(2020) + b"\x10\x01\x18\x01"  # google.type.Date 2020-01-01
-get_relation = b"\x0a" + varint(len(pair)) + pair + b"\x12" + varint(len(date)) + date
-if view == "basic":
-    get_relation += b"\x18\x01"  # view = RELATION_VIEW_BASIC
+if as_of == "spread":
+    # The load generator's span (it draws a year in 1945-2025): 1 July
+    # of every fifth year.
+    dates = [(year, 7, 1) for year in range(1945, 2026, 5)]
+elif re.fullmatch(r"\d{4}-\d{2}-\d{2}", as_of):
+    dates = [tuple(int(part) for part in as_of.split("-"))]
+else:
+    sys.exit(f"error: AS_OF is a date such as 2020-01-01 or 'spread', not {as_of!r}")
+for i, (year, month, day) in enumerate(dates):
+    date = b"\x08" + varint(year) + b"\x10" + varint(month) + b"\x18" + varint(day)  # google.type.Date
+    get_relation = b"\x0a" + varint(len(pair)) + pair + b"\x12" + varint(len(date)) + date
+    if view == "basic":
+        get_relation += b"\x18\x01"  # view = RELATION_VIEW_BASIC
+    open(f"{work}/relation-{i:02}.bin", "wb").write(frame(get_relation))
 open(f"{work}/health.bin", "wb").write(frame(b""))
-open(f"{work}/relation.bin", "wb").write(frame(get_relation))
 EOF
+relations=("$work"/relation-*.bin)
 
 # Waits for a ready file (`serve --ready-file`) naming process $2, with its
 # relation cache no longer warming, and prints its gRPC address: measured
@@ -100,27 +119,55 @@ empty=$!
 empty_address=$(wait_ready "$work/empty.json" "$empty") || { cat "$work/empty.log" >&2; exit 1; }
 
 headers=(-H 'content-type: application/grpc' -H 'te: trailers')
-# run NAME ADDRESS PATH BODY: one call's grpc-status checked, then h2load;
-# prints h2load's figures and sets `rate` to its requests a second.
-run() {
-  local name=$1 url="http://$2" path=$3 body=$4
-  local status output
-  status=$(nghttp "${headers[@]}" --data="$body" -v "$url$path" | grep -a -o 'grpc-status: [0-9]*' | tail -1)
+# CPU time of process $1 so far, all its threads', in nanoseconds.
+cpu_ns() {
+  python3 -c '
+import glob, sys
+print(sum(int(open(p).read().split()[0]) for p in glob.glob(f"/proc/{sys.argv[1]}/task/*/schedstat")))
+' "$1"
+}
+# check NAME ADDRESS PATH BODY: one call made with nghttp, its grpc-status 0.
+check() {
+  local status
+  status=$(nghttp "${headers[@]}" --data="$4" -v "http://$2$3" | grep -a -o 'grpc-status: [0-9]*' | tail -1)
   if [ "$status" != "grpc-status: 0" ]; then
-    echo "error: $name answered '$status', not grpc-status 0" >&2
+    echo "error: $1 answered '$status', not grpc-status 0" >&2
     exit 1
   fi
-  echo "== $name ($path): one call checked, $status"
-  output=$(h2load -n "$requests" -c 2 -m 32 "${headers[@]}" --data="$body" "$url$path")
-  grep -E 'finished in|requests:|status codes|time for request' <<<"$output"
-  rate=$(grep -oE '[0-9.]+ req/s' <<<"$output" | head -1 | cut -d' ' -f1)
+  echo "== $1 ($3): one call checked, $status"
 }
-ratio() { python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.2f}')" "$1" "$2"; }
-run "health Check, empty tonic server" "$empty_address" /grpc.health.v1.Health/Check "$work/health.bin"
-empty_rate=$rate
-run "health Check (baseline)" "$address" /grpc.health.v1.Health/Check "$work/health.bin"
-baseline_rate=$rate
-if [ -n "${FLAMEGRAPH:-}" ]; then
+# run SERIES PID ADDRESS PATH BODY...: one h2load run against process PID
+# for each body, the REQUESTS calls split evenly among them; appends the
+# calls a second over them all and the server's CPU microseconds a call to
+# the file $work/SERIES.
+run() {
+  local series=$1 pid=$2 url="http://$3" path=$4
+  shift 4
+  local each=$((requests / $#)) before after output rates=()
+  before=$(cpu_ns "$pid")
+  for body in "$@"; do
+    output=$(h2load -n "$each" -c 2 -m 32 "${headers[@]}" --data="$body" "$url$path")
+    if ! grep -qE "requests: .* $each succeeded" <<<"$output" \
+      || ! grep -qE "status codes: $each 2xx" <<<"$output"; then
+      echo "error: not every call of the $series run succeeded:" >&2
+      grep -E 'requests:|status codes' <<<"$output" >&2
+      exit 1
+    fi
+    rates+=("$(grep -oE '[0-9.]+ req/s' <<<"$output" | head -1 | cut -d' ' -f1)")
+  done
+  after=$(cpu_ns "$pid")
+  # Calls a second over the whole run: each part's time is its calls over
+  # its rate.
+  python3 -c '
+import sys
+each, before, after, rates = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
+calls = each * len(rates)
+print(calls / sum(each / float(rate) for rate in rates), (after - before) / 1000 / calls)
+' "$each" "$before" "$after" "${rates[@]}" | tee -a "$work/$series" \
+    | { read -r rate _; printf '   %-8s %12.0f calls/s\n' "$series" "$rate"; }
+}
+# profile_start / profile_stop: perf samples the server for a flame graph.
+profile_start() {
   inferno=${INFERNO:-.tools/inferno/bin}
   command -v perf >/dev/null && [ -x "$inferno/inferno-flamegraph" ] || {
     echo "error: FLAMEGRAPH needs perf (apt-get install linux-perf) and inferno (cargo install inferno --root .tools/inferno)" >&2
@@ -129,13 +176,56 @@ if [ -n "${FLAMEGRAPH:-}" ]; then
   perf record -e cpu-clock -F 997 --call-graph dwarf,16384 -o "$work/perf.data" -p "$server" 2>"$work/perf.log" &
   perf_pid=$!
   sleep 0.5
-fi
-run "GetRelation $pair on 2020-01-01, $view view" "$address" /diplomacy.v1.RelationService/GetRelation "$work/relation.bin"
-if [ -n "${FLAMEGRAPH:-}" ]; then
+}
+profile_stop() {
   kill -INT "$perf_pid"
   wait "$perf_pid" || true
   perf script -i "$work/perf.data" 2>/dev/null | "$inferno/inferno-collapse-perf" >"$work/folded.txt"
   "$inferno/inferno-flamegraph" --title "diplomacy: GetRelation $pair under h2load (2x32)" <"$work/folded.txt" >"$FLAMEGRAPH"
-  echo "== flame graph: $FLAMEGRAPH ($(wc -l <"$work/folded.txt") distinct stacks)"
-fi
-echo "== ratios: health Check $(ratio "$baseline_rate" "$empty_rate")x the empty tonic server; GetRelation $(ratio "$rate" "$empty_rate")x the empty server, $(ratio "$rate" "$baseline_rate")x our health Check"
+  echo "   flame graph: $FLAMEGRAPH ($(wc -l <"$work/folded.txt") distinct stacks; perf's own cost is in this run's figures)"
+}
+
+health_path=/grpc.health.v1.Health/Check
+relation_path=/diplomacy.v1.RelationService/GetRelation
+check "health Check, empty tonic server" "$empty_address" "$health_path" "$work/health.bin"
+check "health Check (baseline)" "$address" "$health_path" "$work/health.bin"
+for body in "${relations[@]}"; do
+  check "GetRelation $pair, $view view, $(basename "$body")" "$address" "$relation_path" "$body"
+done
+rounds=${ROUNDS:-3}
+echo "== $rounds rounds of $requests calls a run, 2 connections x 32 in flight; GetRelation as of $as_of (${#relations[@]} date(s))"
+for round in $(seq 1 "$rounds"); do
+  echo "-- round $round"
+  # Each kind of run goes first, second and third in turn, so that the
+  # machine's drift within a round falls on each alike.
+  for slot in 0 1 2; do
+    case $(((round + slot) % 3)) in
+      0) run empty "$empty" "$empty_address" "$health_path" "$work/health.bin" ;;
+      1) run health "$server" "$address" "$health_path" "$work/health.bin" ;;
+      2)
+        [ -n "${FLAMEGRAPH:-}" ] && [ "$round" = "$rounds" ] && profile_start
+        run relation "$server" "$address" "$relation_path" "${relations[@]}"
+        [ -n "${perf_pid:-}" ] && profile_stop
+        ;;
+    esac
+  done
+done
+# The median of each series, and the ratios of the medians: calls a second
+# (more is better) and the server's CPU a call (less is better).
+python3 - "$work" <<'EOF'
+import statistics, sys
+work = sys.argv[1]
+def median(name):
+    rows = [line.split() for line in open(f"{work}/{name}")]
+    return statistics.median(float(r[0]) for r in rows), statistics.median(float(r[1]) for r in rows)
+empty, health, relation = median("empty"), median("health"), median("relation")
+for name, (rate, cpu) in (
+    ("the empty tonic server's health Check", empty),
+    ("our health Check", health),
+    ("GetRelation", relation),
+):
+    print(f"== median, {name}: {rate:,.0f} calls/s, {cpu:.1f} us of server CPU a call")
+print(f"== ratios: health Check {health[0] / empty[0]:.2f}x the empty tonic server; "
+      f"GetRelation {relation[0] / empty[0]:.2f}x the empty server, {relation[0] / health[0]:.2f}x our health Check")
+print(f"== server CPU a call: health Check {health[1] / empty[1]:.2f}x the empty server's; GetRelation {relation[1] / empty[1]:.2f}x")
+EOF

@@ -3,8 +3,11 @@
 //! gRPC-Web with CORS, optional TLS, the middleware stack, and a graceful
 //! drain on shutdown.
 
+mod connection;
 pub mod health;
 pub mod ready;
+
+use connection::GatheredWrites;
 
 use ready::{Ready, ReadyFile, Warming};
 
@@ -16,6 +19,7 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tokio_stream::StreamExt;
 use tonic::codec::CompressionEncoding;
 use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
 use tonic_health::pb::health_check_response::ServingStatus;
@@ -495,7 +499,8 @@ pub async fn serve(
     // the client's delayed ACK (a 40 ms stall per call).
     let incoming = tonic::transport::server::TcpIncoming::from(listener)
         .with_nodelay(Some(true))
-        .with_keepalive(Some(limits.keepalive_interval));
+        .with_keepalive(Some(limits.keepalive_interval))
+        .map(|accepted| accepted.map(GatheredWrites::new));
     let server = router.serve_with_incoming_shutdown(incoming, on_shutdown);
     // Bound, and health says SERVING (every status starts so): connections
     // made from now on wait in the listener's backlog until accepted.
