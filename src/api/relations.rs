@@ -344,9 +344,9 @@ fn directed<T>(
 }
 
 fn country_name(code: CountryCode) -> Bytes {
-    match code.static_name() {
-        std::borrow::Cow::Borrowed(name) => Bytes::from_static(name.as_bytes()),
-        std::borrow::Cow::Owned(name) => Bytes::from(name),
+    match code.table_name() {
+        Some(name) => Bytes::from_static(name),
+        None => Bytes::from(code.name()),
     }
 }
 

@@ -97,17 +97,22 @@ impl CountryCode {
     /// the two-letter ids: a busy pair's relation names every country as a
     /// mediator, and making each name showed in the profile of building one.
     pub fn static_name(&self) -> Cow<'static, str> {
+        match self.table_name().map(std::str::from_utf8) {
+            Some(Ok(name)) => Cow::Borrowed(name),
+            _ => Cow::Owned(format!("countries/{}", self.as_str())),
+        }
+    }
+
+    /// The resource name's bytes from the same table, for a two-letter id:
+    /// what a `bytes` field on the wire takes, without checking it is
+    /// UTF-8 again on every call (which showed in the same profile).
+    pub fn table_name(&self) -> Option<&'static [u8]> {
         match self.as_bytes() {
             [a, b] => {
                 let at = usize::from(a.wrapping_sub(b'A')) * 26 + usize::from(b.wrapping_sub(b'A'));
-                Cow::Borrowed(
-                    COUNTRY_NAMES
-                        .get(at)
-                        .and_then(|name| std::str::from_utf8(name).ok())
-                        .unwrap_or("countries/??"),
-                )
+                COUNTRY_NAMES.get(at).map(|name| &name[..])
             }
-            _ => Cow::Owned(format!("countries/{}", self.as_str())),
+            _ => None,
         }
     }
 }
@@ -306,9 +311,17 @@ mod tests {
             for b in 'A'..='Z' {
                 let code = CountryCode::parse(&format!("{a}{b}")).expect("a code");
                 assert_eq!(code.static_name(), format!("countries/{a}{b}"));
+                assert_eq!(
+                    code.table_name(),
+                    Some(format!("countries/{a}{b}").as_bytes())
+                );
                 assert_eq!(CountryCode::from_name(&code.static_name()), Some(code));
             }
         }
+        // A four-letter code (ISO 3166-3) is not in the table, and is named.
+        let former = CountryCode::parse("YUCS").expect("a code");
+        assert_eq!(former.table_name(), None);
+        assert_eq!(former.static_name(), "countries/YUCS");
     }
 
     #[test]

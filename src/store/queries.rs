@@ -87,11 +87,14 @@ pub struct PeriodNotes {
 }
 
 impl PeriodNotes {
+    /// Each name once, at its earliest date, in date order. Sorted by name
+    /// first, so that a name's entries sit together and the first is the
+    /// earliest: no set of names copied on every call.
     fn in_order(mut self) -> Self {
         for list in [&mut self.changed, &mut self.uncertain] {
-            list.sort();
-            let mut seen = std::collections::HashSet::new();
-            list.retain(|(_, name)| seen.insert(name.clone()));
+            list.sort_unstable_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
+            list.dedup_by(|later, first| later.1 == first.1);
+            list.sort_unstable();
         }
         self
     }
@@ -653,6 +656,38 @@ mod tests {
         }
         store.kv.apply(writes).expect("apply");
         store
+    }
+
+    #[test]
+    fn period_notes_name_each_record_once_at_its_earliest_date_in_date_order() {
+        let day = |d: u8| time::Date::from_calendar_date(1994, time::Month::May, d).expect("a day");
+        let entries = |list: &[(u8, &str)]| -> Vec<(Date, String)> {
+            list.iter()
+                .map(|(d, name)| (day(*d), name.to_string()))
+                .collect()
+        };
+        let notes = PeriodNotes {
+            changed: entries(&[
+                (9, "events/b"),
+                (3, "events/c"),
+                (5, "events/b"),
+                (3, "events/a"),
+            ]),
+            uncertain: entries(&[(12, "treaties/t"), (12, "treaties/t"), (1, "events/z")]),
+        }
+        .in_order();
+        assert_eq!(
+            notes.changed,
+            entries(&[(3, "events/a"), (3, "events/c"), (5, "events/b")])
+        );
+        assert_eq!(
+            notes.uncertain,
+            entries(&[(1, "events/z"), (12, "treaties/t")])
+        );
+        assert_eq!(
+            notes.changed_names().collect::<Vec<_>>(),
+            ["events/a", "events/c", "events/b"]
+        );
     }
 
     fn pair(low: &str, high: &str) -> CountryPair {
