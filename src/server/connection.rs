@@ -1,36 +1,89 @@
 //! An accepted connection that h2 sees as one without vectored writes, its
-//! writes gathered until the HTTP layer flushes.
+//! short writes gathered until the HTTP layer flushes.
 //!
 //! h2 copies a DATA frame's payload into its own write buffer only up to a
 //! threshold: 256 bytes on a socket with vectored writes, 1,024 without. A
 //! longer payload is held apart, and h2 buffers no further frame until it
-//! has gone out, so each such answer costs a system call of its own, where
-//! shorter ones share one per batch. Under load, GetRelation of a seed pair
-//! (a 490-byte answer) made 1.65 `writev` calls a call against a health
-//! check's 0.62. Reporting no vectored writes raises the threshold to 1,024
-//! bytes; the writes of a held-apart payload (its frame's header, then the
-//! payload) are gathered here and go out in one call when h2 flushes, which
-//! it does whenever it has written what it had. HTTP/1.1 (the HTTP/JSON
-//! mapping and the page) and TLS flush alike.
+//! has gone out, so each such answer cost a system call of its own, where
+//! shorter ones share one per batch (BENCHMARKS.md, "Answers gathered into
+//! fewer writes", has the counts). Reporting no vectored writes raises the
+//! threshold to 1,024 bytes. The writes of a held-apart payload (its
+//! frame's header, then the payload) still go out in one call: short ones
+//! are gathered here until h2 flushes, which it does whenever it has
+//! written what it had, and a long one follows what is gathered in one
+//! vectored write, uncopied. HTTP/1.1 (the HTTP/JSON mapping and the page)
+//! and TLS flush alike. The buffer is allocated on the first write, not at
+//! accept, and a large one is given back after its batch.
 
-use std::io;
+use std::io::{self, IoSlice};
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 
-use tokio::io::{AsyncRead, AsyncWrite, BufWriter, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tonic::transport::server::{Connected, TcpConnectInfo};
 
-/// Bytes gathered before a write goes out unasked: 32 answers of a
-/// kilobyte. A write at least this long goes straight to the socket.
-const WRITE_BUFFER: usize = 32 * 1024;
+/// A write at least this long is not copied: it goes out behind what is
+/// gathered in one vectored write. Copying the 16 KiB frames of a large
+/// answer cost more than the system calls it saved (BENCHMARKS.md, same
+/// section).
+const STRAIGHT_OUT: usize = 4 * 1024;
+
+/// Most bytes gathered: past this, what is gathered is sent first.
+const MOST_GATHERED: usize = 64 * 1024;
+
+/// What the gathering buffer keeps between batches; a larger one is given
+/// back, so that an idle connection holds no more than this.
+const KEPT: usize = 16 * 1024;
 
 /// A TCP connection with its writes gathered (see the module's comment).
-pub struct GatheredWrites(BufWriter<TcpStream>);
+pub struct GatheredWrites {
+    stream: TcpStream,
+    /// Written by h2 and not yet sent, in order.
+    gathered: Vec<u8>,
+}
 
 impl GatheredWrites {
     pub fn new(stream: TcpStream) -> Self {
-        GatheredWrites(BufWriter::with_capacity(WRITE_BUFFER, stream))
+        GatheredWrites {
+            stream,
+            gathered: Vec::new(),
+        }
+    }
+
+    /// Sends what is gathered, all of it or until the socket is full (then
+    /// the rest stays, in order, for the next try).
+    fn poll_send_gathered(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while !self.gathered.is_empty() {
+            let sent = ready!(Pin::new(&mut self.stream).poll_write(cx, &self.gathered))?;
+            if sent == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            self.gathered.drain(..sent);
+        }
+        self.gathered.shrink_to(KEPT);
+        Poll::Ready(Ok(()))
+    }
+
+    /// Sends what is gathered and then `long`, together while anything is
+    /// gathered; how much of `long` went out.
+    fn poll_send_behind(&mut self, cx: &mut Context<'_>, long: &[u8]) -> Poll<io::Result<usize>> {
+        while !self.gathered.is_empty() {
+            let both = [IoSlice::new(&self.gathered), IoSlice::new(long)];
+            let sent = ready!(Pin::new(&mut self.stream).poll_write_vectored(cx, &both))?;
+            if sent == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            if sent > self.gathered.len() {
+                let of_long = sent - self.gathered.len();
+                self.gathered.clear();
+                self.gathered.shrink_to(KEPT);
+                return Poll::Ready(Ok(of_long));
+            }
+            self.gathered.drain(..sent);
+        }
+        self.gathered.shrink_to(KEPT);
+        Pin::new(&mut self.stream).poll_write(cx, long)
     }
 }
 
@@ -38,7 +91,7 @@ impl Connected for GatheredWrites {
     type ConnectInfo = TcpConnectInfo;
 
     fn connect_info(&self) -> TcpConnectInfo {
-        self.0.get_ref().connect_info()
+        self.stream.connect_info()
     }
 }
 
@@ -48,7 +101,7 @@ impl AsyncRead for GatheredWrites {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_read(cx, buf)
+        Pin::new(&mut self.stream).poll_read(cx, buf)
     }
 }
 
@@ -58,7 +111,14 @@ impl AsyncWrite for GatheredWrites {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.0).poll_write(cx, buf)
+        if buf.len() >= STRAIGHT_OUT {
+            return self.poll_send_behind(cx, buf);
+        }
+        if self.gathered.len() + buf.len() > MOST_GATHERED {
+            ready!(self.poll_send_gathered(cx))?;
+        }
+        self.gathered.extend_from_slice(buf);
+        Poll::Ready(Ok(buf.len()))
     }
 
     /// The point of this type: see the module's comment.
@@ -67,11 +127,13 @@ impl AsyncWrite for GatheredWrites {
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_flush(cx)
+        ready!(self.poll_send_gathered(cx))?;
+        Pin::new(&mut self.stream).poll_flush(cx)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_shutdown(cx)
+        ready!(self.poll_send_gathered(cx))?;
+        Pin::new(&mut self.stream).poll_shutdown(cx)
     }
 }
 
@@ -135,14 +197,58 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_write_longer_than_the_buffer_goes_straight_out() {
+    async fn a_long_write_goes_out_at_once_behind_what_is_gathered() {
         let (mut connection, mut peer) = connected().await;
-        let long = vec![b'x'; WRITE_BUFFER];
-        let written = connection.write(&long).await.expect("write");
-        assert!(written > 0);
+        connection.write_all(b"frame header;").await.expect("write");
+        let long = vec![b'x'; STRAIGHT_OUT];
+        connection.write_all(&long).await.expect("write");
+        assert!(connection.gathered.is_empty(), "neither kept nor copied");
+        let mut received = Vec::new();
+        while received.len() < 13 + STRAIGHT_OUT {
+            let more = readable(&mut peer, Duration::from_secs(5)).await;
+            assert!(!more.is_empty(), "sent without a flush");
+            received.extend(more);
+        }
+        assert_eq!(&received[..13], b"frame header;");
+        assert!(received[13..].iter().all(|b| *b == b'x'));
+    }
+
+    #[tokio::test]
+    async fn megabytes_in_writes_of_every_length_arrive_whole_and_in_order() {
+        let (mut connection, mut peer) = connected().await;
+        // Short writes first, enough to pass the most gathered, then short
+        // and long ones mixed, from a byte to past both thresholds: more in
+        // all than the socket's buffers hold, so that sends are partial
+        // and wait.
+        let writes: Vec<Vec<u8>> = (0..1200usize)
+            .map(|i| {
+                let len = if i < 200 || i % 4 != 0 {
+                    (i * 31) % STRAIGHT_OUT + 1
+                } else {
+                    (i * 7919) % (MOST_GATHERED + 1000) + 1
+                };
+                (0..len).map(|j| ((i + j) % 251) as u8).collect()
+            })
+            .collect();
+        let expected: Vec<u8> = writes.concat();
+        let reader = tokio::spawn(async move {
+            let mut received = Vec::new();
+            peer.read_to_end(&mut received).await.expect("read");
+            received
+        });
+        for write in &writes {
+            connection.write_all(write).await.expect("write");
+        }
+        connection
+            .shutdown()
+            .await
+            .expect("shutdown sends what is gathered");
+        let received = reader.await.expect("reader");
+        assert_eq!(received.len(), expected.len());
+        assert!(received == expected, "every byte in order");
         assert!(
-            !readable(&mut peer, Duration::from_secs(5)).await.is_empty(),
-            "sent without a flush"
+            connection.gathered.capacity() <= KEPT,
+            "a large buffer is given back after its batch"
         );
     }
 
