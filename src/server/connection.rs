@@ -157,6 +157,21 @@ mod tests {
         (GatheredWrites::new(accepted), peer)
     }
 
+    /// At least `len` bytes read by the peer, each read within 5 s.
+    async fn received(peer: &mut TcpStream, len: usize) -> Vec<u8> {
+        let mut received = Vec::new();
+        while received.len() < len {
+            let more = readable(peer, Duration::from_secs(5)).await;
+            assert!(
+                !more.is_empty(),
+                "{} bytes of {len} arrived",
+                received.len()
+            );
+            received.extend(more);
+        }
+        received
+    }
+
     /// What the peer can read within `wait`.
     async fn readable(peer: &mut TcpStream, wait: Duration) -> Vec<u8> {
         let mut received = vec![0; 64 * 1024];
@@ -186,12 +201,7 @@ mod tests {
         );
 
         connection.flush().await.expect("flush");
-        let mut received = Vec::new();
-        while received.len() < 2013 {
-            let more = readable(&mut peer, Duration::from_secs(5)).await;
-            assert!(!more.is_empty(), "the flush sent everything written");
-            received.extend(more);
-        }
+        let received = received(&mut peer, 2013).await;
         assert_eq!(&received[..13], b"frame header;");
         assert!(received[13..].iter().all(|b| *b == b'p'));
     }
@@ -203,12 +213,8 @@ mod tests {
         let long = vec![b'x'; STRAIGHT_OUT];
         connection.write_all(&long).await.expect("write");
         assert!(connection.gathered.is_empty(), "neither kept nor copied");
-        let mut received = Vec::new();
-        while received.len() < 13 + STRAIGHT_OUT {
-            let more = readable(&mut peer, Duration::from_secs(5)).await;
-            assert!(!more.is_empty(), "sent without a flush");
-            received.extend(more);
-        }
+        // Sent without a flush.
+        let received = received(&mut peer, 13 + STRAIGHT_OUT).await;
         assert_eq!(&received[..13], b"frame header;");
         assert!(received[13..].iter().all(|b| *b == b'x'));
     }
