@@ -500,6 +500,7 @@ pub async fn serve(
     let incoming = tonic::transport::server::TcpIncoming::from(listener)
         .with_nodelay(Some(true))
         .with_keepalive(Some(limits.keepalive_interval))
+        // A batch of answers in one write, however long each is.
         .map(|accepted| accepted.map(GatheredWrites::new));
     let server = router.serve_with_incoming_shutdown(incoming, on_shutdown);
     // Bound, and health says SERVING (every status starts so): connections
