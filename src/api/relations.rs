@@ -157,7 +157,7 @@ pub fn relation_of(
         }
     };
     let facts = store.pair_facts_since(pair, as_of, listed, both_since.map(|s| s.first_day()))?;
-    let notes = &facts.notes;
+    let [changed_within, uncertain_records] = facts.notes.into_names();
     let mut status = facts.status;
     // A fact dated before both states existed counts from the day they did.
     status.since = status.since.map(|since| counted_from(since, both_since));
@@ -223,14 +223,8 @@ pub fn relation_of(
         armed_conflicts_count: count_to_pb(facts.armed_conflicts_count),
         nonexistent_countries: Vec::new(),
         answered_for,
-        changed_within: notes
-            .changed_names()
-            .map(|n| Bytes::from(n.to_owned()))
-            .collect(),
-        uncertain_records: notes
-            .uncertain_names()
-            .map(|n| Bytes::from(n.to_owned()))
-            .collect(),
+        changed_within,
+        uncertain_records,
         treaties_not_in_force: facts.treaties_not_in_force,
         treaties_not_in_force_count: count_to_pb(facts.treaties_not_in_force_count),
         recognitions: directed(pair, facts.recognitions, |from, to, fact| pb::Recognition {

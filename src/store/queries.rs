@@ -99,12 +99,14 @@ impl PeriodNotes {
         self
     }
 
-    pub fn changed_names(&self) -> impl Iterator<Item = &str> {
-        self.changed.iter().map(|(_, name)| name.as_str())
-    }
-
-    pub fn uncertain_names(&self) -> impl Iterator<Item = &str> {
-        self.uncertain.iter().map(|(_, name)| name.as_str())
+    /// The names as the wire takes them, changed then uncertain: each
+    /// name's own buffer, not a copy.
+    pub fn into_names(self) -> [Vec<Bytes>; 2] {
+        [self.changed, self.uncertain].map(|list| {
+            list.into_iter()
+                .map(|(_, name)| Bytes::from(name))
+                .collect()
+        })
     }
 }
 
@@ -424,6 +426,8 @@ impl<K: KvStore> Store<K> {
     /// answer on `as_of` open (`relation::leaves_open`). Starts and partial
     /// ends are found by their keys; the ends within a period among the
     /// newest `MAX_LISTED` treaties and conflicts holding the day before it.
+    /// Unordered: the caller adds the standing facts' and puts all in order
+    /// once (`PeriodNotes::in_order`).
     fn period_notes(index: &PairIndex, as_of: PartialDate) -> PeriodNotes {
         let day = as_of.last_day();
         let until = keys::after_day(&[], day);
@@ -511,7 +515,7 @@ impl<K: KvStore> Store<K> {
                 }
             }
         }
-        notes.in_order()
+        notes
     }
 
     /// Countries that `code` has any recorded pair fact with, in code order,
@@ -685,8 +689,15 @@ mod tests {
             entries(&[(1, "events/z"), (12, "treaties/t")])
         );
         assert_eq!(
-            notes.changed_names().collect::<Vec<_>>(),
-            ["events/a", "events/c", "events/b"]
+            notes.into_names(),
+            [
+                vec![
+                    Bytes::from("events/a"),
+                    Bytes::from("events/c"),
+                    Bytes::from("events/b")
+                ],
+                vec![Bytes::from("events/z"), Bytes::from("treaties/t")]
+            ]
         );
     }
 
